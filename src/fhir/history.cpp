@@ -1,0 +1,179 @@
+// history at instance, type and system level: _count, _since, _at, keyset paging.
+#include <charconv>
+
+#include "common/time.h"
+#include "fhir/service_impl.h"
+#include "json/json.h"
+
+namespace healthd::fhir {
+
+namespace {
+
+const char* method_of(StoredVersion::Kind k) {
+  switch (k) {
+    case StoredVersion::Kind::Create: return "POST";
+    case StoredVersion::Kind::Update: return "PUT";
+    case StoredVersion::Kind::Delete: return "DELETE";
+  }
+  return "PUT";
+}
+
+const char* status_of(const StoredVersion& v) {
+  if (v.kind == StoredVersion::Kind::Delete) return "204 No Content";
+  return v.version == 1 ? "201 Created" : "200 OK";
+}
+
+bool parse_int(std::string_view s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void key(Writer& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+void string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+void link(Writer& w, const char* relation, const std::string& url) {
+  w.StartObject();
+  key(w, "relation");
+  string(w, relation);
+  key(w, "url");
+  string(w, url);
+  w.EndObject();
+}
+
+}  // namespace
+
+Response FhirService::Impl::history(Request& req, const std::string& type, const std::string& id) {
+  HistoryQuery q;
+  q.type = type;
+  q.id = id;
+  q.count = settings.default_count;
+  std::vector<Issue> warnings;
+  bool strict = false;
+  if (auto p = req.headers.get("Prefer")) strict = p->find("handling=strict") != std::string_view::npos;
+
+  std::string kept_params;  // the query minus _cursor, for the paging links
+  for (const auto& [name, value] : req.query) {
+    if (name == "_count") {
+      int64_t n;
+      if (!parse_int(value, n) || n < 0) return error(400, "invalid", "_count must be a non-negative integer", "_count");
+      if (n > settings.max_count) {
+        warnings.push_back({"warning", "informational",
+                            "_count " + value + " exceeds the maximum " + std::to_string(settings.max_count) +
+                                "; " + std::to_string(settings.max_count) + " used",
+                            {}});
+        n = settings.max_count;
+      }
+      q.count = static_cast<int>(n);
+    } else if (name == "_since") {
+      auto r = parse_fhir_datetime_range(value);
+      if (!r) return error(400, "invalid", "_since must be a FHIR instant, e.g. 2026-01-01T00:00:00Z", "_since");
+      q.since_us = r->start_us;
+    } else if (name == "_at") {
+      auto r = parse_fhir_datetime_range(value);
+      if (!r) return error(400, "invalid", "_at must be a FHIR date or dateTime", "_at");
+      q.at_start_us = r->start_us;
+      q.at_end_us = r->end_us;
+    } else if (name == "_cursor") {
+      int64_t n;
+      if (!parse_int(value, n) || n < 1) return error(400, "invalid", "_cursor is not a valid paging cursor", "_cursor");
+      q.before_seq = n;
+      continue;
+    } else if (name == "_total") {
+      if (value != "none" && value != "estimate" && value != "accurate")
+        return error(400, "invalid", "_total must be none, estimate or accurate", "_total");
+      q.with_total = value == "accurate" || value == "estimate";
+    } else if (name == "_format" || name == "_pretty") {
+      // handled by the representation
+    } else if (strict) {
+      return error(400, "not-supported", "Unknown history parameter '" + name + "'", name);
+    } else {
+      continue;  // lenient: ignored, and left out of the links
+    }
+    if (!kept_params.empty()) kept_params += "&";
+    kept_params += percent_encode(name) + "=" + percent_encode(value);
+  }
+  // Instance history is small: count it always; type/system when asked (_total).
+  if (!id.empty() && q.before_seq == INT64_MAX) q.with_total = true;
+
+  HistoryPage page = store->history(q);
+
+  std::string path = req.base_url;
+  if (!type.empty()) path += "/" + type;
+  if (!id.empty()) path += "/" + id;
+  path += "/_history";
+  std::string self = path + (kept_params.empty() ? "" : "?" + kept_params);
+  auto with_cursor = [&](int64_t cursor) {
+    return path + "?" + kept_params + (kept_params.empty() ? "" : "&") + "_cursor=" + std::to_string(cursor);
+  };
+  if (q.before_seq != INT64_MAX) self = with_cursor(q.before_seq);
+
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  key(w, "resourceType");
+  string(w, "Bundle");
+  key(w, "type");
+  string(w, "history");
+  if (page.total) {
+    key(w, "total");
+    w.Int64(*page.total);
+  }
+  key(w, "link");
+  w.StartArray();
+  link(w, "self", self);
+  link(w, "first", path + (kept_params.empty() ? "" : "?" + kept_params));
+  if (page.has_more && !page.entries.empty()) link(w, "next", with_cursor(page.entries.back().seq));
+  w.EndArray();
+  key(w, "entry");
+  w.StartArray();
+  if (!warnings.empty()) {
+    // A warning travels as an OperationOutcome entry, as servers do for a capped _count.
+    w.StartObject();
+    key(w, "resource");
+    std::string oo = operation_outcome_json(warnings);
+    w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
+    key(w, "search");
+    w.StartObject();
+    key(w, "mode");
+    string(w, "outcome");
+    w.EndObject();
+    w.EndObject();
+  }
+  for (const auto& v : page.entries) {
+    w.StartObject();
+    key(w, "fullUrl");
+    string(w, req.base_url + "/" + v.type + "/" + v.id);
+    if (!v.deleted()) {
+      key(w, "resource");
+      w.RawValue(v.json.data(), v.json.size(), rapidjson::kObjectType);
+    }
+    key(w, "request");
+    w.StartObject();
+    key(w, "method");
+    string(w, method_of(v.kind));
+    key(w, "url");
+    string(w, v.kind == StoredVersion::Kind::Create ? v.type : v.type + "/" + v.id);
+    w.EndObject();
+    key(w, "response");
+    w.StartObject();
+    key(w, "status");
+    string(w, status_of(v));
+    key(w, "etag");
+    string(w, etag_for(v.version));
+    key(w, "lastModified");
+    string(w, format_instant(v.last_updated_us));
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+
+  Response r;
+  r.status = 200;
+  set_json_body(req, r, std::string(buf.GetString(), buf.GetSize()));
+  return r;
+}
+
+}  // namespace healthd::fhir

@@ -1,0 +1,68 @@
+// Internals of FhirService shared by its interaction files (not a public header).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "common/outcome.h"
+#include "common/request.h"
+#include "fhir/definitions.h"
+#include "fhir/service.h"
+#include "fhir/settings.h"
+#include "fhir/store.h"
+#include "fhir/validator.h"
+
+namespace healthd::fhir {
+
+struct FhirService::Impl {
+  std::string name;
+  ServiceSettings settings;
+  std::shared_ptr<Store> store;
+  std::shared_ptr<const Definitions> definitions;
+  Validator validator;
+
+  // CapabilityStatement text per base URL (it names the base URL).
+  std::mutex capability_mu;
+  std::unordered_map<std::string, std::string> capability_by_base;
+
+  Impl(std::string n, ServiceSettings s, std::shared_ptr<Store> st, std::shared_ptr<const Definitions> d)
+      : name(std::move(n)), settings(std::move(s)), store(std::move(st)), definitions(std::move(d)), validator(definitions) {}
+
+  Response route(Request& req);
+
+  // Interactions (crud.cpp, history.cpp, capability.cpp).
+  Response create(Request& req, const std::string& type);
+  Response read(Request& req, const std::string& type, const std::string& id);
+  Response vread(Request& req, const std::string& type, const std::string& id, const std::string& vid);
+  Response update(Request& req, const std::string& type, const std::string& id);
+  Response remove(Request& req, const std::string& type, const std::string& id);
+  Response history(Request& req, const std::string& type, const std::string& id);
+  Response capabilities(Request& req);
+};
+
+// ---- representation.cpp: how resources and errors go on the wire ----
+
+// 406 when the client asks for a format other than JSON (_format or Accept), else nullopt.
+std::optional<Response> check_accept(const Request& req);
+// 415 when the request body is not FHIR JSON, else nullopt.
+std::optional<Response> check_content_type(const Request& req);
+
+enum class ReturnPref { Representation, Minimal, OperationOutcome };
+ReturnPref return_preference(const Request& req);
+
+// A resource response: status, body (pretty when _pretty=true), ETag, Last-Modified, Location.
+Response resource_response(const Request& req, int status, const StoredVersion& v, bool with_location,
+                           ReturnPref pref = ReturnPref::Representation);
+// application/fhir+json body, pretty-printed when asked.
+void set_json_body(const Request& req, Response& resp, std::string body);
+
+std::string etag_for(int64_t version);
+// Parses W/"3", "3" or 3 into 3; nullopt when malformed.
+std::optional<int64_t> parse_etag(std::string_view value);
+
+// Builds an error response with the given route label.
+Response error(int status, const char* code, std::string diagnostics, std::string expression = {});
+
+}  // namespace healthd::fhir

@@ -1,0 +1,694 @@
+// The only translation unit that includes Asio/Beast.
+//
+// One coroutine per connection, on its own strand. Beast parses (straight into a
+// healthd::Request, no intermediate beast::http::request); responses are serialized by
+// hand into a per-connection buffer and written with one gather write.
+#include <utility>  // Boost 1.74: before asio's awaitable.hpp
+
+// GCC 12 misreads Boost 1.74's recycling operator new/delete pair for coroutine frames.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <optional>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/outcome.h"
+#include "http/access_log.h"
+#include "http/gzip.h"
+#include "http/worker_pool.h"
+
+namespace healthd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+// Parses one request straight into a healthd::Request.
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  explicit RequestParser(Request& req) : req_(req) {}
+
+  int version() const { return version_; }
+  bool expects_continue() const { return expect_continue_; }
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target, int version,
+                       beast::error_code&) override {
+    version_ = version;
+    req_.method.assign(method.data(), method.size());
+    std::string_view t = sv(target);
+    // absolute-form (RFC 9112 §3.2.2): keep only the path and query.
+    if (t.starts_with("http://") || t.starts_with("https://")) {
+      size_t slash = t.find('/', t.find("//") + 2);
+      t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+    }
+    size_t q = t.find('?');
+    req_.path = percent_decode(t.substr(0, q));
+    if (q != std::string_view::npos) req_.query = parse_query(t.substr(q + 1));
+  }
+
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+
+  void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                     beast::error_code&) override {
+    if (name == bhttp::field::expect && beast::iequals(value, "100-continue")) expect_continue_ = true;
+    req_.headers.add(std::string(name_string.data(), name_string.size()), std::string(value.data(), value.size()));
+  }
+
+  void on_header_impl(beast::error_code&) override {}
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code&) override {
+    // Already checked against body_limit by the parser.
+    if (content_length) req_.body.reserve(static_cast<size_t>(*content_length));
+  }
+
+  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+
+  void on_finish_impl(beast::error_code&) override {}
+
+  Request& req_;
+  int version_ = 11;
+  bool expect_continue_ = false;
+};
+
+// "Sun, 06 Nov 1994 08:49:37 GMT", formatted once per second per thread.
+std::string_view http_date() {
+  thread_local std::time_t cached_second = -1;
+  thread_local char text[40];
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,
+                  kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = now;
+  }
+  return text;
+}
+
+// Headers the server writes itself; a handler's values for them are ignored.
+bool server_owned_header(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection") ||
+         iequals(name, "Keep-Alive") || iequals(name, "Date") || iequals(name, "Server") ||
+         iequals(name, "X-Request-Id");
+}
+
+bool contains_token(std::string_view list, std::string_view token) {
+  for (size_t i = 0; i + token.size() <= list.size(); ++i)
+    if (iequals(list.substr(i, token.size()), token)) return true;
+  return false;
+}
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// Header values may echo client input: never let CR/LF split the response.
+void append_header_value(std::string& out, std::string_view v) {
+  if (v.find_first_of("\r\n", 0) == std::string_view::npos && v.find('\0') == std::string_view::npos) {
+    out.append(v);
+    return;
+  }
+  for (char c : v) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
+}
+
+bool valid_host(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' && c != '[' &&
+        c != ']' && c != '_')
+      return false;
+  return true;
+}
+
+}  // namespace
+
+// One request/response exchange on a connection; reused across requests.
+struct Exchange {
+  std::string request_id;
+  bool head = false;         // HEAD: write headers only
+  bool gzip_ok = false;      // client accepts gzip
+  bool keep_alive = true;    // after the parser's HTTP/1.x rules and our own decisions
+  int version = 11;
+  std::string head_bytes;    // serialized status line + headers
+  size_t body_bytes = 0;     // body bytes to write (0 for HEAD and bodyless statuses)
+};
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;  // its executor is the connection's strand
+  beast::flat_buffer buffer;
+  Exchange x;
+  bool idle = true;  // waiting for the first byte of a request; touched on the strand only
+};
+
+struct Server::Impl {
+  Impl(ServerOptions o, Handler h, FastHandler f)
+      : options(std::move(o)), handler(std::move(h)), fast(std::move(f)), ioc(std::max(options.io_threads, 1)) {}
+
+  // --- state; the connection registry is declared before ioc so it outlives the frames ioc destroys
+  ServerOptions options;
+  Handler handler;
+  FastHandler fast;
+
+  std::mutex conn_mu;
+  std::condition_variable conn_cv;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  size_t active_sessions = 0;
+
+  std::atomic<bool> stopping{false};  // graceful stop begun: no new requests on kept-alive connections
+  std::atomic<bool> abandon{false};   // grace period over: queued work is answered 503 unrun
+
+  std::mutex state_mu;  // started / stopped / stop_requested, and serializes stop()
+  std::mutex stop_mu;
+  std::condition_variable state_cv;
+  bool started = false;
+  bool stopped = false;
+  bool stop_requested = false;
+
+  std::shared_ptr<WorkerPool> pool;
+  std::atomic<uint16_t> bound_port{0};
+
+  asio::io_context ioc;
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
+  tcp::acceptor acceptor{accept_strand};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> io_threads;
+
+  void start();
+  void stop();
+  awaitable<void> accept_loop();
+  awaitable<void> session(std::shared_ptr<Connection> c);
+  awaitable<void> close_after_error(Connection& c);
+  void begin_exchange(Connection& c, const Request& req, int version, bool keep_alive);
+  void finish(Response& res, Exchange& x) const;
+  void run_handler(Request& req, Response& res, Exchange& x) const;
+  template <class Fn>
+  auto async_on_pool(Fn& fn, bool& accepted);
+  bool wait_sessions_until(Clock::time_point deadline);
+  void for_each_connection(const std::function<void(const std::shared_ptr<Connection>&)>& fn);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Response preparation: compression and the serialized head. Runs on the worker for pool
+// requests, so the I/O thread only writes.
+
+void Server::Impl::finish(Response& res, Exchange& x) const {
+  if (res.status < 100 || res.status > 599) res.status = 500;
+  const bool bodyless = res.status < 200 || res.status == 204 || res.status == 304;
+  if (bodyless) {
+    res.body.clear();
+  } else if (res.body.size() >= options.gzip_min_bytes && !res.headers.has("Content-Encoding")) {
+    auto vary = res.headers.get("Vary");
+    if (!vary)
+      res.headers.add("Vary", "Accept-Encoding");
+    else if (*vary != "*" && !contains_token(*vary, "accept-encoding"))
+      res.headers.set("Vary", std::string(*vary) + ", Accept-Encoding");
+    if (x.gzip_ok) {
+      res.body = gzip_compress(res.body);
+      res.headers.add("Content-Encoding", "gzip");
+    }
+  }
+  if (stopping.load(std::memory_order_relaxed)) x.keep_alive = false;
+
+  std::string& out = x.head_bytes;
+  out.clear();
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<uint64_t>(res.status));
+  out.push_back(' ');
+  auto reason = bhttp::obsolete_reason(bhttp::int_to_status(static_cast<unsigned>(res.status)));
+  if (reason.starts_with("<")) reason = "Status";  // "<unknown-status>"
+  out.append(reason.data(), reason.size());
+  out.append("\r\nDate: ").append(http_date());
+  out.append("\r\nServer: healthd\r\nX-Request-Id: ").append(x.request_id);
+  for (const auto& [name, value] : res.headers.entries()) {
+    if (server_owned_header(name) || name.empty() || name.find_first_of(":\r\n ") != std::string::npos) continue;
+    out.append("\r\n").append(name).append(": ");
+    append_header_value(out, value);
+  }
+  if (res.status >= 200 && res.status != 204) {
+    out.append("\r\nContent-Length: ");
+    append_number(out, res.body.size());
+  }
+  if (!x.keep_alive)
+    out.append("\r\nConnection: close");
+  else if (x.version == 10)
+    out.append("\r\nConnection: keep-alive");
+  out.append("\r\n\r\n");
+  x.body_bytes = x.head ? 0 : res.body.size();
+}
+
+void Server::Impl::run_handler(Request& req, Response& res, Exchange& x) const {
+  try {
+    res = handler(req);
+  } catch (const std::exception& e) {
+    spdlog::error("http handler failed: {} {} rid={}: {}", req.method, req.path, x.request_id, e.what());
+    res = outcome_response(500, "exception", "internal server error");
+  } catch (...) {
+    spdlog::error("http handler failed: {} {} rid={}: unknown exception", req.method, req.path, x.request_id);
+    res = outcome_response(500, "exception", "internal server error");
+  }
+}
+
+// Fills the exchange for a freshly parsed request and the request's derived fields.
+void Server::Impl::begin_exchange(Connection& c, const Request& req, int version, bool keep_alive) {
+  Exchange& x = c.x;
+  x.version = version;
+  x.keep_alive = keep_alive;
+  x.head = req.method == "HEAD";
+  x.gzip_ok = false;
+  x.request_id.clear();
+  for (const auto& [name, value] : req.headers.entries()) {
+    if (iequals(name, "X-Request-Id") && x.request_id.empty())
+      x.request_id = sanitize_request_id(value);
+    else if (iequals(name, "Accept-Encoding") && accepts_gzip(value))
+      x.gzip_ok = true;
+  }
+  if (x.request_id.empty()) x.request_id = new_request_id();
+}
+
+// Runs fn() on the worker pool and resumes the awaiting coroutine on its own executor
+// (the connection's strand). When the pool refuses, `accepted` becomes false and fn is not run.
+template <class Fn>
+auto Server::Impl::async_on_pool(Fn& fn, bool& accepted) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [this, &fn, &accepted](auto handler) {
+        Task task([&fn, &accepted, h = std::move(handler)]() mutable {
+          if (accepted) fn();
+          auto ex = asio::get_associated_executor(h);
+          asio::post(ex, std::move(h));
+        });
+        if (!pool->try_submit(std::move(task))) {
+          accepted = false;
+          task();  // completes (posts) without running fn
+        }
+      },
+      use_awaitable);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
+  struct Unregister {
+    Impl* impl;
+    Connection* c;
+    ~Unregister() {
+      std::lock_guard lock(impl->conn_mu);
+      impl->connections.erase(c);
+      if (--impl->active_sessions == 0) impl->conn_cv.notify_all();
+    }
+  } unregister{this, c.get()};
+
+  const auto idle_timeout = std::chrono::seconds(options.idle_timeout_s);
+  const auto read_timeout = std::chrono::seconds(options.read_timeout_s);
+  beast::error_code ec;
+  try {
+    for (;;) {
+      // Wait for the next request (keep-alive idle time), unless pipelined bytes are buffered.
+      if (c->buffer.size() == 0) {
+        c->idle = true;
+        if (stopping.load()) break;
+        c->stream.expires_after(idle_timeout);
+        size_t n = co_await c->stream.async_read_some(c->buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        c->buffer.commit(n);
+      }
+      c->idle = false;
+      const auto started_at = Clock::now();
+
+      Request req;
+      Response res;
+      RequestParser parser(req);
+      parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
+      parser.body_limit(options.max_body_bytes);
+
+      c->stream.expires_after(read_timeout);
+      co_await bhttp::async_read_header(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (!ec && !parser.is_done()) {
+        if (parser.expects_continue() && parser.version() >= 11) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await asio::async_write(c->stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                     asio::redirect_error(use_awaitable, ec));
+        }
+        if (!ec) co_await bhttp::async_read(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
+      }
+
+      bool close_after = false;  // error responses end the connection (the rest of the input is unusable)
+      if (ec) {
+        if (ec == bhttp::error::body_limit) {
+          record_rejection(Rejection::too_large);
+          res = outcome_response(413, "too-costly",
+                                 "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
+        } else if (ec == bhttp::error::header_limit) {
+          record_rejection(Rejection::headers_too_large);
+          res = outcome_response(431, "too-costly", "request header fields too large");
+        } else if (ec == beast::error::timeout) {
+          record_rejection(Rejection::timeout);
+          break;
+        } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+                   ec == asio::error::eof || ec == asio::error::operation_aborted ||
+                   ec == asio::error::connection_reset || ec == asio::error::bad_descriptor) {
+          break;
+        } else {
+          record_rejection(Rejection::bad_request);
+          res = outcome_response(400, "structure", "malformed HTTP request: " + ec.message());
+        }
+        close_after = true;
+        if (req.method.empty()) req.method = "-";
+      }
+
+      begin_exchange(*c, req, parser.version(), !close_after && parser.keep_alive());
+      Exchange& x = c->x;
+      req.request_id = x.request_id;
+      if (!close_after) {
+        auto host = req.headers.get("Host");
+        if (host && valid_host(*host)) {
+          req.origin.assign("http://").append(*host);
+        } else {
+          auto local = c->stream.socket().local_endpoint(ec);
+          req.origin = "http://" + (local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                                              : local.address().to_string()) +
+                       ":" + std::to_string(local.port());
+        }
+      }
+
+      bool prepared = false;
+      if (!close_after && fast) {
+        try {
+          if (auto r = fast(req)) {
+            res = std::move(*r);
+            prepared = true;
+          }
+        } catch (const std::exception& e) {
+          spdlog::error("http fast handler failed: {} {} rid={}: {}", req.method, req.path, x.request_id, e.what());
+          res = outcome_response(500, "exception", "internal server error");
+          prepared = true;
+        }
+        if (prepared) finish(res, x);
+      }
+      if (!close_after && !prepared) {
+        auto work = [&] {
+          if (abandon.load()) {
+            res = outcome_response(503, "transient", "server is shutting down");
+            x.keep_alive = false;
+          } else {
+            run_handler(req, res, x);
+          }
+          try {
+            finish(res, x);
+          } catch (const std::exception& e) {  // gzip out of memory
+            spdlog::error("http response preparation failed rid={}: {}", x.request_id, e.what());
+            res = outcome_response(500, "exception", "internal server error");
+            finish(res, x);
+          }
+        };
+        bool accepted = true;
+        co_await async_on_pool(work, accepted);
+        if (!accepted) {
+          record_rejection(Rejection::saturated);
+          res = outcome_response(503, "throttled", "server busy, retry later");
+          res.headers.set("Retry-After", "1");
+        } else {
+          prepared = true;
+        }
+      }
+      if (!prepared) finish(res, x);
+
+      c->stream.expires_after(read_timeout);
+      std::array<asio::const_buffer, 2> buffers{asio::buffer(x.head_bytes),
+                                               asio::buffer(res.body.data(), x.body_bytes)};
+      co_await asio::async_write(c->stream, buffers, asio::redirect_error(use_awaitable, ec));
+
+      AccessRecord record;
+      record.method = req.method;
+      record.path = req.path;
+      record.service = res.service;
+      record.route = res.route;
+      record.request_id = x.request_id;
+      record.status = res.status;
+      record.seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
+      record.bytes = x.body_bytes;
+      record_access(record);
+
+      if (ec) break;
+      if (close_after) {
+        co_await close_after_error(*c);
+        break;
+      }
+      if (!x.keep_alive) {
+        c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("http connection failed: {}", e.what());
+  }
+  c->stream.close();
+}
+
+// After an error response the client may still be sending (a too-large body): half-close
+// and drain for a moment, so the client reads our response instead of a connection reset.
+awaitable<void> Server::Impl::close_after_error(Connection& c) {
+  beast::error_code ec;
+  c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  c.stream.expires_after(std::chrono::seconds(2));
+  size_t drained = 0;
+  while (!ec && drained < (8u << 20)) {
+    c.buffer.clear();
+    drained += co_await c.stream.async_read_some(c.buffer.prepare(16384), asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    tcp::socket socket(asio::make_strand(ioc));
+    beast::error_code ec;
+    co_await acceptor.async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Typically EMFILE: back off briefly instead of spinning.
+      spdlog::warn("http accept failed: {}", ec.message());
+      asio::steady_timer pause(accept_strand, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto c = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(conn_mu);
+      connections.emplace(c.get(), c);
+      ++active_sessions;
+    }
+    auto executor = c->stream.get_executor();
+    asio::co_spawn(executor, session(std::move(c)), asio::detached);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+void Server::Impl::start() {
+  std::lock_guard lock(state_mu);
+  if (started) throw std::runtime_error("http server already started");
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, options.port);
+  } else {
+    tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(options.host, std::to_string(options.port), tcp::resolver::passive, ec);
+    if (ec || results.empty())
+      throw std::runtime_error("http: cannot resolve " + options.host + ": " + ec.message());
+    endpoint = results.begin()->endpoint();
+  }
+  auto fail = [&](const char* what) {
+    throw std::runtime_error("http: cannot " + std::string(what) + " " + options.host + ":" +
+                             std::to_string(options.port) + ": " + ec.message());
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) fail("open");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor.bind(endpoint, ec);
+  if (ec) fail("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) fail("listen on");
+  bound_port = acceptor.local_endpoint().port();
+
+  pool = std::make_shared<WorkerPool>(options.workers, options.max_queue);
+  std::weak_ptr<WorkerPool> weak = pool;
+  metrics::gauge("healthd_worker_queue_depth", "Requests waiting for a worker", {}, [weak] {
+    auto p = weak.lock();
+    return p ? static_cast<double>(p->queue_depth()) : 0.0;
+  });
+  metrics::gauge("healthd_worker_busy", "Workers running a request", {}, [weak] {
+    auto p = weak.lock();
+    return p ? static_cast<double>(p->busy()) : 0.0;
+  });
+
+  work.emplace(ioc.get_executor());
+  asio::co_spawn(accept_strand, accept_loop(), asio::detached);
+  for (int i = 0; i < std::max(options.io_threads, 1); ++i) io_threads.emplace_back([this] { ioc.run(); });
+  started = true;
+  spdlog::info("http listening on {}:{}", options.host, bound_port);
+}
+
+void Server::Impl::for_each_connection(const std::function<void(const std::shared_ptr<Connection>&)>& fn) {
+  std::vector<std::shared_ptr<Connection>> all;
+  {
+    std::lock_guard lock(conn_mu);
+    for (auto& [raw, weak] : connections)
+      if (auto c = weak.lock()) all.push_back(std::move(c));
+  }
+  for (auto& c : all) fn(c);
+}
+
+bool Server::Impl::wait_sessions_until(Clock::time_point deadline) {
+  std::unique_lock lock(conn_mu);
+  return conn_cv.wait_until(lock, deadline, [this] { return active_sessions == 0; });
+}
+
+void Server::Impl::stop() {
+  std::lock_guard stop_lock(stop_mu);
+  {
+    std::lock_guard lock(state_mu);
+    if (!started || stopped) return;
+  }
+  stopping = true;
+
+  // 1. No new connections.
+  asio::post(accept_strand, [this] {
+    beast::error_code ec;
+    acceptor.close(ec);
+  });
+  // 2. Connections between requests close now; busy ones close after their response.
+  for_each_connection([](const std::shared_ptr<Connection>& c) {
+    asio::post(c->stream.get_executor(), [c] {
+      if (c->idle) c->stream.cancel();
+    });
+  });
+  // 3. Grace period for in-flight requests.
+  if (!wait_sessions_until(Clock::now() + std::chrono::seconds(options.shutdown_grace_s))) {
+    spdlog::warn("http stop: grace period over, closing remaining connections");
+    abandon = true;
+    for_each_connection([](const std::shared_ptr<Connection>& c) {
+      asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
+    });
+  }
+  // 4. Workers finish what they run (queued work is answered unrun once abandoned).
+  pool->stop();
+  wait_sessions_until(Clock::now() + std::chrono::seconds(5));
+  metrics::remove_gauge("healthd_worker_queue_depth", {});
+  metrics::remove_gauge("healthd_worker_busy", {});
+
+  work.reset();
+  ioc.stop();
+  for (auto& t : io_threads)
+    if (t.joinable()) t.join();
+  {
+    std::lock_guard lock(state_mu);
+    stopped = true;
+  }
+  state_cv.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Server::Server(ServerOptions options, Handler handler, FastHandler fast)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(fast))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() { impl_->start(); }
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::stop() { impl_->stop(); }
+
+void Server::run_until_signal() {
+  bool need_start;
+  {
+    std::lock_guard lock(impl_->state_mu);
+    if (impl_->stopped) return;
+    need_start = !impl_->started;
+  }
+  // Installed before start() so a signal during startup is not lost to the default action.
+  asio::signal_set signals(impl_->ioc, SIGINT, SIGTERM);
+  signals.async_wait([impl = impl_.get()](const beast::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("http: signal {} received, stopping", signo);
+    {
+      std::lock_guard lock(impl->state_mu);
+      impl->stop_requested = true;
+    }
+    impl->state_cv.notify_all();
+  });
+  if (need_start) start();
+  {
+    std::unique_lock lock(impl_->state_mu);
+    impl_->state_cv.wait(lock, [this] { return impl_->stop_requested || impl_->stopped; });
+  }
+  stop();  // io threads are joined afterwards, so dropping the pending wait below is safe
+  beast::error_code ec;
+  signals.cancel(ec);
+}
+
+}  // namespace healthd::http

@@ -1,0 +1,484 @@
+#include "storage/sqlite_fhir_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "common/metrics.h"
+#include "storage/sqlite_checkpointer.h"
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_history_sql.h"
+#include "storage/sqlite_migrations.h"
+#include "storage/sqlite_reader_pool.h"
+#include "storage/zstd_codec.h"
+
+namespace healthd::storage {
+
+namespace {
+
+using fhir::CommitResult;
+using fhir::StoredVersion;
+using fhir::WriteOp;
+
+constexpr int kBusyTimeoutMs = 10000;
+constexpr int64_t kReaderMmapBytes = 256ll << 20;
+constexpr int64_t kWalSizeLimitBytes = 64ll << 20;  // WAL file truncated to this after checkpoints
+constexpr std::chrono::milliseconds kCheckpointInterval{100};
+
+// Writer statements.
+constexpr const char* kBegin = "BEGIN IMMEDIATE";
+constexpr const char* kCommit = "COMMIT";
+constexpr const char* kSavepoint = "SAVEPOINT caller";
+constexpr const char* kRelease = "RELEASE caller";
+constexpr const char* kRollbackTo = "ROLLBACK TO caller";
+constexpr const char* kNewestVersion =
+    "SELECT version FROM resource_version WHERE type = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1";
+constexpr const char* kInsertVersion =
+    "INSERT INTO resource_version (seq, type, id, version, last_updated_us, kind, compressed, body)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* kDeleteOlder = "DELETE FROM resource_version WHERE type = ?1 AND id = ?2 AND version < ?3";
+constexpr const char* kPurge = "DELETE FROM resource_version WHERE type = ?1 AND id = ?2";
+constexpr const char* kSaveNextSeq =
+    "INSERT INTO store_meta (key, value) VALUES ('next_seq', ?1)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+int kind_code(WriteOp::Kind k) {
+  switch (k) {
+    case WriteOp::Kind::Update: return 1;
+    case WriteOp::Kind::Delete: return 2;
+    default: return 0;
+  }
+}
+
+StoredVersion::Kind kind_from_code(int64_t code) {
+  if (code == 1) return StoredVersion::Kind::Update;
+  if (code == 2) return StoredVersion::Kind::Delete;
+  return StoredVersion::Kind::Create;
+}
+
+// Reads one row selected with kVersionColumns.
+StoredVersion read_stored_version(const Statement& s) {
+  StoredVersion v;
+  v.seq = s.column_int64(0);
+  v.type = s.column_text(1);
+  v.id = s.column_text(2);
+  v.version = s.column_int64(3);
+  v.last_updated_us = s.column_int64(4);
+  v.kind = kind_from_code(s.column_int64(5));
+  std::string_view body = s.column_blob(7);
+  v.json = s.column_int64(6) ? zstd::decompress(body) : std::string(body);
+  return v;
+}
+
+std::string resource_ref(const WriteOp& op) { return op.type + "/" + op.id; }
+
+CommitResult error_result(std::string message) {
+  CommitResult r;
+  r.status = CommitResult::Status::Error;
+  r.message = std::move(message);
+  return r;
+}
+
+std::string validate(const std::vector<WriteOp>& ops) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const WriteOp& op = ops[i];
+    if (op.type.empty() || op.id.empty()) return "op " + std::to_string(i) + ": type and id are required";
+    if (op.kind != WriteOp::Kind::Purge && op.version < 1)
+      return "op " + std::to_string(i) + ": version must be >= 1 for " + resource_ref(op);
+  }
+  return {};
+}
+
+// One caller's commit() waiting in the writer queue; lives on the caller's stack.
+struct PendingCommit {
+  std::vector<WriteOp> ops;  // bodies already compressed where compressed[i]
+  std::vector<uint8_t> compressed;
+  CommitResult result;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+
+  void finish() {
+    // Notify while holding the lock: once it is released the caller may return and destroy us.
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_one();
+  }
+  void wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+};
+
+class SqliteFhirStore final : public fhir::Store {
+ public:
+  explicit SqliteFhirStore(const SqliteStoreOptions& options);
+  ~SqliteFhirStore() override { close(); }
+
+  CommitResult commit(std::vector<WriteOp> ops) override;
+  std::optional<StoredVersion> current(std::string_view type, std::string_view id) override;
+  std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t version) override;
+  fhir::HistoryPage history(const fhir::HistoryQuery& query) override;
+  void close() override;
+
+ private:
+  void configure_writer();
+  void configure_reader(Db& db) const;
+  void writer_loop();
+  void run_batch(const std::vector<PendingCommit*>& batch);
+  // Applies one caller's ops inside its savepoint; false on a version conflict (result set).
+  bool apply_ops(PendingCommit& p);
+
+  const SqliteStoreOptions options_;
+  const metrics::Labels labels_;
+  metrics::Histogram& commit_seconds_;
+  metrics::Histogram& batch_size_;
+  std::shared_ptr<std::atomic<int64_t>> queue_depth_ = std::make_shared<std::atomic<int64_t>>(0);
+
+  // Writer side: touched only by the writer thread once it runs.
+  std::unique_ptr<Db> writer_db_;
+  int64_t next_seq_ = 1;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingCommit*> queue_;
+  bool closing_ = false;  // guarded by queue_mu_
+  std::thread writer_;
+
+  std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::mutex close_mu_;
+  bool closed_ = false;  // guarded by close_mu_
+};
+
+std::vector<double> batch_size_bounds() {
+  std::vector<double> b;
+  for (int n = 1; n <= 512; n *= 2) b.push_back(n);
+  return b;
+}
+
+SqliteFhirStore::SqliteFhirStore(const SqliteStoreOptions& options)
+    : options_(options),
+      labels_{{"store", options.metrics_label}},
+      commit_seconds_(metrics::histogram("healthd_store_commit_seconds",
+                                         "Time a commit() call took, queueing included", labels_)),
+      batch_size_(metrics::histogram("healthd_store_commit_batch_size",
+                                     "Commit calls group-committed in one transaction", labels_,
+                                     batch_size_bounds())) {
+  if (options_.path.empty()) throw std::runtime_error("SQLite FHIR store: no database path given");
+  try {
+    std::filesystem::path parent = std::filesystem::path(options_.path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+
+    writer_db_ = std::make_unique<Db>(options_.path, Db::Mode::ReadWriteCreate);
+    configure_writer();
+    migrate(*writer_db_, fhir_store_schema());
+    next_seq_ = std::max({writer_db_->query_int("SELECT max(seq) FROM resource_version") + 1,
+                          writer_db_->query_int("SELECT value FROM store_meta WHERE key = 'next_seq'"),
+                          int64_t{1}});
+    // Readers open after the writer made the file a WAL database.
+    readers_ = std::make_unique<ReaderPool>(options_.path, options_.read_connections,
+                                            [this](Db& db) { configure_reader(db); });
+    // The writer's own autocheckpoint stays on as the backstop if this one falls behind.
+    checkpointer_ = std::make_unique<Checkpointer>(options_.path, kCheckpointInterval);
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    if (message.find(options_.path) == std::string::npos) message = options_.path + ": " + message;
+    throw std::runtime_error("cannot open SQLite FHIR store: " + message);
+  }
+
+  metrics::gauge("healthd_store_write_queue_depth", "Commit calls waiting for the writer", labels_,
+                 [depth = queue_depth_] { return static_cast<double>(depth->load()); });
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+void SqliteFhirStore::configure_writer() {
+  Db& db = *writer_db_;
+  db.set_busy_timeout_ms(kBusyTimeoutMs);
+  // The first statement reads the header: a file that is not a database fails here.
+  std::string mode = db.query_text("PRAGMA journal_mode = WAL");
+  if (mode != "wal") throw std::runtime_error("cannot switch to WAL mode (journal_mode is '" + mode + "')");
+  db.exec(std::string("PRAGMA synchronous = ") + (options_.synchronous_full ? "FULL" : "NORMAL"));
+  db.exec("PRAGMA temp_store = MEMORY");
+  db.exec("PRAGMA cache_size = -" + std::to_string(std::max(options_.cache_mb, 1) * 1024));
+  db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(options_.wal_autocheckpoint_pages));
+  db.exec("PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes));
+}
+
+void SqliteFhirStore::configure_reader(Db& db) const {
+  db.set_busy_timeout_ms(kBusyTimeoutMs);
+  db.exec("PRAGMA query_only = ON");
+  db.exec("PRAGMA temp_store = MEMORY");
+  db.exec("PRAGMA cache_size = -" + std::to_string(std::max(options_.cache_mb, 1) * 1024));
+  db.exec("PRAGMA mmap_size = " + std::to_string(kReaderMmapBytes));
+}
+
+// ---- writes ----
+
+CommitResult SqliteFhirStore::commit(std::vector<WriteOp> ops) {
+  const auto start = std::chrono::steady_clock::now();
+  if (ops.empty()) return CommitResult{};
+  if (std::string problem = validate(ops); !problem.empty()) return error_result(std::move(problem));
+
+  PendingCommit pending;
+  // Compress here, on the caller's thread, so the single writer only writes.
+  pending.compressed.assign(ops.size(), 0);
+  try {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      WriteOp& op = ops[i];
+      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge) {
+        op.json.clear();
+      } else if (op.json.size() > options_.compress_threshold) {
+        std::string packed = zstd::compress(op.json);
+        if (packed.size() < op.json.size()) {
+          op.json = std::move(packed);
+          pending.compressed[i] = 1;
+        }
+      }
+    }
+  } catch (const std::exception& e) {
+    return error_result(e.what());
+  }
+  pending.ops = std::move(ops);
+
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closing_) return error_result("FHIR store is closed");
+    queue_.push_back(&pending);
+    queue_depth_->fetch_add(1, std::memory_order_relaxed);
+  }
+  queue_cv_.notify_one();
+  pending.wait();
+
+  commit_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return std::move(pending.result);
+}
+
+void SqliteFhirStore::writer_loop() {
+  std::vector<PendingCommit*> batch;
+  const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing and drained
+      while (!queue_.empty() && batch.size() < max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      queue_depth_->fetch_sub(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+    }
+    batch_size_.observe(static_cast<double>(batch.size()));
+    run_batch(batch);
+    for (PendingCommit* p : batch) p->finish();
+  }
+}
+
+void SqliteFhirStore::run_batch(const std::vector<PendingCommit*>& batch) {
+  Db& db = *writer_db_;
+  auto step = [&](const char* sql) {
+    Statement& s = db.cached(sql);
+    ResetOnExit reset(s);
+    s.run();
+  };
+  std::string batch_error;  // set when the whole transaction is lost
+  try {
+    step(kBegin);
+    for (PendingCommit* p : batch) {
+      const int64_t seq_before = next_seq_;
+      try {
+        step(kSavepoint);
+        if (!apply_ops(*p)) {
+          step(kRollbackTo);
+          next_seq_ = seq_before;
+        }
+        step(kRelease);
+      } catch (const SqliteError& e) {
+        // Some errors (disk full, I/O) make SQLite roll back the whole transaction; others
+        // leave it open and only this caller's ops need undoing.
+        if (!db.in_transaction()) throw;
+        step(kRollbackTo);
+        step(kRelease);
+        next_seq_ = seq_before;
+        p->result = error_result(e.what());
+      }
+    }
+    {
+      Statement& s = db.cached(kSaveNextSeq);
+      ResetOnExit reset(s);
+      s.bind(1, next_seq_).run();
+    }
+    step(kCommit);
+  } catch (const std::exception& e) {
+    batch_error = e.what();
+  }
+  if (batch_error.empty()) return;
+
+  try {
+    if (db.in_transaction()) db.exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // The connection reports the failure again on the next batch; nothing more to do here.
+  }
+  for (PendingCommit* p : batch) p->result = error_result("FHIR store write failed: " + batch_error);
+}
+
+bool SqliteFhirStore::apply_ops(PendingCommit& p) {
+  Db& db = *writer_db_;
+  CommitResult& r = p.result;
+  r = CommitResult{};
+  r.seqs.reserve(p.ops.size());
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const WriteOp& op = p.ops[i];
+    if (op.kind == WriteOp::Kind::Purge) {
+      Statement& s = db.cached(kPurge);
+      ResetOnExit reset(s);
+      s.bind_text(1, op.type).bind_text(2, op.id).run();
+      r.seqs.push_back(0);  // nothing is stored, so no seq
+      continue;
+    }
+
+    int64_t newest = 0;
+    {
+      Statement& s = db.cached(kNewestVersion);
+      ResetOnExit reset(s);
+      s.bind_text(1, op.type).bind_text(2, op.id);
+      if (s.step()) newest = s.column_int64(0);
+    }
+    if (newest != op.version - 1) {
+      r.status = CommitResult::Status::Conflict;
+      r.failed_op = static_cast<int>(i);
+      r.current_version = newest;
+      r.seqs.clear();
+      r.message = newest == 0 ? resource_ref(op) + " does not exist; cannot write version " + std::to_string(op.version)
+                              : resource_ref(op) + " is at version " + std::to_string(newest) +
+                                    "; cannot write version " + std::to_string(op.version);
+      return false;
+    }
+
+    const int64_t seq = next_seq_++;
+    {
+      Statement& s = db.cached(kInsertVersion);
+      ResetOnExit reset(s);
+      s.bind(1, seq)
+          .bind_text(2, op.type)
+          .bind_text(3, op.id)
+          .bind(4, op.version)
+          .bind(5, op.last_updated_us)
+          .bind(6, kind_code(op.kind))
+          .bind(7, p.compressed[i])
+          .bind_blob(8, op.json)
+          .run();
+    }
+    if (!op.keep_history && op.version > 1) {
+      Statement& s = db.cached(kDeleteOlder);
+      ResetOnExit reset(s);
+      s.bind_text(1, op.type).bind_text(2, op.id).bind(3, op.version).run();
+    }
+    r.seqs.push_back(seq);
+  }
+  return true;
+}
+
+// ---- reads ----
+
+std::optional<StoredVersion> SqliteFhirStore::current(std::string_view type, std::string_view id) {
+  static const std::string sql = std::string("SELECT ") + kVersionColumns +
+                                 " FROM resource_version v WHERE v.type = ?1 AND v.id = ?2"
+                                 " ORDER BY v.version DESC LIMIT 1";
+  auto lease = readers_->acquire();
+  if (!lease) return std::nullopt;
+  Statement& s = (*lease)->cached(sql);
+  ResetOnExit reset(s);
+  s.bind_text(1, type).bind_text(2, id);
+  if (!s.step()) return std::nullopt;
+  return read_stored_version(s);
+}
+
+std::optional<StoredVersion> SqliteFhirStore::version(std::string_view type, std::string_view id, int64_t version) {
+  static const std::string sql = std::string("SELECT ") + kVersionColumns +
+                                 " FROM resource_version v WHERE v.type = ?1 AND v.id = ?2 AND v.version = ?3";
+  auto lease = readers_->acquire();
+  if (!lease) return std::nullopt;
+  Statement& s = (*lease)->cached(sql);
+  ResetOnExit reset(s);
+  s.bind_text(1, type).bind_text(2, id).bind(3, version);
+  if (!s.step()) return std::nullopt;
+  return read_stored_version(s);
+}
+
+fhir::HistoryPage SqliteFhirStore::history(const fhir::HistoryQuery& q) {
+  fhir::HistoryPage page;
+  const std::string page_sql = history_page_sql(q);  // validates the query shape first
+  auto lease = readers_->acquire();
+  if (!lease) return page;
+  Db& db = **lease;
+
+  // Binds the named parameters a statement uses; the text binds point into q.
+  auto bind_common = [&](Statement& s) {
+    auto bind_if = [&](const char* name, std::optional<int64_t> v) {
+      if (int i = s.parameter_index(name); i > 0 && v) s.bind(i, *v);
+    };
+    if (int i = s.parameter_index(":type"); i > 0) s.bind_text(i, q.type);
+    if (int i = s.parameter_index(":id"); i > 0) s.bind_text(i, q.id);
+    bind_if(":since", q.since_us);
+    bind_if(":at_start", q.at_start_us);
+    bind_if(":at_end", q.at_end_us);
+  };
+
+  // Both statements run on one connection outside a transaction, so a commit may land between
+  // the page and the total; the total is a count, not a snapshot promise.
+  const int count = std::max(q.count, 0);
+  {
+    Statement& s = db.cached(page_sql);
+    ResetOnExit reset(s);
+    bind_common(s);
+    s.bind(s.parameter_index(":before"), q.before_seq);
+    s.bind(s.parameter_index(":limit"), int64_t{count} + 1);  // one extra row tells has_more
+    while (s.step()) page.entries.push_back(read_stored_version(s));
+  }
+  if (page.entries.size() > static_cast<size_t>(count)) {
+    page.entries.pop_back();
+    page.has_more = true;
+  }
+  if (q.with_total) {
+    Statement& s = db.cached(history_total_sql(q));
+    ResetOnExit reset(s);
+    bind_common(s);
+    if (s.step()) page.total = s.column_int64(0);
+  }
+  return page;
+}
+
+// ---- shutdown ----
+
+void SqliteFhirStore::close() {
+  std::lock_guard close_lock(close_mu_);
+  if (closed_) return;
+  closed_ = true;
+  {
+    std::lock_guard lock(queue_mu_);
+    closing_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // the writer drains the queue before it returns
+  metrics::remove_gauge("healthd_store_write_queue_depth", labels_);
+  if (checkpointer_) checkpointer_->stop();
+  if (readers_) readers_->close();  // readers first: the last connection to close checkpoints
+  writer_db_.reset();
+}
+
+}  // namespace
+
+std::shared_ptr<fhir::Store> open_sqlite_fhir_store(const SqliteStoreOptions& options) {
+  return std::make_shared<SqliteFhirStore>(options);
+}
+
+}  // namespace healthd::storage

@@ -1,0 +1,20 @@
+// JSON answers of the management API (resource-manager shape).
+#pragma once
+
+#include <string>
+
+#include "json/json.h"
+#include "workspace/registry.h"
+
+namespace healthd::workspace {
+
+// {"id": "/workspaces/ws", "name", "type": "workspaces", "properties": {provisioningState, fhirServices}}
+json::Value workspace_json(const WorkspaceInfo& info, json::Allocator& a);
+// {"id": "/workspaces/ws/fhirservices/n", "name", "type": "workspaces/fhirservices",
+//  "properties": {provisioningState, serviceUrl, ...settings}}
+json::Value fhir_service_json(const FhirServiceInfo& info, const std::string& origin, json::Allocator& a);
+
+// The base URL clients use for a FHIR service: <origin>/<ws>/fhir/<name>.
+std::string fhir_service_url(const std::string& origin, const std::string& ws, const std::string& name);
+
+}  // namespace healthd::workspace

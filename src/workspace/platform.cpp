@@ -1,0 +1,167 @@
+#include "workspace/platform.h"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <stdexcept>
+
+#include "common/metrics.h"
+#include "common/outcome.h"
+#include "fhir/definitions.h"
+#include "fhir/service.h"
+#include "json/json.h"
+#include "workspace/management_api.h"
+#include "workspace/registry.h"
+
+namespace healthd::workspace {
+
+namespace {
+
+Response labelled(Response r, std::string service, std::string route) {
+  r.service = std::move(service);
+  r.route = std::move(route);
+  return r;
+}
+
+Response json_text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.set("Content-Type", "application/json; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+Response not_found(std::string message) {
+  return labelled(outcome_response(404, "not-found", std::move(message)), "-", "notfound");
+}
+
+Response get_only(const Request& req, const char* service, const char* route) {
+  Response r = outcome_response(405, "not-supported", "Method " + req.method + " is not allowed on " + req.path +
+                                                          " (allowed: GET)");
+  r.headers.set("Allow", "GET");
+  return labelled(r, service, route);
+}
+
+// Resource types named in versioning_by_type must exist in the definitions.
+void check_resource_types(const PlatformConfig& config, const fhir::Definitions& definitions) {
+  for (size_t w = 0; w < config.workspaces.size(); ++w)
+    for (size_t s = 0; s < config.workspaces[w].services.size(); ++s)
+      for (const auto& [type, v] : config.workspaces[w].services[s].fhir.versioning_by_type)
+        if (!definitions.is_resource_type(type))
+          throw std::runtime_error("config: workspaces[" + std::to_string(w) + "].services[" + std::to_string(s) +
+                                   "].settings.versioning_by_type." + type + ": not a FHIR R4 resource type");
+}
+
+const char* kGaugeWorkspaces = "healthd_workspaces";
+const char* kGaugeFhirServices = "healthd_fhir_services";
+
+}  // namespace
+
+Platform::Platform(PlatformConfig config, std::shared_ptr<const fhir::Definitions> definitions)
+    : config_(std::move(config)), definitions_(std::move(definitions)) {}
+
+Platform::~Platform() { close(); }
+
+void Platform::open() {
+  if (!definitions_) definitions_ = fhir::Definitions::load(config_.definitions_dir);
+  check_resource_types(config_, *definitions_);
+  registry_ = std::make_unique<Registry>(config_.data_dir, config_.store, definitions_);
+  registry_->open(config_.workspaces);
+  management_ = std::make_unique<ManagementApi>(*registry_, definitions_);
+  Registry* reg = registry_.get();
+  metrics::gauge(kGaugeWorkspaces, "Workspaces hosted", {}, [reg] { return double(reg->workspaces().size()); });
+  metrics::gauge(kGaugeFhirServices, "FHIR services hosted", {}, [reg] {
+    double n = 0;
+    for (const auto& w : reg->workspaces()) n += double(w.fhir_services.size());
+    return n;
+  });
+  open_ = true;
+  if (!registry_->ready()) spdlog::warn("some services failed to open; /health/ready answers 503");
+}
+
+void Platform::close() {
+  if (!open_.exchange(false)) return;
+  metrics::remove_gauge(kGaugeWorkspaces, {});
+  metrics::remove_gauge(kGaugeFhirServices, {});
+  registry_->close();
+}
+
+bool Platform::ready() const { return open_ && registry_->ready(); }
+
+std::optional<Response> Platform::fast(Request& req) {
+  if (req.method == "GET" && req.path == "/health")
+    return labelled(json_text(200, R"({"status":"ok"})"), "health", "health");
+  return std::nullopt;
+}
+
+Response Platform::handle(Request& req) {
+  const std::vector<std::string> segments = split_path(req.path);
+  try {
+    return dispatch(req, segments);
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} failed: {}", req.method, req.path, e.what());
+    return labelled(outcome_response(500, "exception", std::string("Internal error: ") + e.what()), "-", "error");
+  }
+}
+
+Response Platform::dispatch(Request& req, const std::vector<std::string>& seg) {
+  if (seg.size() == 1 && seg[0] == "health") {
+    if (auto r = fast(req)) return *r;
+    return get_only(req, "health", "health");
+  }
+  if (seg.size() == 2 && seg[0] == "health" && seg[1] == "ready")
+    return req.method == "GET" ? health_ready() : get_only(req, "health", "health.ready");
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    if (req.method != "GET") return get_only(req, "metrics", "metrics");
+    Response r;
+    r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.body = metrics::render_prometheus();
+    return labelled(r, "metrics", "metrics");
+  }
+  if (!open_) return labelled(outcome_response(503, "transient", "The server is not open"), "-", "unavailable");
+  if (!seg.empty() && seg[0] == "management") return management_->handle(req, seg);
+  if (seg.size() >= 2 && seg[1] == "fhir") return fhir(req, seg);
+  if (seg.size() >= 2 && (seg[1] == "dicom" || seg[1] == "medtech")) {
+    const char* kind = seg[1] == "dicom" ? "DICOM" : "MedTech";
+    std::string which = seg.size() >= 3 ? " '" + seg[2] + "'" : "";
+    return not_found("Workspace '" + seg[0] + "' has no " + kind + " service" + which + " (" + kind +
+                     " services arrive in a later release)");
+  }
+  return not_found("No resource at " + req.path + " (FHIR services are at /{workspace}/fhir/{service})");
+}
+
+Response Platform::health_ready() {
+  if (ready()) return labelled(json_text(200, R"({"status":"ready"})"), "health", "health.ready");
+  json::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  doc.AddMember("status", "unavailable", a);
+  json::Value failed(rapidjson::kArrayType);
+  if (open_)
+    for (const auto& w : registry_->workspaces())
+      for (const auto& s : registry_->fhir_services(w.name).value_or(std::vector<FhirServiceInfo>{}))
+        if (!s.opened) failed.PushBack(json::str(w.name + "/fhir/" + s.name + ": " + s.error, a), a);
+  doc.AddMember("failed", failed, a);
+  Response r = json_text(503, json::to_string(doc));
+  r.headers.set("Retry-After", "5");
+  return labelled(r, "health", "health.ready");
+}
+
+Response Platform::fhir(Request& req, const std::vector<std::string>& seg) {
+  const std::string& ws = seg[0];
+  if (seg.size() < 3) return not_found("No FHIR service named in the path: use /" + ws + "/fhir/{service}");
+  const std::string& name = seg[2];
+  FhirLookup found = registry_->fhir_service(ws, name);
+  if (!found.workspace_found) return not_found("Workspace '" + ws + "' not found");
+  if (!found.service_found) return not_found("FHIR service '" + name + "' not found in workspace '" + ws + "'");
+  const std::string label = ws + "/fhir/" + name;
+  if (!found.service)
+    return labelled(outcome_response(503, "transient", "FHIR service '" + label + "' is unavailable: " + found.error),
+                    label, "unavailable");
+  req.base_url = req.origin + "/" + ws + "/fhir/" + name;
+  req.segments.assign(seg.begin() + 3, seg.end());
+  Response r = found.service->handle(req);
+  r.service = label;
+  return r;
+}
+
+}  // namespace healthd::workspace

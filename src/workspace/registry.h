@@ -1,0 +1,108 @@
+// Registry: the live workspaces and their services. Thread-safe: lookups take a shared lock;
+// changes are serialized and swap entries in under a short exclusive lock. A looked-up service
+// stays alive (and its store open) until the request holding it finishes, even if the service
+// is deleted or reconfigured meanwhile.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhir/settings.h"
+#include "workspace/config.h"
+
+namespace healthd::fhir {
+class Definitions;
+class FhirService;
+class Store;
+}  // namespace healthd::fhir
+
+namespace healthd::workspace {
+
+struct FhirServiceInfo {
+  std::string workspace;
+  std::string name;
+  fhir::ServiceSettings settings;
+  bool opened = false;  // false: its store failed to open (see error)
+  std::string error;
+};
+
+struct WorkspaceInfo {
+  std::string name;
+  std::vector<std::string> fhir_services;  // sorted
+};
+
+// What a change did (or why it did nothing).
+enum class Change { Created, Updated, Deleted, NoWorkspace, NoService, HasServices, Failed };
+
+struct ChangeResult {
+  Change change;
+  std::string message;  // for HasServices / Failed
+};
+
+// A FHIR service found for a request.
+struct FhirLookup {
+  bool workspace_found = false;
+  bool service_found = false;
+  std::shared_ptr<fhir::FhirService> service;  // null when not found or failed to open
+  std::string error;                           // why it failed to open
+};
+
+class Registry {
+ public:
+  Registry(std::string data_dir, StoreConfig store, std::shared_ptr<const fhir::Definitions> definitions);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Loads <data>/management.json, then makes sure the declared workspaces and services exist
+  // (declared settings win) and opens every service. A service that fails to open is kept,
+  // marked failed (ready() is false). Throws when management.json cannot be read or written.
+  void open(const std::vector<WorkspaceConfig>& declared);
+  // Closes every service. Idempotent.
+  void close();
+  // True once opened and every service opened.
+  bool ready() const;
+
+  std::vector<WorkspaceInfo> workspaces() const;
+  std::optional<WorkspaceInfo> workspace(std::string_view name) const;
+  // nullopt when the workspace does not exist.
+  std::optional<std::vector<FhirServiceInfo>> fhir_services(std::string_view ws) const;
+  std::optional<FhirServiceInfo> fhir_service_info(std::string_view ws, std::string_view name) const;
+
+  ChangeResult put_workspace(const std::string& ws);       // Created | Updated
+  ChangeResult delete_workspace(const std::string& ws);    // Deleted | NoWorkspace | HasServices
+  // Created | Updated (settings replaced, data kept) | NoWorkspace | Failed
+  ChangeResult put_fhir_service(const std::string& ws, const std::string& name, const fhir::ServiceSettings& settings);
+  // Deleted (service closed, its data directory removed) | NoWorkspace | NoService
+  ChangeResult delete_fhir_service(const std::string& ws, const std::string& name);
+
+  FhirLookup fhir_service(std::string_view ws, std::string_view name) const;
+
+  // <data>/workspaces/<ws>/fhirservices/<name>
+  std::string fhir_service_dir(const std::string& ws, const std::string& name) const;
+
+ private:
+  struct FhirEntry;
+  struct Workspace;
+
+  void open_entry(const std::string& ws, const std::string& name, FhirEntry& entry);
+  void retire_entry(std::shared_ptr<const FhirEntry> entry);
+  void save();
+
+  std::string data_dir_;
+  StoreConfig store_config_;
+  std::shared_ptr<const fhir::Definitions> definitions_;
+
+  mutable std::shared_mutex map_mutex_;  // guards workspaces_ and open_
+  std::mutex change_mutex_;              // one change at a time (also guards management.json)
+  std::map<std::string, std::shared_ptr<Workspace>, std::less<>> workspaces_;
+  bool open_ = false;
+};
+
+}  // namespace healthd::workspace

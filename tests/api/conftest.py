@@ -1,0 +1,149 @@
+"""Black-box API tests: each test module talks HTTP to a real healthd process."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("HEALTHD_BIN", os.path.join(ROOT, "build", "healthd"))
+FHIR_JSON = "application/fhir+json"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HealthdProcess:
+    """A healthd server on a free loopback port with its own data directory."""
+
+    def __init__(self, data_dir, config_text=None):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.config_path = None
+        if config_text is not None:
+            self.config_path = os.path.join(data_dir, "..", f"healthd-{self.port}.yaml")
+            with open(self.config_path, "w") as f:
+                f.write(config_text)
+        self.proc = None
+        self.log_path = os.path.join(os.path.dirname(data_dir.rstrip("/")), f"healthd-{self.port}.log")
+
+    @property
+    def origin(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def fhir(self, workspace="default", service="default"):
+        return f"{self.origin}/{workspace}/fhir/{service}"
+
+    def start(self, timeout=30):
+        args = [BINARY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data_dir]
+        if self.config_path:
+            args += ["--config", self.config_path]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"healthd exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
+            try:
+                if requests.get(self.origin + "/health/ready", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("healthd did not become ready: " + self.read_log()[-2000:])
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = tempfile.mkdtemp(prefix="healthd-api-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(workdir, request):
+    """One server per test module, default configuration."""
+    data = os.path.join(workdir, request.module.__name__.replace(".", "_"), "data")
+    os.makedirs(data, exist_ok=True)
+    s = HealthdProcess(data).start()
+    yield s
+    rc = s.stop()
+    assert rc == 0, f"healthd did not stop cleanly (exit {rc}): {s.read_log()[-2000:]}"
+
+
+@pytest.fixture(scope="module")
+def base(server):
+    return server.fhir()
+
+
+@pytest.fixture
+def new_server(workdir):
+    """Factory for servers a test controls itself (restarts, kills, configs)."""
+    made = []
+
+    def make(name, config_text=None):
+        data = os.path.join(workdir, name, "data")
+        os.makedirs(data, exist_ok=True)
+        s = HealthdProcess(data, config_text)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.stop(signal.SIGKILL)
+
+
+def patient(family="Chalmers", given="Peter", **extra):
+    body = {"resourceType": "Patient", "name": [{"family": family, "given": [given]}], "gender": "male",
+            "birthDate": "1974-12-25"}
+    body.update(extra)
+    return body
+
+
+def post(base, rtype, body, **kw):
+    headers = {"Content-Type": FHIR_JSON, **kw.pop("headers", {})}
+    return requests.post(f"{base}/{rtype}", json=body, headers=headers, **kw)
+
+
+def put(base, rtype, rid, body, **kw):
+    headers = {"Content-Type": FHIR_JSON, **kw.pop("headers", {})}
+    return requests.put(f"{base}/{rtype}/{rid}", json=body, headers=headers, **kw)
+
+
+def assert_outcome(resp, status, code=None):
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert body["resourceType"] == "OperationOutcome", body
+    if code:
+        assert any(i["code"] == code for i in body["issue"]), body
+    return body
