@@ -3,6 +3,7 @@
 // bundles, the MedTech pipeline and the CLI use the same types without any HTTP code.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@
 #include <vector>
 
 namespace healthd {
+
+struct Principal;
 
 // Ordered header list with case-insensitive lookup (names are stored as given).
 class Headers {
@@ -40,6 +43,10 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string origin;   // "http://host:port" as the client addressed us (for absolute URLs)
+  std::string client_ip;  // peer address as the server saw it (for the audit log)
+  // The authenticated caller (set by the platform once the bearer token is validated); null on
+  // open routes and for in-process callers that act with full rights.
+  std::shared_ptr<const Principal> principal;
 
   // Filled by the dispatcher for the service that handles the request.
   std::string base_url;               // absolute base URL of the service

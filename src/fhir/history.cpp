@@ -44,7 +44,8 @@ void link(Writer& w, const char* relation, const std::string& url) {
 
 }  // namespace
 
-Response FhirService::Impl::history(Request& req, const std::string& type, const std::string& id) {
+Response FhirService::Impl::history(Request& req, const std::string& type, const std::string& id,
+                                    HistoryFilter filter) {
   HistoryQuery q;
   q.type = type;
   q.id = id;
@@ -97,7 +98,12 @@ Response FhirService::Impl::history(Request& req, const std::string& type, const
   // Instance history is small: count it always; type/system when asked (_total).
   if (!id.empty() && q.before_seq == INT64_MAX) q.with_total = true;
 
+  if (filter) q.with_total = false;  // a filtered page cannot say how many match in all
   HistoryPage page = store->history(q);
+  // The next link continues after the last version read, kept or not.
+  std::optional<int64_t> next_cursor;
+  if (page.has_more && !page.entries.empty()) next_cursor = page.entries.back().seq;
+  if (filter) std::erase_if(page.entries, [&](const StoredVersion& v) { return !filter(v); });
 
   std::string path = req.base_url;
   if (!type.empty()) path += "/" + type;
@@ -124,7 +130,7 @@ Response FhirService::Impl::history(Request& req, const std::string& type, const
   w.StartArray();
   link(w, "self", self);
   link(w, "first", path + (kept_params.empty() ? "" : "?" + kept_params));
-  if (page.has_more && !page.entries.empty()) link(w, "next", with_cursor(page.entries.back().seq));
+  if (next_cursor) link(w, "next", with_cursor(*next_cursor));
   w.EndArray();
   key(w, "entry");
   w.StartArray();

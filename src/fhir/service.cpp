@@ -2,17 +2,32 @@
 #include "fhir/service.h"
 
 #include "common/ids.h"
+#include "fhir/routes.h"
+#include "fhir/smart_access.h"
 #include "fhir/service_impl.h"
 
 namespace healthd::fhir {
 
 FhirService::FhirService(std::string name, ServiceSettings settings, std::shared_ptr<Store> store,
-                         std::shared_ptr<const Definitions> definitions)
-    : impl_(std::make_unique<Impl>(std::move(name), std::move(settings), std::move(store), std::move(definitions))) {}
+                         std::shared_ptr<const Definitions> definitions,
+                         std::shared_ptr<const auth::PatientCompartment> compartment)
+    : impl_(std::make_unique<Impl>(std::move(name), std::move(settings), std::move(store), std::move(definitions),
+                                   std::move(compartment))) {}
 
 FhirService::~FhirService() = default;
 
 const ServiceSettings& FhirService::settings() const { return impl_->settings; }
+
+void FhirService::set_smart_configuration(std::string json) { impl_->smart_configuration_json = std::move(json); }
+
+Response FhirService::Impl::smart_configuration(Request& req) {
+  if (smart_configuration_json.empty())
+    return error(404, "not-found", "This service has no SMART configuration");
+  Response r;
+  r.body = smart_configuration_json;
+  r.headers.set("Content-Type", "application/json");
+  return r;
+}
 
 void FhirService::close() { impl_->store->close(); }
 
@@ -47,67 +62,135 @@ Response labelled(Response r, const char* route) {
 
 }  // namespace
 
+// Scope and compartment checks that can be made before the interaction runs.
+std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, Interaction interaction,
+                                                      const std::string& type, const std::string& id,
+                                                      const Request& req) {
+  using I = auth::Interaction;
+  switch (interaction) {
+    case Interaction::Capabilities:
+    case Interaction::SmartConfiguration:
+      return std::nullopt;
+    case Interaction::Read:
+    case Interaction::VRead:
+      return smart.check(type, I::Read);
+    case Interaction::HistoryInstance: {
+      if (auto d = smart.check(type, I::Read)) return d;
+      if (!smart.confines_to_patient()) return std::nullopt;
+      // The newest version with a body says whose resource this is.
+      HistoryQuery q;
+      q.type = type;
+      q.id = id;
+      q.count = 50;
+      for (const auto& v : store->history(q).entries)
+        if (!v.deleted()) {
+          if (smart.in_compartment_json(v.json)) return std::nullopt;
+          break;
+        }
+      return SmartAccess::outside_compartment(type + "/" + id);
+    }
+    case Interaction::HistoryType:
+    case Interaction::Search:
+      return smart.check(type, I::Search);
+    case Interaction::HistorySystem:
+    case Interaction::SearchSystem:
+      return std::nullopt;  // entries are filtered one by one
+    case Interaction::Create:
+    case Interaction::Update:
+    case Interaction::Patch: {
+      if (auto d = smart.check(type, interaction == Interaction::Create ? I::Create : I::Update)) return d;
+      if (!smart.confines_to_patient()) return std::nullopt;
+      if (interaction != Interaction::Patch && !smart.in_compartment_json(req.body))
+        return SmartAccess::outside_compartment("The " + type + " sent");
+      if (interaction != Interaction::Create) {
+        auto cur = store->current(type, id);
+        if (cur && !cur->deleted() && !smart.in_compartment_json(cur->json))
+          return SmartAccess::outside_compartment(type + "/" + id);
+      }
+      return std::nullopt;
+    }
+    case Interaction::Delete: {
+      if (auto d = smart.check(type, I::Delete)) return d;
+      if (!smart.confines_to_patient()) return std::nullopt;
+      auto cur = store->current(type, id);
+      if (cur && !cur->deleted() && !smart.in_compartment_json(cur->json))
+        return SmartAccess::outside_compartment(type + "/" + id);
+      return std::nullopt;
+    }
+    case Interaction::Conditional:
+    case Interaction::Bundle:
+    case Interaction::Operation:
+      return std::nullopt;  // not supported yet: answered 501 without touching data
+  }
+  return std::nullopt;
+}
+
+// Type/system history under SMART: only versions of types the scopes let the caller search, and,
+// for patient/ scopes, only versions in the compartment (deleted versions carry no body: left out).
+HistoryFilter FhirService::Impl::smart_history_filter(const SmartAccess& smart) {
+  if (!smart.active()) return {};
+  return [&smart](const StoredVersion& v) {
+    if (smart.check(v.type, auth::Interaction::Search)) return false;
+    if (!smart.confines_to_patient()) return true;
+    return !v.deleted() && smart.in_compartment_json(v.json);
+  };
+}
+
 Response FhirService::Impl::route(Request& req) {
+  RouteMatch m = match_fhir_route(req);
+  if (!m.route) {
+    if (!m.allowed.empty()) return labelled(method_not_allowed(req.method, m.allowed.c_str(), req.path), "fhir.method");
+    return labelled(error(404, "not-found", "No FHIR interaction at this path"), "fhir.unknown");
+  }
+  const RouteSpec& route = *m.route;
   const auto& seg = req.segments;
-  const std::string& m = req.method;
-  bool get = m == "GET" || m == "HEAD";
-
-  if (seg.empty()) {
-    if (m == "POST") return labelled(error(501, "not-supported", "Batch and transaction bundles are not supported yet"), "fhir.bundle");
-    if (get) return labelled(error(501, "not-supported", "System-level search is not supported yet"), "fhir.search-system");
-    return labelled(method_not_allowed(m, "POST", "the service base"), "fhir.base");
+  std::string pattern = route.pattern;
+  // {type} is always the first segment and {id} the second.
+  std::string type, id;
+  if (pattern.starts_with("{type}")) {
+    type = seg[0];
+    if (!definitions->is_resource_type(type))
+      return labelled(error(404, "not-found", "Unknown resource type '" + type + "'"), "fhir.unknown");
   }
-  if (seg[0] == "metadata") {
-    if (seg.size() == 1 && get) return labelled(capabilities(req), "fhir.metadata");
-    if (seg.size() == 1) return labelled(method_not_allowed(m, "GET", "metadata"), "fhir.metadata");
-  }
-  if (seg[0] == "_history") {
-    if (seg.size() == 1 && get) return labelled(history(req, "", ""), "fhir.history-system");
-    if (seg.size() == 1) return labelled(method_not_allowed(m, "GET", "_history"), "fhir.history-system");
+  if (pattern.find("{id}") != std::string::npos) {
+    id = seg[1];
+    if (!is_valid_fhir_id(id))
+      return labelled(error(400, "invalid", "'" + id + "' is not a valid resource id ([A-Za-z0-9-.]{1,64})"),
+                      "fhir.invalid-id");
   }
 
-  const std::string& type = seg[0];
-  if (!definitions->is_resource_type(type))
-    return labelled(error(404, "not-found", "Unknown resource type '" + type + "'"), "fhir.unknown");
+  std::optional<Response> bad;
+  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &bad);
+  if (bad) return labelled(std::move(*bad), route.name);
+  if (smart.active())
+    if (auto denied = smart_gate(smart, route.interaction, type, id, req)) return labelled(std::move(*denied), route.name);
 
-  if (seg.size() == 1) {
-    if (m == "POST") return labelled(create(req, type), "fhir.create");
-    if (get) return labelled(error(501, "not-supported", "Search is not supported yet"), "fhir.search");
-    if (m == "PUT" || m == "DELETE" || m == "PATCH")
-      return labelled(error(501, "not-supported", "Conditional " + m + " is not supported yet"), "fhir.conditional");
-    return labelled(method_not_allowed(m, "GET, POST", type), "fhir.type");
+  Response r;
+  switch (route.interaction) {
+    case Interaction::Capabilities: r = capabilities(req); break;
+    case Interaction::SmartConfiguration: r = smart_configuration(req); break;
+    case Interaction::Create: r = create(req, type); break;
+    case Interaction::Read: r = read(req, type, id); break;
+    case Interaction::VRead: r = vread(req, type, id, seg[3]); break;
+    case Interaction::Update: r = update(req, type, id); break;
+    case Interaction::Delete: r = remove(req, type, id); break;
+    case Interaction::HistoryInstance: r = history(req, type, id); break;
+    case Interaction::HistoryType: r = history(req, type, "", smart_history_filter(smart)); break;
+    case Interaction::HistorySystem: r = history(req, "", "", smart_history_filter(smart)); break;
+    case Interaction::Search:
+    case Interaction::SearchSystem: r = error(501, "not-supported", "Search is not supported yet"); break;
+    case Interaction::Bundle: r = error(501, "not-supported", "Batch and transaction bundles are not supported yet"); break;
+    case Interaction::Patch: r = error(501, "not-supported", "PATCH is not supported yet"); break;
+    case Interaction::Conditional:
+      r = error(501, "not-supported", "Conditional " + req.method + " is not supported yet");
+      break;
+    case Interaction::Operation: r = error(501, "not-supported", "Operation " + seg[2] + " is not supported yet"); break;
   }
-  if (seg[1] == "_history" && seg.size() == 2) {
-    if (get) return labelled(history(req, type, ""), "fhir.history-type");
-    return labelled(method_not_allowed(m, "GET", type + "/_history"), "fhir.history-type");
-  }
-  if (seg[1] == "_search" && seg.size() == 2)
-    return labelled(error(501, "not-supported", "Search is not supported yet"), "fhir.search");
-
-  const std::string& id = seg[1];
-  if (!is_valid_fhir_id(id))
-    return labelled(error(400, "invalid", "'" + id + "' is not a valid resource id ([A-Za-z0-9-.]{1,64})"), "fhir.invalid-id");
-
-  if (seg.size() == 2) {
-    if (get) return labelled(read(req, type, id), "fhir.read");
-    if (m == "PUT") return labelled(update(req, type, id), "fhir.update");
-    if (m == "DELETE") return labelled(remove(req, type, id), "fhir.delete");
-    if (m == "PATCH") return labelled(error(501, "not-supported", "PATCH is not supported yet"), "fhir.patch");
-    return labelled(method_not_allowed(m, "GET, PUT, DELETE", type + "/" + id), "fhir.instance");
-  }
-  if (seg[2] == "_history") {
-    if (seg.size() == 3) {
-      if (get) return labelled(history(req, type, id), "fhir.history-instance");
-      return labelled(method_not_allowed(m, "GET", "_history"), "fhir.history-instance");
-    }
-    if (seg.size() == 4) {
-      if (get) return labelled(vread(req, type, id, seg[3]), "fhir.vread");
-      return labelled(method_not_allowed(m, "GET", "a version"), "fhir.vread");
-    }
-  }
-  if (seg[2].starts_with("$"))
-    return labelled(error(501, "not-supported", "Operation " + seg[2] + " is not supported yet"), "fhir.operation");
-  return labelled(error(404, "not-found", "No FHIR interaction at this path"), "fhir.unknown");
+  // A read answered from the store is checked against the compartment after the fact.
+  if (smart.confines_to_patient() && (route.interaction == Interaction::Read || route.interaction == Interaction::VRead) &&
+      r.status == 200 && !smart.in_compartment_json(r.body))
+    r = SmartAccess::outside_compartment(type + "/" + id);
+  return labelled(std::move(r), route.name);
 }
 
 }  // namespace healthd::fhir

@@ -12,16 +12,25 @@ namespace healthd::fhir {
 
 class Store;
 class Definitions;
+}  // namespace healthd::fhir
+namespace healthd::auth {
+class PatientCompartment;
+}
+namespace healthd::fhir {
 
 class FhirService {
  public:
+  // `compartment` (may be null) confines callers with patient/ SMART scopes.
   FhirService(std::string name, ServiceSettings settings, std::shared_ptr<Store> store,
-              std::shared_ptr<const Definitions> definitions);
+              std::shared_ptr<const Definitions> definitions,
+              std::shared_ptr<const auth::PatientCompartment> compartment = nullptr);
   ~FhirService();
 
   Response handle(Request& request);
 
   const ServiceSettings& settings() const;
+  // The JSON answered at [base]/.well-known/smart-configuration (built by the issuer's owner).
+  void set_smart_configuration(std::string json);
   // Finishes pending writes and closes the store.
   void close();
 

@@ -1,6 +1,7 @@
 // Internals of FhirService shared by its interaction files (not a public header).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -8,7 +9,9 @@
 
 #include "common/outcome.h"
 #include "common/request.h"
+#include "auth/compartment.h"
 #include "fhir/definitions.h"
+#include "fhir/routes.h"
 #include "fhir/service.h"
 #include "fhir/settings.h"
 #include "fhir/store.h"
@@ -16,19 +19,31 @@
 
 namespace healthd::fhir {
 
+class SmartAccess;
+// Keeps a history entry when true (SMART confinement of type/system history).
+using HistoryFilter = std::function<bool(const StoredVersion&)>;
+
 struct FhirService::Impl {
   std::string name;
   ServiceSettings settings;
   std::shared_ptr<Store> store;
   std::shared_ptr<const Definitions> definitions;
   Validator validator;
+  std::shared_ptr<const auth::PatientCompartment> compartment;  // for SMART patient/ scopes
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;
   std::unordered_map<std::string, std::string> capability_by_base;
+  std::string smart_configuration_json;  // set once at wiring time
 
-  Impl(std::string n, ServiceSettings s, std::shared_ptr<Store> st, std::shared_ptr<const Definitions> d)
-      : name(std::move(n)), settings(std::move(s)), store(std::move(st)), definitions(std::move(d)), validator(definitions) {}
+  Impl(std::string n, ServiceSettings s, std::shared_ptr<Store> st, std::shared_ptr<const Definitions> d,
+       std::shared_ptr<const auth::PatientCompartment> c)
+      : name(std::move(n)),
+        settings(std::move(s)),
+        store(std::move(st)),
+        definitions(std::move(d)),
+        validator(definitions),
+        compartment(std::move(c)) {}
 
   Response route(Request& req);
 
@@ -38,8 +53,12 @@ struct FhirService::Impl {
   Response vread(Request& req, const std::string& type, const std::string& id, const std::string& vid);
   Response update(Request& req, const std::string& type, const std::string& id);
   Response remove(Request& req, const std::string& type, const std::string& id);
-  Response history(Request& req, const std::string& type, const std::string& id);
+  Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
+  std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
+                                     const std::string& id, const Request& req);
+  HistoryFilter smart_history_filter(const SmartAccess& smart);
   Response capabilities(Request& req);
+  Response smart_configuration(Request& req);
 };
 
 // ---- representation.cpp: how resources and errors go on the wire ----

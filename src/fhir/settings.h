@@ -4,6 +4,8 @@
 #include <map>
 #include <string>
 
+#include "common/cors.h"
+
 namespace healthd::fhir {
 
 enum class Versioning {
@@ -18,6 +20,8 @@ struct ServiceSettings {
   int default_count = 10;    // history page size when _count is absent
   int max_count = 1000;      // larger _count is capped (with a warning)
   size_t max_resource_bytes = 16 * 1024 * 1024;  // largest accepted resource body
+  std::string audience;  // the `aud` its tokens must carry; empty: the service's base URL
+  CorsPolicy cors;       // browsers' cross-origin access (disabled when no origins)
 
   Versioning versioning_for(const std::string& type) const {
     auto it = versioning_by_type.find(type);

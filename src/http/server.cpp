@@ -1,8 +1,9 @@
-// The only translation unit that includes Asio/Beast.
+// The only server translation unit that includes Asio/Beast (client.cpp is the other user).
 //
-// One coroutine per connection, on its own strand. Beast parses (straight into a
-// healthd::Request, no intermediate beast::http::request); responses are serialized by
-// hand into a per-connection buffer and written with one gather write.
+// One coroutine per connection, on its own strand; the session is a template over the
+// connection type (plain TCP or TLS: PlainConnection, TlsConnection), the dispatch is shared.
+// Beast parses (straight into a healthd::Request, no intermediate beast::http::request);
+// responses are serialized by hand into a per-connection buffer and written with one gather write.
 #include <utility>  // Boost 1.74: before asio's awaitable.hpp
 
 // GCC 12 misreads Boost 1.74's recycling operator new/delete pair for coroutine frames.
@@ -18,6 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,6 +30,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -42,6 +45,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +53,7 @@
 #include "common/outcome.h"
 #include "http/access_log.h"
 #include "http/gzip.h"
+#include "http/tls.h"
 #include "http/worker_pool.h"
 
 namespace healthd::http {
@@ -56,6 +61,7 @@ namespace healthd::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
@@ -169,6 +175,15 @@ void append_header_value(std::string& out, std::string_view v) {
   for (char c : v) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
 }
 
+std::string peer_address(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto address = socket.remote_endpoint(ec).address();
+  if (ec) return {};
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
 bool valid_host(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
   for (char c : host)
@@ -192,11 +207,27 @@ struct Exchange {
 };
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;  // its executor is the connection's strand
+  virtual ~Connection() = default;
+  virtual beast::tcp_stream& tcp() = 0;  // the transport; its executor is the connection's strand
+  virtual bool tls() const = 0;
   beast::flat_buffer buffer;
   Exchange x;
+  std::string client_ip;
   bool idle = true;  // waiting for the first byte of a request; touched on the strand only
+};
+
+struct PlainConnection final : Connection {
+  explicit PlainConnection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream& tcp() override { return stream; }
+  bool tls() const override { return false; }
+  beast::tcp_stream stream;
+};
+
+struct TlsConnection final : Connection {
+  TlsConnection(tcp::socket socket, ssl::context& ctx) : stream(std::move(socket), ctx) {}
+  beast::tcp_stream& tcp() override { return beast::get_lowest_layer(stream); }
+  bool tls() const override { return true; }
+  beast::ssl_stream<beast::tcp_stream> stream;
 };
 
 struct Server::Impl {
@@ -225,6 +256,7 @@ struct Server::Impl {
 
   std::shared_ptr<WorkerPool> pool;
   std::atomic<uint16_t> bound_port{0};
+  std::optional<ssl::context> tls_context;  // set when the listener speaks TLS
 
   asio::io_context ioc;
   asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
@@ -235,8 +267,16 @@ struct Server::Impl {
   void start();
   void stop();
   awaitable<void> accept_loop();
-  awaitable<void> session(std::shared_ptr<Connection> c);
-  awaitable<void> close_after_error(Connection& c);
+  template <class C>
+  void spawn_session(std::shared_ptr<C> c, std::string client_ip);
+  template <class C>
+  awaitable<void> session(std::shared_ptr<C> c);
+  bool prepare(Connection& c, Request& req, Response& res, bool close_after, int version, bool keep_alive);
+  void run_work(Request& req, Response& res, Exchange& x);
+  template <class C>
+  awaitable<void> close_after_error(C& c);
+  template <class C>
+  awaitable<void> close_gracefully(C& c);
   void begin_exchange(Connection& c, const Request& req, int version, bool keep_alive);
   void finish(Response& res, Exchange& x) const;
   void run_handler(Request& req, Response& res, Exchange& x) const;
@@ -346,7 +386,62 @@ auto Server::Impl::async_on_pool(Fn& fn, bool& accepted) {
 // ---------------------------------------------------------------------------------------------
 // Connections
 
-awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
+// The part of the dispatch shared by plain and TLS connections that needs no suspension:
+// derived request fields and the fast handler on the I/O thread. True when res is ready to
+// write (c.x.head_bytes + body); false when the handler must run on the pool (run_work).
+bool Server::Impl::prepare(Connection& c, Request& req, Response& res, bool close_after, int version,
+                           bool keep_alive) {
+  begin_exchange(c, req, version, !close_after && keep_alive);
+  Exchange& x = c.x;
+  req.request_id = x.request_id;
+  req.client_ip = c.client_ip;
+  if (close_after) {
+    finish(res, x);
+    return true;
+  }
+  const char* scheme = c.tls() ? "https://" : "http://";
+  auto host = req.headers.get("Host");
+  if (host && valid_host(*host)) {
+    req.origin.assign(scheme).append(*host);
+  } else {
+    beast::error_code ec;
+    auto local = c.tcp().socket().local_endpoint(ec);
+    req.origin = scheme + (local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                                   : local.address().to_string()) +
+                 ":" + std::to_string(local.port());
+  }
+  if (!fast) return false;
+  try {
+    auto r = fast(req);
+    if (!r) return false;
+    res = std::move(*r);
+  } catch (const std::exception& e) {
+    spdlog::error("http fast handler failed: {} {} rid={}: {}", req.method, req.path, x.request_id, e.what());
+    res = outcome_response(500, "exception", "internal server error");
+  }
+  finish(res, x);
+  return true;
+}
+
+// Runs on a worker: the handler, then the response preparation.
+void Server::Impl::run_work(Request& req, Response& res, Exchange& x) {
+  if (abandon.load()) {
+    res = outcome_response(503, "transient", "server is shutting down");
+    x.keep_alive = false;
+  } else {
+    run_handler(req, res, x);
+  }
+  try {
+    finish(res, x);
+  } catch (const std::exception& e) {  // gzip out of memory
+    spdlog::error("http response preparation failed rid={}: {}", x.request_id, e.what());
+    res = outcome_response(500, "exception", "internal server error");
+    finish(res, x);
+  }
+}
+
+template <class C>
+awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
   struct Unregister {
     Impl* impl;
     Connection* c;
@@ -361,12 +456,21 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
   const auto read_timeout = std::chrono::seconds(options.read_timeout_s);
   beast::error_code ec;
   try {
+    if constexpr (std::is_same_v<C, TlsConnection>) {
+      c->tcp().expires_after(read_timeout);  // counts as idle: stop() may cancel it
+      co_await c->stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        spdlog::debug("http TLS handshake with {} failed: {}", c->client_ip, ec.message());
+        c->tcp().close();
+        co_return;
+      }
+    }
     for (;;) {
       // Wait for the next request (keep-alive idle time), unless pipelined bytes are buffered.
       if (c->buffer.size() == 0) {
         c->idle = true;
         if (stopping.load()) break;
-        c->stream.expires_after(idle_timeout);
+        c->tcp().expires_after(idle_timeout);
         size_t n = co_await c->stream.async_read_some(c->buffer.prepare(8192), asio::redirect_error(use_awaitable, ec));
         if (ec) break;
         c->buffer.commit(n);
@@ -380,7 +484,7 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
       parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
       parser.body_limit(options.max_body_bytes);
 
-      c->stream.expires_after(read_timeout);
+      c->tcp().expires_after(read_timeout);
       co_await bhttp::async_read_header(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (!ec && !parser.is_done()) {
         if (parser.expects_continue() && parser.version() >= 11) {
@@ -405,7 +509,8 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
           break;
         } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
                    ec == asio::error::eof || ec == asio::error::operation_aborted ||
-                   ec == asio::error::connection_reset || ec == asio::error::bad_descriptor) {
+                   ec == asio::error::connection_reset || ec == asio::error::bad_descriptor ||
+                   ec.category() == asio::error::get_ssl_category() || ec == ssl::error::stream_truncated) {
           break;
         } else {
           record_rejection(Rejection::bad_request);
@@ -415,64 +520,20 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
         if (req.method.empty()) req.method = "-";
       }
 
-      begin_exchange(*c, req, parser.version(), !close_after && parser.keep_alive());
       Exchange& x = c->x;
-      req.request_id = x.request_id;
-      if (!close_after) {
-        auto host = req.headers.get("Host");
-        if (host && valid_host(*host)) {
-          req.origin.assign("http://").append(*host);
-        } else {
-          auto local = c->stream.socket().local_endpoint(ec);
-          req.origin = "http://" + (local.address().is_v6() ? "[" + local.address().to_string() + "]"
-                                                              : local.address().to_string()) +
-                       ":" + std::to_string(local.port());
-        }
-      }
-
-      bool prepared = false;
-      if (!close_after && fast) {
-        try {
-          if (auto r = fast(req)) {
-            res = std::move(*r);
-            prepared = true;
-          }
-        } catch (const std::exception& e) {
-          spdlog::error("http fast handler failed: {} {} rid={}: {}", req.method, req.path, x.request_id, e.what());
-          res = outcome_response(500, "exception", "internal server error");
-          prepared = true;
-        }
-        if (prepared) finish(res, x);
-      }
-      if (!close_after && !prepared) {
-        auto work = [&] {
-          if (abandon.load()) {
-            res = outcome_response(503, "transient", "server is shutting down");
-            x.keep_alive = false;
-          } else {
-            run_handler(req, res, x);
-          }
-          try {
-            finish(res, x);
-          } catch (const std::exception& e) {  // gzip out of memory
-            spdlog::error("http response preparation failed rid={}: {}", x.request_id, e.what());
-            res = outcome_response(500, "exception", "internal server error");
-            finish(res, x);
-          }
-        };
+      if (!prepare(*c, req, res, close_after, parser.version(), parser.keep_alive())) {
+        auto work = [&] { run_work(req, res, x); };
         bool accepted = true;
         co_await async_on_pool(work, accepted);
         if (!accepted) {
           record_rejection(Rejection::saturated);
           res = outcome_response(503, "throttled", "server busy, retry later");
           res.headers.set("Retry-After", "1");
-        } else {
-          prepared = true;
+          finish(res, x);
         }
       }
-      if (!prepared) finish(res, x);
 
-      c->stream.expires_after(read_timeout);
+      c->tcp().expires_after(read_timeout);
       std::array<asio::const_buffer, 2> buffers{asio::buffer(x.head_bytes),
                                                asio::buffer(res.body.data(), x.body_bytes)};
       co_await asio::async_write(c->stream, buffers, asio::redirect_error(use_awaitable, ec));
@@ -494,26 +555,45 @@ awaitable<void> Server::Impl::session(std::shared_ptr<Connection> c) {
         break;
       }
       if (!x.keep_alive) {
-        c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        co_await close_gracefully(*c);
         break;
       }
     }
   } catch (const std::exception& e) {
     spdlog::error("http connection failed: {}", e.what());
   }
-  c->stream.close();
+  c->tcp().close();
 }
 
 // After an error response the client may still be sending (a too-large body): half-close
 // and drain for a moment, so the client reads our response instead of a connection reset.
-awaitable<void> Server::Impl::close_after_error(Connection& c) {
+// Over TLS, close_notify is the half-close (the peer's unread records are dropped with it).
+template <class C>
+awaitable<void> Server::Impl::close_after_error(C& c) {
+  if constexpr (std::is_same_v<C, TlsConnection>) {
+    co_await close_gracefully(c);
+  } else {
+    beast::error_code ec;
+    c.tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.tcp().expires_after(std::chrono::seconds(2));
+    size_t drained = 0;
+    while (!ec && drained < (8u << 20)) {
+      c.buffer.clear();
+      drained += co_await c.stream.async_read_some(c.buffer.prepare(16384), asio::redirect_error(use_awaitable, ec));
+    }
+  }
+}
+
+// Connection: close after a response: TCP half-close, or TLS close_notify (waiting briefly
+// for the peer's).
+template <class C>
+awaitable<void> Server::Impl::close_gracefully(C& c) {
   beast::error_code ec;
-  c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  c.stream.expires_after(std::chrono::seconds(2));
-  size_t drained = 0;
-  while (!ec && drained < (8u << 20)) {
-    c.buffer.clear();
-    drained += co_await c.stream.async_read_some(c.buffer.prepare(16384), asio::redirect_error(use_awaitable, ec));
+  if constexpr (std::is_same_v<C, TlsConnection>) {
+    c.tcp().expires_after(std::chrono::seconds(1));
+    co_await c.stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
+  } else {
+    c.tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 }
 
@@ -531,15 +611,24 @@ awaitable<void> Server::Impl::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto c = std::make_shared<Connection>(std::move(socket));
-    {
-      std::lock_guard lock(conn_mu);
-      connections.emplace(c.get(), c);
-      ++active_sessions;
-    }
-    auto executor = c->stream.get_executor();
-    asio::co_spawn(executor, session(std::move(c)), asio::detached);
+    std::string client_ip = peer_address(socket);
+    if (tls_context)
+      spawn_session(std::make_shared<TlsConnection>(std::move(socket), *tls_context), std::move(client_ip));
+    else
+      spawn_session(std::make_shared<PlainConnection>(std::move(socket)), std::move(client_ip));
   }
+}
+
+template <class C>
+void Server::Impl::spawn_session(std::shared_ptr<C> c, std::string client_ip) {
+  c->client_ip = std::move(client_ip);
+  {
+    std::lock_guard lock(conn_mu);
+    connections.emplace(c.get(), c);
+    ++active_sessions;
+  }
+  auto executor = c->tcp().get_executor();
+  asio::co_spawn(executor, session(std::move(c)), asio::detached);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,6 +637,11 @@ awaitable<void> Server::Impl::accept_loop() {
 void Server::Impl::start() {
   std::lock_guard lock(state_mu);
   if (started) throw std::runtime_error("http server already started");
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty())
+      throw std::runtime_error("http: TLS needs both a certificate file and a key file");
+    tls_context.emplace(new_server_tls_context(options.tls_cert_file, options.tls_key_file).release());
+  }
   beast::error_code ec;
   tcp::endpoint endpoint;
   auto address = asio::ip::make_address(options.host, ec);
@@ -588,7 +682,7 @@ void Server::Impl::start() {
   asio::co_spawn(accept_strand, accept_loop(), asio::detached);
   for (int i = 0; i < std::max(options.io_threads, 1); ++i) io_threads.emplace_back([this] { ioc.run(); });
   started = true;
-  spdlog::info("http listening on {}:{}", options.host, bound_port);
+  spdlog::info("{} listening on {}:{}", tls_context ? "https" : "http", options.host, bound_port);
 }
 
 void Server::Impl::for_each_connection(const std::function<void(const std::shared_ptr<Connection>&)>& fn) {
@@ -621,8 +715,8 @@ void Server::Impl::stop() {
   });
   // 2. Connections between requests close now; busy ones close after their response.
   for_each_connection([](const std::shared_ptr<Connection>& c) {
-    asio::post(c->stream.get_executor(), [c] {
-      if (c->idle) c->stream.cancel();
+    asio::post(c->tcp().get_executor(), [c] {
+      if (c->idle) c->tcp().cancel();
     });
   });
   // 3. Grace period for in-flight requests.
@@ -630,7 +724,7 @@ void Server::Impl::stop() {
     spdlog::warn("http stop: grace period over, closing remaining connections");
     abandon = true;
     for_each_connection([](const std::shared_ptr<Connection>& c) {
-      asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
+      asio::post(c->tcp().get_executor(), [c] { c->tcp().close(); });
     });
   }
   // 4. Workers finish what they run (queued work is answered unrun once abandoned).

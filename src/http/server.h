@@ -29,6 +29,10 @@ struct ServerOptions {
   int idle_timeout_s = 60;    // keep-alive connection waiting for its next request
   int shutdown_grace_s = 20;  // stop() waits this long for in-flight requests
   size_t gzip_min_bytes = 1024;  // compress responses at least this big when the client accepts gzip
+  // HTTPS: with both set the listener speaks only TLS 1.2+ (PEM certificate chain and private
+  // key; start() throws when a file is missing or unusable). Request::origin is then https://.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 using Handler = std::function<Response(Request&)>;                     // runs on the worker pool
@@ -43,7 +47,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds, listens and starts the threads; returns at once. Throws std::runtime_error
-  // if the address cannot be bound.
+  // if the address cannot be bound or the TLS certificate/key cannot be loaded.
   void start();
   uint16_t port() const;  // the bound port, valid after start()
 

@@ -91,7 +91,8 @@ void read_string(const YAML::Node& map, const std::string& path, const char* key
 void parse_server(const YAML::Node& n, ServerConfig& s) {
   const std::string p = "server";
   check_keys(n, p, {"host", "port", "io_threads", "workers", "max_queue", "max_body_bytes", "max_header_bytes",
-                    "read_timeout_s", "idle_timeout_s", "shutdown_grace_s", "gzip_min_bytes"});
+                    "read_timeout_s", "idle_timeout_s", "shutdown_grace_s", "gzip_min_bytes", "public_url",
+                    "tls_cert_file", "tls_key_file"});
   if (n.IsNull()) return;
   read_string(n, p, "host", s.host);
   read_int(n, p, "port", s.port, 0, 65535);  // 0: any free port
@@ -104,6 +105,81 @@ void parse_server(const YAML::Node& n, ServerConfig& s) {
   read_int(n, p, "idle_timeout_s", s.idle_timeout_s, 1);
   read_int(n, p, "shutdown_grace_s", s.shutdown_grace_s, 0);
   read_size(n, p, "gzip_min_bytes", s.gzip_min_bytes, 0);
+  read_string(n, p, "public_url", s.public_url);
+  while (s.public_url.ends_with("/")) s.public_url.pop_back();
+  if (!s.public_url.empty() && !s.public_url.starts_with("http://") && !s.public_url.starts_with("https://"))
+    fail("server.public_url", "must start with http:// or https://");
+  read_string(n, p, "tls_cert_file", s.tls_cert_file);
+  read_string(n, p, "tls_key_file", s.tls_key_file);
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty())
+    fail("server.tls_cert_file", "tls_cert_file and tls_key_file go together");
+}
+
+std::vector<std::string> string_list(const YAML::Node& n, const std::string& key) {
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (n.IsScalar()) {  // "a b c" is accepted for scope-like lists
+    std::istringstream words(n.Scalar());
+    for (std::string w; words >> w;) out.push_back(w);
+    return out;
+  }
+  if (!n.IsSequence()) fail(key, "must be a list of strings");
+  for (size_t i = 0; i < n.size(); ++i) out.push_back(text(n[i], indexed(key, i)));
+  return out;
+}
+
+AuthClientConfig parse_client(const YAML::Node& n, const std::string& p) {
+  if (!n.IsMap()) fail(p, "must be a mapping with id and a secret or jwks");
+  check_keys(n, p, {"id", "secret", "secret_hash", "roles", "scopes", "jwks", "jwks_url", "token_lifetime_s"});
+  AuthClientConfig c;
+  if (!n["id"]) fail(join(p, "id"), "is required");
+  c.id = text(n["id"], join(p, "id"));
+  read_string(n, p, "secret", c.secret);
+  read_string(n, p, "secret_hash", c.secret_hash);
+  if (n["roles"]) {
+    // Role names contain spaces: a scalar is one role, a list is several.
+    if (n["roles"].IsScalar()) c.roles.push_back(n["roles"].Scalar());
+    else c.roles = string_list(n["roles"], join(p, "roles"));
+  }
+  if (n["scopes"]) c.scopes = string_list(n["scopes"], join(p, "scopes"));
+  read_string(n, p, "jwks", c.jwks_json);  // inline JWKS as JSON text: jwks: '{"keys":[...]}'
+  read_string(n, p, "jwks_url", c.jwks_url);
+  read_int(n, p, "token_lifetime_s", c.token_lifetime_s, 1, 86400);
+  if (c.secret.empty() && c.secret_hash.empty() && c.jwks_json.empty() && c.jwks_url.empty())
+    fail(p, "client '" + c.id + "' needs a secret, secret_hash, jwks or jwks_url");
+  return c;
+}
+
+void parse_auth(const YAML::Node& n, AuthConfig& a) {
+  const std::string p = "auth";
+  check_keys(n, p, {"issuer", "authorities", "roles_file", "metrics_open", "token_lifetime_s", "clock_skew_s",
+                    "audit_max_file_bytes", "clients"});
+  if (n.IsNull()) return;
+  read_string(n, p, "issuer", a.issuer);
+  if (n["authorities"]) a.authorities = string_list(n["authorities"], "auth.authorities");
+  for (auto& url : a.authorities) {
+    while (url.ends_with("/")) url.pop_back();
+    if (!url.starts_with("http://") && !url.starts_with("https://"))
+      fail("auth.authorities", "'" + url + "' must be an http(s) URL");
+  }
+  read_string(n, p, "roles_file", a.roles_file);
+  if (n["metrics_open"]) {
+    const std::string v = text(n["metrics_open"], "auth.metrics_open");
+    if (v != "true" && v != "false") fail("auth.metrics_open", "must be true or false");
+    a.metrics_open = v == "true";
+  }
+  read_int(n, p, "token_lifetime_s", a.token_lifetime_s, 60, 86400);
+  read_int(n, p, "clock_skew_s", a.clock_skew_s, 0, 600);
+  read_size(n, p, "audit_max_file_bytes", a.audit_max_file_bytes, 4096);
+  if (const auto list = n["clients"]) {
+    if (!list.IsSequence() && !list.IsNull()) fail("auth.clients", "must be a list");
+    std::set<std::string> seen;
+    for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
+      AuthClientConfig c = parse_client(list[i], indexed("auth.clients", i));
+      if (!seen.insert(c.id).second) fail(indexed("auth.clients", i) + ".id", "duplicate client '" + c.id + "'");
+      a.clients.push_back(std::move(c));
+    }
+  }
 }
 
 void parse_store(const YAML::Node& n, StoreConfig& s) {
@@ -141,7 +217,8 @@ fhir::Versioning versioning(const YAML::Node& n, const std::string& key) {
 }
 
 void parse_fhir_settings(const YAML::Node& n, const std::string& p, fhir::ServiceSettings& s) {
-  check_keys(n, p, {"versioning", "versioning_by_type", "default_count", "max_count", "max_resource_bytes"});
+  check_keys(n, p, {"versioning", "versioning_by_type", "default_count", "max_count", "max_resource_bytes", "audience",
+                    "cors"});
   if (n.IsNull()) return;
   if (n["versioning"]) s.versioning = versioning(n["versioning"], join(p, "versioning"));
   if (const auto by_type = n["versioning_by_type"]) {
@@ -156,6 +233,20 @@ void parse_fhir_settings(const YAML::Node& n, const std::string& p, fhir::Servic
   read_int(n, p, "default_count", s.default_count, 1, kMaxPageCount);
   read_int(n, p, "max_count", s.max_count, 1, kMaxPageCount);
   read_size(n, p, "max_resource_bytes", s.max_resource_bytes, 1);
+  read_string(n, p, "audience", s.audience);
+  if (const auto cors = n["cors"]) {
+    const std::string cp = join(p, "cors");
+    check_keys(cors, cp, {"origins", "headers", "methods", "max_age_s", "allow_credentials"});
+    if (cors["origins"]) s.cors.origins = string_list(cors["origins"], join(cp, "origins"));
+    if (cors["headers"]) s.cors.headers = string_list(cors["headers"], join(cp, "headers"));
+    if (cors["methods"]) s.cors.methods = string_list(cors["methods"], join(cp, "methods"));
+    read_int(cors, cp, "max_age_s", s.cors.max_age_s, 0, 86400);
+    if (cors["allow_credentials"]) {
+      const std::string v = text(cors["allow_credentials"], join(cp, "allow_credentials"));
+      if (v != "true" && v != "false") fail(join(cp, "allow_credentials"), "must be true or false");
+      s.cors.allow_credentials = v == "true";
+    }
+  }
   if (auto problem = settings_problem(s, kConfigFieldNames)) fail(p, *problem);
 }
 
@@ -209,13 +300,14 @@ PlatformConfig parse_config(std::string_view yaml_text) {
     throw std::runtime_error(std::string("config: not valid YAML: ") + e.what());
   }
   PlatformConfig c = default_config();
-  check_keys(root, "", {"server", "data", "definitions", "log", "store", "workspaces"});
+  check_keys(root, "", {"server", "data", "definitions", "log", "store", "auth", "workspaces"});
   if (root.IsNull()) return c;
   if (root["server"]) parse_server(root["server"], c.server);
   read_string(root, "", "data", c.data_dir);
   read_string(root, "", "definitions", c.definitions_dir);
   if (root["log"]) parse_log(root["log"], c.log_level);
   if (root["store"]) parse_store(root["store"], c.store);
+  if (root["auth"]) parse_auth(root["auth"], c.auth);
   if (const auto list = root["workspaces"]) {
     if (!list.IsSequence() && !list.IsNull()) fail("workspaces", "must be a list");
     c.workspaces.clear();
@@ -239,6 +331,14 @@ PlatformConfig load_config(const std::string& path) {
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
+}
+
+std::string PlatformConfig::public_url(int bound_port) const {
+  if (!server.public_url.empty()) return server.public_url;
+  std::string scheme = server.tls_cert_file.empty() ? "http://" : "https://";
+  std::string host = server.host == "0.0.0.0" || server.host == "::" ? "127.0.0.1" : server.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return scheme + host + ":" + std::to_string(bound_port);
 }
 
 void apply_overrides(PlatformConfig& config, const ConfigOverrides& overrides) {

@@ -23,6 +23,34 @@ struct ServerConfig {
   int idle_timeout_s = 60;
   int shutdown_grace_s = 20;
   size_t gzip_min_bytes = 1024;
+  // The URL clients use to reach this server; service base URLs, token audiences and the
+  // built-in issuer derive from it. Empty: http(s)://host:port.
+  std::string public_url;
+  std::string tls_cert_file;  // PEM; with tls_key_file: HTTPS only
+  std::string tls_key_file;
+};
+
+// An OAuth client of the built-in issuer.
+struct AuthClientConfig {
+  std::string id;
+  std::string secret;       // plain (hashed at load) ...
+  std::string secret_hash;  // ... or already hashed (pbkdf2-sha256$...)
+  std::vector<std::string> roles;
+  std::vector<std::string> scopes;  // allowed scopes; empty: any
+  std::string jwks_json;            // inline JWKS for private_key_jwt
+  std::string jwks_url;
+  int token_lifetime_s = 0;         // 0: the default
+};
+
+struct AuthConfig {
+  std::string issuer;                    // built-in issuer URL; empty: the public URL
+  std::vector<std::string> authorities;  // external OpenID Connect providers (authority URLs)
+  std::string roles_file;                // custom roles, in the open-source server's shape
+  bool metrics_open = true;              // GET /metrics without a token
+  int token_lifetime_s = 3600;           // client-secret tokens
+  int clock_skew_s = 60;
+  size_t audit_max_file_bytes = 64 * 1024 * 1024;
+  std::vector<AuthClientConfig> clients;
 };
 
 // Options shared by every service's embedded store.
@@ -55,7 +83,11 @@ struct PlatformConfig {
   std::string definitions_dir = HEALTHD_DEFINITIONS_DIR;
   std::string log_level = "info";
   StoreConfig store;
+  AuthConfig auth;
   std::vector<WorkspaceConfig> workspaces;
+
+  // public_url, or http(s)://host:port when it is not set.
+  std::string public_url(int bound_port) const;
 };
 
 // No config file: workspace "default" holding FHIR service "default".

@@ -5,13 +5,19 @@
 #include <exception>
 #include <stdexcept>
 
+#include <chrono>
+
+#include "auth/roles.h"
+#include "common/cors.h"
 #include "common/metrics.h"
 #include "common/outcome.h"
 #include "fhir/definitions.h"
+#include "fhir/routes.h"
 #include "fhir/service.h"
 #include "json/json.h"
 #include "workspace/management_api.h"
 #include "workspace/registry.h"
+#include "workspace/server_identity.h"
 
 namespace healthd::workspace {
 
@@ -57,16 +63,23 @@ const char* kGaugeFhirServices = "healthd_fhir_services";
 
 }  // namespace
 
-Platform::Platform(PlatformConfig config, std::shared_ptr<const fhir::Definitions> definitions)
-    : config_(std::move(config)), definitions_(std::move(definitions)) {}
+Platform::Platform(PlatformConfig config, std::shared_ptr<const fhir::Definitions> definitions, HttpGet http_get)
+    : config_(std::move(config)), definitions_(std::move(definitions)), http_get_(std::move(http_get)) {}
 
 Platform::~Platform() { close(); }
 
-void Platform::open() {
+void Platform::open(const std::string& public_url) {
   if (!definitions_) definitions_ = fhir::Definitions::load(config_.definitions_dir);
   check_resource_types(config_, *definitions_);
-  registry_ = std::make_unique<Registry>(config_.data_dir, config_.store, definitions_);
+  public_url_ = public_url.empty() ? config_.public_url(config_.server.port) : public_url;
+  while (public_url_.ends_with("/")) public_url_.pop_back();
+  security_ = std::make_unique<Security>(config_, public_url_, http_get_, [this] { return audiences(); });
+  ServiceWiring wiring;
+  wiring.compartment = security_->compartment();
+  wiring.smart_configuration_json = security_->smart_configuration(public_url_);
+  registry_ = std::make_unique<Registry>(config_.data_dir, config_.store, definitions_, wiring);
   registry_->open(config_.workspaces);
+  write_server_identity(config_.data_dir, ServerIdentity{public_url_, security_->issuer()});
   management_ = std::make_unique<ManagementApi>(*registry_, definitions_);
   Registry* reg = registry_.get();
   metrics::gauge(kGaugeWorkspaces, "Workspaces hosted", {}, [reg] { return double(reg->workspaces().size()); });
@@ -95,13 +108,53 @@ std::optional<Response> Platform::fast(Request& req) {
 }
 
 Response Platform::handle(Request& req) {
+  const auto start = std::chrono::steady_clock::now();
   const std::vector<std::string> segments = split_path(req.path);
+  Response r;
   try {
-    return dispatch(req, segments);
+    r = dispatch(req, segments);
   } catch (const std::exception& e) {
     spdlog::error("request {} {} failed: {}", req.method, req.path, e.what());
-    return labelled(outcome_response(500, "exception", std::string("Internal error: ") + e.what()), "-", "error");
+    r = labelled(outcome_response(500, "exception", std::string("Internal error: ") + e.what()), "-", "error");
   }
+  // Every request the platform answers is audited, 401s included (not the /health liveness probe
+  // answered on the I/O thread).
+  if (security_) {
+    std::string resource_type;
+    if (segments.size() > 3 && segments[1] == "fhir" && definitions_ && definitions_->is_resource_type(segments[3]))
+      resource_type = segments[3];
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    try {
+      security_->audit(req, r, ms, resource_type);
+    } catch (const std::exception& e) {
+      spdlog::error("audit log write failed: {}", e.what());
+    }
+  }
+  return r;
+}
+
+std::vector<std::string> Platform::audiences() const {
+  std::vector<std::string> out{management_audience(public_url_)};
+  if (!registry_) return out;
+  for (const auto& w : registry_->workspaces())
+    for (const auto& s : registry_->fhir_services(w.name).value_or(std::vector<FhirServiceInfo>{}))
+      out.push_back(fhir_audience(public_url_, w.name, s.name, s.settings));
+  return out;
+}
+
+std::optional<Response> Platform::authorize(Request& req, const std::string& audience, DataAction action) {
+  Security::Authentication a = security_->authenticate(req, audience);
+  if (a.denied) return std::move(*a.denied);
+  req.principal = a.principal;
+  if (action == DataAction::None || a.principal->can(action)) return std::nullopt;
+  // A SMART user's clinical scopes decide reads and writes (the FHIR service checks them).
+  bool smart_scoped = a.principal->can(DataAction::Smart);
+  if (smart_scoped && (action == DataAction::Read || action == DataAction::Write || action == DataAction::Delete)) {
+    for (const auto& s : a.principal->scopes)
+      if (s.starts_with("patient/") || s.starts_with("user/") || s.starts_with("system/")) return std::nullopt;
+  }
+  return security_->forbidden(req, "The caller's roles do not grant the data action '" +
+                                       auth::describe_actions(bit(action)) + "' this request needs");
 }
 
 Response Platform::dispatch(Request& req, const std::vector<std::string>& seg) {
@@ -111,15 +164,26 @@ Response Platform::dispatch(Request& req, const std::vector<std::string>& seg) {
   }
   if (seg.size() == 2 && seg[0] == "health" && seg[1] == "ready")
     return req.method == "GET" ? health_ready() : get_only(req, "health", "health.ready");
+  if (!open_) return labelled(outcome_response(503, "transient", "The server is not open"), "-", "unavailable");
   if (seg.size() == 1 && seg[0] == "metrics") {
     if (req.method != "GET") return get_only(req, "metrics", "metrics");
+    if (!security_->metrics_open())
+      if (auto denied = authorize(req, management_audience(public_url_), DataAction::Administer))
+        return labelled(std::move(*denied), "metrics", "metrics");
     Response r;
     r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     r.body = metrics::render_prometheus();
     return labelled(r, "metrics", "metrics");
   }
-  if (!open_) return labelled(outcome_response(503, "transient", "The server is not open"), "-", "unavailable");
-  if (!seg.empty() && seg[0] == "management") return management_->handle(req, seg);
+  if (!seg.empty() && (seg[0] == ".well-known" || seg[0] == "oauth2")) {
+    if (auto r = security_->handle_open(req, seg)) {
+      if (r->route == "other") r->route = seg[0] == "oauth2" ? "oauth2.token" : "well-known";
+      if (r->service == "-") r->service = "oauth2";
+      return std::move(*r);
+    }
+    return not_found("No resource at " + req.path);
+  }
+  if (!seg.empty() && seg[0] == "management") return management(req, seg);
   if (seg.size() >= 2 && seg[1] == "fhir") return fhir(req, seg);
   if (seg.size() >= 2 && (seg[1] == "dicom" || seg[1] == "medtech")) {
     const char* kind = seg[1] == "dicom" ? "DICOM" : "MedTech";
@@ -128,6 +192,17 @@ Response Platform::dispatch(Request& req, const std::vector<std::string>& seg) {
                      " services arrive in a later release)");
   }
   return not_found("No resource at " + req.path + " (FHIR services are at /{workspace}/fhir/{service})");
+}
+
+Response Platform::management(Request& req, const std::vector<std::string>& seg) {
+  if (auto denied = authorize(req, management_audience(public_url_), DataAction::Administer))
+    return labelled(std::move(*denied), "management", "management.auth");
+  if (seg.size() >= 2 && seg[1] == "clients") {
+    Response r = security_->clients_api(req, std::vector<std::string>(seg.begin() + 2, seg.end()));
+    if (r.service == "-") r.service = "management";
+    return r;
+  }
+  return management_->handle(req, seg);
 }
 
 Response Platform::health_ready() {
@@ -159,7 +234,23 @@ Response Platform::fhir(Request& req, const std::vector<std::string>& seg) {
                     label, "unavailable");
   req.base_url = req.origin + "/" + ws + "/fhir/" + name;
   req.segments.assign(seg.begin() + 3, seg.end());
-  Response r = found.service->handle(req);
+  const fhir::ServiceSettings& settings = found.service->settings();
+  // CORS preflights carry no token.
+  if (req.method == "OPTIONS")
+    if (auto pre = cors_preflight(settings.cors, req)) return labelled(std::move(*pre), label, "fhir.preflight");
+
+  Response r;
+  fhir::RouteMatch route = fhir::match_fhir_route(req);
+  bool open_route = route.route && route.route->open;
+  std::optional<Response> denied;
+  if (!open_route) denied = authorize(req, fhir_audience(public_url_, ws, name, settings), route.action);
+  if (denied) {
+    r = std::move(*denied);
+    r.route = route.route ? route.route->name : "fhir.auth";
+  } else {
+    r = found.service->handle(req);
+  }
+  cors_apply(settings.cors, req, r);
   r.service = label;
   return r;
 }

@@ -13,6 +13,7 @@
 
 #include "common/request.h"
 #include "workspace/config.h"
+#include "workspace/security.h"
 
 namespace healthd::fhir {
 class Definitions;
@@ -26,14 +27,18 @@ class ManagementApi;
 class Platform {
  public:
   // `definitions`: already loaded definitions to share (tests, tools); null loads them in open().
-  explicit Platform(PlatformConfig config, std::shared_ptr<const fhir::Definitions> definitions = nullptr);
+  // `http_get`: fetches OpenID discovery documents and JWKS of external issuers and clients.
+  explicit Platform(PlatformConfig config, std::shared_ptr<const fhir::Definitions> definitions = nullptr,
+                    HttpGet http_get = {});
   ~Platform();
   Platform(const Platform&) = delete;
   Platform& operator=(const Platform&) = delete;
 
   // Loads the FHIR definitions (once, shared by all FHIR services), checks the config against
-  // them, opens the registry. Throws std::runtime_error with a clear message on failure.
-  void open();
+  // them, opens security (keys, clients, audit) and the registry, and records the server's
+  // identity in <data>/server.json. `public_url` is how clients reach the server (empty: from
+  // the config). Throws std::runtime_error with a clear message on failure.
+  void open(const std::string& public_url = {});
   // Blocking work: runs on a worker thread.
   Response handle(Request& request);
   // Answers that need no worker (GET /health); nullopt for everything else.
@@ -44,9 +49,16 @@ class Platform {
 
   const PlatformConfig& config() const { return config_; }
   Registry& registry() { return *registry_; }
+  Security& security() { return *security_; }
+  const std::string& public_url() const { return public_url_; }
+  // Every audience this server accepts: the management API's and each FHIR service's.
+  std::vector<std::string> audiences() const;
 
  private:
   Response dispatch(Request& request, const std::vector<std::string>& segments);
+  Response management(Request& request, const std::vector<std::string>& segments);
+  // The principal for a route needing `action` (403/401 response when it is missing).
+  std::optional<Response> authorize(Request& request, const std::string& audience, DataAction action);
   Response health_ready();
   Response fhir(Request& request, const std::vector<std::string>& segments);
 
@@ -54,6 +66,9 @@ class Platform {
   std::shared_ptr<const fhir::Definitions> definitions_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<ManagementApi> management_;
+  std::unique_ptr<Security> security_;
+  HttpGet http_get_;
+  std::string public_url_;
   std::atomic<bool> open_{false};
 };
 

@@ -39,8 +39,12 @@ std::string qualified(const std::string& ws, const std::string& name) { return w
 
 }  // namespace
 
-Registry::Registry(std::string data_dir, StoreConfig store, std::shared_ptr<const fhir::Definitions> definitions)
-    : data_dir_(std::move(data_dir)), store_config_(store), definitions_(std::move(definitions)) {}
+Registry::Registry(std::string data_dir, StoreConfig store, std::shared_ptr<const fhir::Definitions> definitions,
+                   ServiceWiring wiring)
+    : data_dir_(std::move(data_dir)),
+      store_config_(store),
+      definitions_(std::move(definitions)),
+      wiring_(std::move(wiring)) {}
 
 Registry::~Registry() { close(); }
 
@@ -65,7 +69,10 @@ void Registry::open_entry(const std::string& ws, const std::string& name, FhirEn
       options.metrics_label = qualified(ws, name);
       entry.store = storage::open_sqlite_fhir_store(options);
     }
-    entry.service = std::make_shared<fhir::FhirService>(qualified(ws, name), entry.settings, entry.store, definitions_);
+    entry.service = std::make_shared<fhir::FhirService>(qualified(ws, name), entry.settings, entry.store, definitions_,
+                                                        wiring_.compartment);
+    if (!wiring_.smart_configuration_json.empty())
+      entry.service->set_smart_configuration(wiring_.smart_configuration_json);
     entry.error.clear();
   } catch (const std::exception& e) {
     entry.service.reset();

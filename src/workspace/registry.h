@@ -22,7 +22,17 @@ class FhirService;
 class Store;
 }  // namespace healthd::fhir
 
+namespace healthd::auth {
+class PatientCompartment;
+}
+
 namespace healthd::workspace {
+
+// What every FHIR service gets from the platform's security (both may be empty in tests).
+struct ServiceWiring {
+  std::shared_ptr<const auth::PatientCompartment> compartment;  // SMART patient/ confinement
+  std::string smart_configuration_json;                         // its /.well-known/smart-configuration
+};
 
 struct FhirServiceInfo {
   std::string workspace;
@@ -55,7 +65,8 @@ struct FhirLookup {
 
 class Registry {
  public:
-  Registry(std::string data_dir, StoreConfig store, std::shared_ptr<const fhir::Definitions> definitions);
+  Registry(std::string data_dir, StoreConfig store, std::shared_ptr<const fhir::Definitions> definitions,
+           ServiceWiring wiring = {});
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
@@ -98,6 +109,7 @@ class Registry {
   std::string data_dir_;
   StoreConfig store_config_;
   std::shared_ptr<const fhir::Definitions> definitions_;
+  ServiceWiring wiring_;
 
   mutable std::shared_mutex map_mutex_;  // guards workspaces_ and open_
   std::mutex change_mutex_;              // one change at a time (also guards management.json)

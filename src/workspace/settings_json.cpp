@@ -15,6 +15,21 @@ void add_settings_members(const fhir::ServiceSettings& s, json::Value& obj, json
   obj.AddMember("defaultCount", s.default_count, a);
   obj.AddMember("maxCount", s.max_count, a);
   obj.AddMember("maxResourceBytes", static_cast<uint64_t>(s.max_resource_bytes), a);
+  json::Value authn(rapidjson::kObjectType);
+  authn.AddMember("audience", json::str(s.audience, a), a);
+  obj.AddMember("authenticationConfiguration", authn, a);
+  json::Value cors(rapidjson::kObjectType);
+  auto list = [&](const std::vector<std::string>& items) {
+    json::Value arr(rapidjson::kArrayType);
+    for (const auto& i : items) arr.PushBack(json::str(i, a), a);
+    return arr;
+  };
+  cors.AddMember("origins", list(s.cors.origins), a);
+  cors.AddMember("headers", list(s.cors.headers), a);
+  cors.AddMember("methods", list(s.cors.methods), a);
+  cors.AddMember("maxAge", s.cors.max_age_s, a);
+  cors.AddMember("allowCredentials", s.cors.allow_credentials, a);
+  obj.AddMember("corsConfiguration", cors, a);
 }
 
 namespace {
@@ -36,6 +51,79 @@ bool read_int(const json::Value& v, const std::string& field, int64_t min, int64
     return false;
   }
   out = v.GetInt64();
+  return true;
+}
+
+bool read_string_list(const json::Value& v, const std::string& field, std::vector<std::string>& out,
+                      std::string& error) {
+  if (!v.IsArray()) {
+    error = field + ": must be an array of strings";
+    return false;
+  }
+  out.clear();
+  for (const auto& item : v.GetArray()) {
+    if (!item.IsString()) {
+      error = field + ": must be an array of strings";
+      return false;
+    }
+    out.emplace_back(item.GetString(), item.GetStringLength());
+  }
+  return true;
+}
+
+// authenticationConfiguration: {audience} (authority and smartProxyEnabled are the cloud's; ignored).
+bool read_authentication(const json::Value& v, const std::string& field, fhir::ServiceSettings& s, std::string& error) {
+  if (!v.IsObject()) {
+    error = field + ": must be an object";
+    return false;
+  }
+  for (const auto& m : v.GetObject()) {
+    const std::string name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "audience") {
+      if (!m.value.IsString()) {
+        error = field + ".audience: must be a string";
+        return false;
+      }
+      s.audience.assign(m.value.GetString(), m.value.GetStringLength());
+    } else if (name != "authority" && name != "smartProxyEnabled") {
+      error = field + "." + name + ": unknown property (known: audience)";
+      return false;
+    }
+  }
+  return true;
+}
+
+// corsConfiguration: {origins, headers, methods, maxAge, allowCredentials}, as the cloud's.
+bool read_cors(const json::Value& v, const std::string& field, CorsPolicy& c, std::string& error) {
+  if (!v.IsObject()) {
+    error = field + ": must be an object";
+    return false;
+  }
+  for (const auto& m : v.GetObject()) {
+    const std::string name(m.name.GetString(), m.name.GetStringLength());
+    const std::string f = field + "." + name;
+    int64_t n = 0;
+    if (name == "origins") {
+      if (!read_string_list(m.value, f, c.origins, error)) return false;
+    } else if (name == "headers") {
+      if (!read_string_list(m.value, f, c.headers, error)) return false;
+    } else if (name == "methods") {
+      if (!read_string_list(m.value, f, c.methods, error)) return false;
+    } else if (name == "maxAge") {
+      if (m.value.IsNull()) continue;
+      if (!read_int(m.value, f, 0, 86400, n, error)) return false;
+      c.max_age_s = static_cast<int>(n);
+    } else if (name == "allowCredentials") {
+      if (!m.value.IsBool()) {
+        error = f + ": must be true or false";
+        return false;
+      }
+      c.allow_credentials = m.value.GetBool();
+    } else {
+      error = f + ": unknown property (known: origins, headers, methods, maxAge, allowCredentials)";
+      return false;
+    }
+  }
   return true;
 }
 
@@ -79,9 +167,13 @@ bool read_settings(const json::Value& properties, fhir::ServiceSettings& out, st
     } else if (name == "maxResourceBytes") {
       if (!read_int(v, field, 1, INT64_MAX, n, error)) return false;
       s.max_resource_bytes = static_cast<size_t>(n);
+    } else if (name == "authenticationConfiguration") {
+      if (!read_authentication(v, field, s, error)) return false;
+    } else if (name == "corsConfiguration") {
+      if (!read_cors(v, field, s.cors, error)) return false;
     } else {
       error = field + ": unknown property (known: versioning, versioningByType, defaultCount, maxCount, "
-              "maxResourceBytes)";
+              "maxResourceBytes, authenticationConfiguration, corsConfiguration)";
       return false;
     }
   }

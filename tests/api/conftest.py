@@ -14,6 +14,34 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.environ.get("HEALTHD_BIN", os.path.join(ROOT, "build", "healthd"))
 FHIR_JSON = "application/fhir+json"
 
+# Every service endpoint needs a bearer token. Unless a test sends its own Authorization header
+# (or {"Authorization": None} for none at all), requests to a server started here carry a
+# full-access token minted by `healthd token` for the audience the URL needs.
+SERVERS = {}  # origin -> HealthdProcess
+_session_request = requests.Session.request
+
+
+def audience_for(origin, url):
+    parts = url[len(origin):].split("?")[0].strip("/").split("/")
+    if len(parts) >= 3 and parts[1] == "fhir":
+        return f"{origin}/{parts[0]}/fhir/{parts[2]}"
+    return origin
+
+
+def _request_with_token(self, method, url, **kw):
+    headers = kw.get("headers") or {}
+    if not any(k.lower() == "authorization" for k in headers):
+        for origin, srv in SERVERS.items():
+            if url.startswith(origin + "/"):
+                headers = dict(headers)
+                headers["Authorization"] = "Bearer " + srv.token(audience=audience_for(origin, url))
+                kw["headers"] = headers
+                break
+    return _session_request(self, method, url, **kw)
+
+
+requests.Session.request = _request_with_token
+
 
 def free_port():
     with socket.socket() as s:
@@ -33,6 +61,7 @@ class HealthdProcess:
             with open(self.config_path, "w") as f:
                 f.write(config_text)
         self.proc = None
+        self.tokens = {}
         self.log_path = os.path.join(os.path.dirname(data_dir.rstrip("/")), f"healthd-{self.port}.log")
 
     @property
@@ -54,11 +83,25 @@ class HealthdProcess:
                 raise RuntimeError(f"healthd exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
             try:
                 if requests.get(self.origin + "/health/ready", timeout=1).status_code == 200:
+                    SERVERS[self.origin] = self
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.05)
         raise RuntimeError("healthd did not become ready: " + self.read_log()[-2000:])
+
+    def token(self, audience=None, roles=None, scope=None, fhir_user=None, lifetime=None, client=None):
+        """A token signed with this server's key (`healthd token`); cached per arguments."""
+        key = (audience, roles, scope, fhir_user, lifetime, client)
+        if key not in self.tokens:
+            args = [BINARY, "token", "--data", self.data_dir]
+            for flag, value in (("--audience", audience), ("--roles", roles), ("--scope", scope),
+                                ("--fhir-user", fhir_user), ("--lifetime", lifetime), ("--client", client)):
+                if value is not None:
+                    args += [flag, str(value)]
+            out = subprocess.run(args, capture_output=True, text=True, check=True)
+            self.tokens[key] = out.stdout.strip()
+        return self.tokens[key]
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc and self.proc.poll() is None:

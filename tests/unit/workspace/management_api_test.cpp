@@ -88,7 +88,7 @@ TEST_F(ManagementApiTest, CreateUpdateDeleteFhirService) {
   // Data written through the service survives a settings update.
   Request post = make_request("POST", "/research/fhir/cohort1/Patient", R"({"resourceType":"Patient"})");
   post.headers.set("Content-Type", "application/fhir+json");
-  Response made = platform->handle(post);
+  Response made = handle_as_admin(post);
   ASSERT_EQ(made.status, 201) << made.body;
   std::string id = parse_body(made)["id"].GetString();
 
@@ -120,7 +120,7 @@ TEST_F(ManagementApiTest, CreateUpdateDeleteFhirService) {
 
 TEST_F(ManagementApiTest, ARecreatedServiceStartsEmpty) {
   Request post = make_request("POST", "/default/fhir/default/Patient", R"({"resourceType":"Patient"})");
-  Response made = platform->handle(post);
+  Response made = handle_as_admin(post);
   ASSERT_EQ(made.status, 201) << made.body;
   std::string id = parse_body(made)["id"].GetString();
   ASSERT_EQ(call("DELETE", "/management/workspaces/default/fhirservices/default").status, 200);

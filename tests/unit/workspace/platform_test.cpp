@@ -53,7 +53,7 @@ TEST_F(PlatformTest, MetricsInPrometheusText) {
 TEST_F(PlatformTest, RoutesToTheFhirService) {
   Request post = make_request("POST", "/default/fhir/default/Patient", R"({"resourceType":"Patient"})");
   post.headers.set("Content-Type", "application/fhir+json");
-  Response made = platform->handle(post);
+  Response made = handle_as_admin(post);
   ASSERT_EQ(made.status, 201) << made.body;
   EXPECT_EQ(post.base_url, "http://localhost:8080/default/fhir/default");
   ASSERT_EQ(post.segments.size(), 1u);
@@ -98,7 +98,7 @@ TEST_F(PlatformTest, ManagementChangesSurviveARestart) {
             201);
   ASSERT_EQ(call("PUT", "/management/workspaces/empty1").status, 201);
   Request post = make_request("POST", "/research/fhir/cohort1/Patient", R"({"resourceType":"Patient"})");
-  Response made = platform->handle(post);
+  Response made = handle_as_admin(post);
   ASSERT_EQ(made.status, 201) << made.body;
   std::string id = parse_body(made)["id"].GetString();
   EXPECT_TRUE(fs::exists(data_path("management.json")));

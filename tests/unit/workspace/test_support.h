@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "auth/signing_keys.h"
 #include "common/request.h"
+#include "common/time.h"
 #include "fhir/definitions.h"
 #include "json/json.h"
 #include "workspace/config.h"
@@ -86,8 +88,35 @@ class PlatformTest : public ::testing::Test {
     platform->open();
   }
 
+  // A token from the platform's own issuer: every built-in role plus the administrator role,
+  // for every audience of the platform (as `healthd token` makes it).
+  std::string admin_token() {
+    json::Document claims(rapidjson::kObjectType);
+    auto& a = claims.GetAllocator();
+    int64_t now = now_us() / 1000000;
+    claims.AddMember("iss", json::str(platform->security().issuer(), a), a);
+    claims.AddMember("sub", "unit-test", a);
+    json::Value aud(rapidjson::kArrayType);
+    for (const auto& x : platform->audiences()) aud.PushBack(json::str(x, a), a);
+    claims.AddMember("aud", aud, a);
+    claims.AddMember("iat", now, a);
+    claims.AddMember("exp", now + 600, a);
+    json::Value roles(rapidjson::kArrayType);
+    roles.PushBack("FHIR Data Contributor", a).PushBack("healthd Administrator", a);
+    claims.AddMember("roles", roles, a);
+    return auth::SigningKeys::open(data.path())->sign(json::to_string(claims));
+  }
+
+  // Hands a prepared request to the platform with an administrator token (unless it has one).
+  Response handle_as_admin(Request& r) {
+    if (!r.headers.has("Authorization")) r.headers.set("Authorization", "Bearer " + admin_token());
+    return platform->handle(r);
+  }
+
+  // Calls the platform as an administrator (tests of what happens without a token build their own request).
   Response call(const std::string& method, const std::string& path, const std::string& body = {}) {
     Request r = make_request(method, path, body);
+    r.headers.set("Authorization", "Bearer " + admin_token());
     return platform->handle(r);
   }
 

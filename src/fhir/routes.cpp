@@ -1,0 +1,77 @@
+#include "fhir/routes.h"
+
+#include "common/request.h"
+
+namespace healthd::fhir {
+
+const std::vector<RouteSpec>& fhir_routes() {
+  using A = DataAction;
+  using I = Interaction;
+  // Literal patterns come before {type}/{id} ones: the first match wins.
+  static const std::vector<RouteSpec> routes = {
+      {"fhir.metadata", "GET", "metadata", A::None, true, I::Capabilities},
+      {"fhir.smart-configuration", "GET", ".well-known/smart-configuration", A::None, true, I::SmartConfiguration},
+      {"fhir.bundle", "POST", "", A::Write, false, I::Bundle},
+      {"fhir.search-system", "GET", "", A::Read, false, I::SearchSystem},
+      {"fhir.history-system", "GET", "_history", A::Read, false, I::HistorySystem},
+      {"fhir.create", "POST", "{type}", A::Write, false, I::Create},
+      {"fhir.search", "GET", "{type}", A::Read, false, I::Search},
+      {"fhir.conditional", "PUT", "{type}", A::Write, false, I::Conditional},
+      {"fhir.conditional", "PATCH", "{type}", A::Write, false, I::Conditional},
+      {"fhir.conditional", "DELETE", "{type}", A::Delete, false, I::Conditional},
+      {"fhir.history-type", "GET", "{type}/_history", A::Read, false, I::HistoryType},
+      {"fhir.search", "POST", "{type}/_search", A::Read, false, I::Search},
+      {"fhir.read", "GET", "{type}/{id}", A::Read, false, I::Read},
+      {"fhir.update", "PUT", "{type}/{id}", A::Write, false, I::Update},
+      {"fhir.delete", "DELETE", "{type}/{id}", A::Delete, false, I::Delete},
+      {"fhir.patch", "PATCH", "{type}/{id}", A::Write, false, I::Patch},
+      {"fhir.history-instance", "GET", "{type}/{id}/_history", A::Read, false, I::HistoryInstance},
+      {"fhir.vread", "GET", "{type}/{id}/_history/{vid}", A::Read, false, I::VRead},
+      {"fhir.operation", "GET", "{type}/{id}/{op}", A::Read, false, I::Operation},
+      {"fhir.operation", "POST", "{type}/{id}/{op}", A::Read, false, I::Operation},
+  };
+  return routes;
+}
+
+namespace {
+
+// Does the pattern match the segments? {op} only matches "$name".
+bool matches(std::string_view pattern, const std::vector<std::string>& seg) {
+  std::vector<std::string> parts = split_path(pattern);
+  if (parts.size() != seg.size()) return false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    if (p == "{op}") {
+      if (!seg[i].starts_with("$")) return false;
+    } else if (p == "{type}" || p == "{id}" || p == "{vid}") {
+      // A literal that another route owns is not a type or an id.
+      if (seg[i] == "_history" || seg[i] == "_search" || seg[i] == "metadata" || seg[i].starts_with("$")) return false;
+    } else if (p != seg[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+RouteMatch match_fhir_route(const Request& req) {
+  RouteMatch m;
+  std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+  for (const auto& r : fhir_routes()) {
+    if (!matches(r.pattern, req.segments)) continue;
+    if (method == r.method) {
+      m.route = &r;
+      m.action = r.action;
+      if (r.interaction == Interaction::Delete) {
+        auto hard = req.param("hardDelete");
+        if (hard && *hard == "true") m.action = DataAction::HardDelete;
+      }
+      return m;
+    }
+    if (m.allowed.find(r.method) == std::string::npos) m.allowed += (m.allowed.empty() ? "" : ", ") + std::string(r.method);
+  }
+  return m;
+}
+
+}  // namespace healthd::fhir
