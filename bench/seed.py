@@ -10,6 +10,8 @@ import requests
 base, n = sys.argv[1].rstrip("/"), int(sys.argv[2])
 tmpl = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fhir", "observation.json")).read().strip()
 headers = {"Content-Type": "application/fhir+json"}
+if os.environ.get("TOKEN"):
+    headers["Authorization"] = "Bearer " + os.environ["TOKEN"]
 
 
 def make(chunk):

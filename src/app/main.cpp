@@ -15,6 +15,7 @@ usage:
   healthd serve [--config FILE] [--host 127.0.0.1] [--port 8080] [--data ./data]
   healthd token [--data ./data] [--client ID] [--roles "FHIR Data Reader,..."] [--scope "patient/*.rs"]
                 [--fhir-user Patient/123] [--audience URL] [--lifetime 3600]
+  healthd rotate-key [--data ./data] [--retire-after-s 86460]
   healthd version
   healthd help
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   if (cmd == "serve") return serve_command(argc, argv);
   if (cmd == "token") return token_command(argc, argv);
+  if (cmd == "rotate-key") return rotate_key_command(argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("healthd 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

@@ -27,6 +27,11 @@ const std::vector<RouteSpec>& fhir_routes() {
       {"fhir.patch", "PATCH", "{type}/{id}", A::Write, false, I::Patch},
       {"fhir.history-instance", "GET", "{type}/{id}/_history", A::Read, false, I::HistoryInstance},
       {"fhir.vread", "GET", "{type}/{id}/_history/{vid}", A::Read, false, I::VRead},
+      // Operations: the action named here is the floor; operation_action() names the real one.
+      {"fhir.operation", "GET", "{op}", A::Read, false, I::Operation},
+      {"fhir.operation", "POST", "{op}", A::Read, false, I::Operation},
+      {"fhir.operation", "GET", "{type}/{op}", A::Read, false, I::Operation},
+      {"fhir.operation", "POST", "{type}/{op}", A::Read, false, I::Operation},
       {"fhir.operation", "GET", "{type}/{id}/{op}", A::Read, false, I::Operation},
       {"fhir.operation", "POST", "{type}/{id}/{op}", A::Read, false, I::Operation},
   };
@@ -35,9 +40,18 @@ const std::vector<RouteSpec>& fhir_routes() {
 
 namespace {
 
+// The route patterns split into segments once.
+const std::vector<std::vector<std::string>>& split_patterns() {
+  static const std::vector<std::vector<std::string>> parts = [] {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& r : fhir_routes()) out.push_back(split_path(r.pattern));
+    return out;
+  }();
+  return parts;
+}
+
 // Does the pattern match the segments? {op} only matches "$name".
-bool matches(std::string_view pattern, const std::vector<std::string>& seg) {
-  std::vector<std::string> parts = split_path(pattern);
+bool matches(const std::vector<std::string>& parts, const std::vector<std::string>& seg) {
   if (parts.size() != seg.size()) return false;
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string& p = parts[i];
@@ -55,11 +69,28 @@ bool matches(std::string_view pattern, const std::vector<std::string>& seg) {
 
 }  // namespace
 
+DataAction operation_action(std::string_view op) {
+  using A = DataAction;
+  if (op == "$validate") return A::ResourceValidate;
+  if (op == "$export") return A::Export;
+  if (op == "$import") return A::Import;
+  if (op == "$reindex") return A::Reindex;
+  if (op == "$convert-data") return A::ConvertData;
+  if (op == "$purge-history") return A::HardDelete;
+  if (op == "$bulk-delete") return A::BulkOperator;
+  if (op == "$meta-add" || op == "$meta-delete") return A::Write;
+  // $everything, $meta, $member-match and operations not known yet: reading.
+  return A::Read;
+}
+
 RouteMatch match_fhir_route(const Request& req) {
   RouteMatch m;
   std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
-  for (const auto& r : fhir_routes()) {
-    if (!matches(r.pattern, req.segments)) continue;
+  const auto& routes = fhir_routes();
+  const auto& patterns = split_patterns();
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const RouteSpec& r = routes[i];
+    if (!matches(patterns[i], req.segments)) continue;
     if (method == r.method) {
       m.route = &r;
       m.action = r.action;
@@ -67,6 +98,7 @@ RouteMatch match_fhir_route(const Request& req) {
         auto hard = req.param("hardDelete");
         if (hard && *hard == "true") m.action = DataAction::HardDelete;
       }
+      if (r.interaction == Interaction::Operation) m.action = operation_action(req.segments.back());
       return m;
     }
     if (m.allowed.find(r.method) == std::string::npos) m.allowed += (m.allowed.empty() ? "" : ", ") + std::string(r.method);

@@ -49,6 +49,9 @@ struct RouteMatch {
   DataAction action = DataAction::None;
 };
 
+// The data action an operation needs ("$export" -> Export, "$validate" -> ResourceValidate, ...).
+DataAction operation_action(std::string_view op);
+
 // Matches the request's segments and method against the table.
 RouteMatch match_fhir_route(const Request& req);
 

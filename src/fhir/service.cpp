@@ -170,8 +170,32 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::Capabilities: r = capabilities(req); break;
     case Interaction::SmartConfiguration: r = smart_configuration(req); break;
     case Interaction::Create: r = create(req, type); break;
-    case Interaction::Read: r = read(req, type, id); break;
-    case Interaction::VRead: r = vread(req, type, id, seg[3]); break;
+    case Interaction::Read:
+    case Interaction::VRead: {
+      // Under patient/ scopes a 304 would tell whether another patient's resource changed: read it
+      // whole, check the compartment, then answer the condition.
+      Headers conditions;
+      if (smart.confines_to_patient())
+        for (const char* h : {"If-None-Match", "If-Modified-Since"})
+          if (auto v = req.headers.get(h)) {
+            conditions.set(h, std::string(*v));
+            req.headers.remove(h);
+          }
+      r = route.interaction == Interaction::Read ? read(req, type, id) : vread(req, type, id, seg[3]);
+      if (smart.confines_to_patient() && r.status == 200) {
+        if (!smart.in_compartment_json(r.body)) {
+          r = SmartAccess::outside_compartment(type + "/" + id);
+        } else if (!conditions.entries().empty()) {
+          req.headers = [&] {
+            Headers h = req.headers;
+            for (const auto& [k, v] : conditions.entries()) h.set(k, v);
+            return h;
+          }();
+          r = route.interaction == Interaction::Read ? read(req, type, id) : vread(req, type, id, seg[3]);
+        }
+      }
+      break;
+    }
     case Interaction::Update: r = update(req, type, id); break;
     case Interaction::Delete: r = remove(req, type, id); break;
     case Interaction::HistoryInstance: r = history(req, type, id); break;
@@ -184,12 +208,10 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::Conditional:
       r = error(501, "not-supported", "Conditional " + req.method + " is not supported yet");
       break;
-    case Interaction::Operation: r = error(501, "not-supported", "Operation " + seg[2] + " is not supported yet"); break;
+    case Interaction::Operation:
+      r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
+      break;
   }
-  // A read answered from the store is checked against the compartment after the fact.
-  if (smart.confines_to_patient() && (route.interaction == Interaction::Read || route.interaction == Interaction::VRead) &&
-      r.status == 200 && !smart.in_compartment_json(r.body))
-    r = SmartAccess::outside_compartment(type + "/" + id);
   return labelled(std::move(r), route.name);
 }
 

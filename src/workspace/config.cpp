@@ -153,7 +153,7 @@ AuthClientConfig parse_client(const YAML::Node& n, const std::string& p) {
 void parse_auth(const YAML::Node& n, AuthConfig& a) {
   const std::string p = "auth";
   check_keys(n, p, {"issuer", "authorities", "roles_file", "metrics_open", "token_lifetime_s", "clock_skew_s",
-                    "audit_max_file_bytes", "clients"});
+                    "jwks_refresh_min_interval_s", "audit_max_file_bytes", "clients"});
   if (n.IsNull()) return;
   read_string(n, p, "issuer", a.issuer);
   if (n["authorities"]) a.authorities = string_list(n["authorities"], "auth.authorities");
@@ -170,6 +170,7 @@ void parse_auth(const YAML::Node& n, AuthConfig& a) {
   }
   read_int(n, p, "token_lifetime_s", a.token_lifetime_s, 60, 86400);
   read_int(n, p, "clock_skew_s", a.clock_skew_s, 0, 600);
+  read_int(n, p, "jwks_refresh_min_interval_s", a.jwks_refresh_min_interval_s, 0, 3600);
   read_size(n, p, "audit_max_file_bytes", a.audit_max_file_bytes, 4096);
   if (const auto list = n["clients"]) {
     if (!list.IsSequence() && !list.IsNull()) fail("auth.clients", "must be a list");

@@ -49,6 +49,7 @@ struct AuthConfig {
   bool metrics_open = true;              // GET /metrics without a token
   int token_lifetime_s = 3600;           // client-secret tokens
   int clock_skew_s = 60;
+  int jwks_refresh_min_interval_s = 10;  // external issuers: at most one key refetch per interval
   size_t audit_max_file_bytes = 64 * 1024 * 1024;
   std::vector<AuthClientConfig> clients;
 };

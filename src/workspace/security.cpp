@@ -1,5 +1,7 @@
 #include "workspace/security.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "auth/compartment.h"
@@ -60,6 +62,16 @@ std::optional<std::string_view> bearer_token(const Request& req) {
   return v;
 }
 
+// What this server supports and enforces: confidential clients of the built-in issuer, and the
+// patient/, user/ and system/ scope contexts in SMART v1 and v2 syntax.
+auth::issuer::SmartConfigurationOptions smart_options(const std::string& issuer) {
+  auth::issuer::SmartConfigurationOptions o;
+  o.issuer = issuer;
+  o.capabilities = {"client-confidential-symmetric", "client-confidential-asymmetric", "permission-patient",
+                    "permission-user", "permission-v1", "permission-v2"};
+  return o;
+}
+
 }  // namespace
 
 Security::Security(const PlatformConfig& config, const std::string& public_url, HttpGet http_get,
@@ -68,9 +80,13 @@ Security::Security(const PlatformConfig& config, const std::string& public_url, 
       issuer_(config.auth.issuer.empty() ? public_url : config.auth.issuer),
       metrics_open_(config.auth.metrics_open) {
   keys_ = auth::SigningKeys::open(config.data_dir);
+  keys_index_path_ = (std::filesystem::path(config.data_dir) / "keys" / "keys.json").string();
+  maybe_reload_keys();  // records the index's current time stamp
 
   auth::ValidatorOptions vo;
   vo.clock_skew_s = config.auth.clock_skew_s;
+  vo.min_refresh_interval_s = config.auth.jwks_refresh_min_interval_s;
+  clock_skew_s_ = config.auth.clock_skew_s;
   validator_ = std::make_unique<auth::TokenValidator>(keys_, issuer_, config.auth.authorities, http_get, vo);
 
   roles_ = std::make_unique<auth::RoleTable>(auth::RoleTable::builtin());
@@ -102,8 +118,11 @@ std::optional<Response> Security::handle_open(const Request& req, const std::vec
   if (seg.size() == 2 && seg[0] == ".well-known") {
     if (req.method != "GET" && req.method != "HEAD") return std::nullopt;
     if (seg[1] == "openid-configuration") return openid_configuration_response(DiscoveryOptions{issuer_, {}});
-    if (seg[1] == "jwks.json") return jwks_response(*keys_);
-    if (seg[1] == "smart-configuration") return smart_configuration_response(SmartConfigurationOptions{issuer_});
+    if (seg[1] == "jwks.json") {
+      maybe_reload_keys();
+      return jwks_response(*keys_);
+    }
+    if (seg[1] == "smart-configuration") return smart_configuration_response(smart_options(issuer_));
   }
   if (seg.size() == 2 && seg[0] == "oauth2" && seg[1] == "token") return token_endpoint_->handle_token_request(req);
   return std::nullopt;
@@ -120,11 +139,45 @@ Security::Authentication Security::authenticate(const Request& req, const std::s
   };
   auto token = bearer_token(req);
   if (!token) return deny("no bearer token in the Authorization header");
+
+  const int64_t now = now_us() / 1000000;
+  {
+    std::shared_lock lock(cache_mu_);
+    auto it = cache_.find(*token);
+    if (it != cache_.end() && it->second.audience == audience &&
+        now <= it->second.principal->expires_at + clock_skew_s_) {
+      out.principal = it->second.principal;
+      return out;
+    }
+  }
   auth::TokenValidator::Result v = validator_->validate(*token, {audience});
+  if (!v.ok && v.error == "unknown signing key") {
+    maybe_reload_keys();  // the built-in key may have been rotated by another process
+    v = validator_->validate(*token, {audience});
+  }
   if (!v.ok) return deny(v.error);
   v.principal.actions = roles_->actions_for(v.principal.roles);
   out.principal = std::make_shared<const Principal>(std::move(v.principal));
+  {
+    std::unique_lock lock(cache_mu_);
+    if (cache_.size() >= kMaxCachedTokens) cache_.clear();
+    cache_[std::string(*token)] = CachedPrincipal{audience, out.principal};
+  }
   return out;
+}
+
+void Security::maybe_reload_keys() const {
+  struct stat st {};
+  if (::stat(keys_index_path_.c_str(), &st) != 0) return;
+  const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  std::lock_guard lock(reload_mu_);
+  if (mtime_ns == keys_index_mtime_ns_) return;
+  try {
+    keys_->reload();
+    keys_index_mtime_ns_ = mtime_ns;
+  } catch (const std::exception&) {
+    // A half-written key directory: retried on the next unknown kid or JWKS request.
+  }
 }
 
 Response Security::forbidden(const Request& req, const std::string& why) const {
@@ -132,9 +185,7 @@ Response Security::forbidden(const Request& req, const std::string& why) const {
 }
 
 std::string Security::smart_configuration(const std::string& base_url) const {
-  auth::issuer::SmartConfigurationOptions o;
-  o.issuer = issuer_;
-  return auth::issuer::smart_configuration_json(o);
+  return auth::issuer::smart_configuration_json(smart_options(issuer_));
 }
 
 Response Security::clients_api(const Request& req, const std::vector<std::string>& segments_after_clients) {

@@ -4,8 +4,12 @@
 // Transport-independent like the rest of the platform; HTTP fetches go through an injected function.
 #pragma once
 
+#include <atomic>
+#include <mutex>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +84,27 @@ class Security {
   std::unique_ptr<auth::issuer::ClientsApi> clients_api_;
   std::unique_ptr<auth::issuer::TokenEndpoint> token_endpoint_;
   std::unique_ptr<AuditLog> audit_;
+  int clock_skew_s_ = 60;
+
+  // Validated tokens (audience + token -> principal) until they expire: a signature check costs
+  // tens of microseconds, a lookup well under one. Bounded; cleared when full.
+  struct CachedPrincipal {
+    std::string audience;  // the audience it was validated for
+    std::shared_ptr<const Principal> principal;
+  };
+  struct TokenHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  static constexpr size_t kMaxCachedTokens = 20000;
+  mutable std::shared_mutex cache_mu_;
+  mutable std::unordered_map<std::string, CachedPrincipal, TokenHash, std::equal_to<>> cache_;
+  // Keys rotated by another process (`healthd rotate-key`) are picked up as soon as their index
+  // file changes: checked (one stat) on an unknown kid and on each JWKS request.
+  std::string keys_index_path_;
+  mutable std::mutex reload_mu_;
+  mutable int64_t keys_index_mtime_ns_ = 0;
+  void maybe_reload_keys() const;
 };
 
 }  // namespace healthd::workspace

@@ -79,3 +79,29 @@ TEST(FhirRoutes, WrongMethodListsTheAllowedOnes) {
   EXPECT_EQ(match_fhir_route(request("GET", "a/b/c/d/e")).route, nullptr);
   EXPECT_TRUE(match_fhir_route(request("GET", "a/b/c/d/e")).allowed.empty());
 }
+
+TEST(FhirRoutes, OperationsNeedTheirOwnAction) {
+  struct Case {
+    const char* method;
+    const char* path;
+    DataAction action;
+  };
+  const Case cases[] = {
+      {"GET", "$export", DataAction::Export},
+      {"GET", "Patient/$export", DataAction::Export},
+      {"GET", "Group/1/$export", DataAction::Export},
+      {"POST", "Patient/1/$validate", DataAction::ResourceValidate},
+      {"POST", "Patient/$validate", DataAction::ResourceValidate},
+      {"POST", "$reindex", DataAction::Reindex},
+      {"POST", "$import", DataAction::Import},
+      {"POST", "$convert-data", DataAction::ConvertData},
+      {"POST", "Patient/1/$purge-history", DataAction::HardDelete},
+      {"GET", "Patient/1/$everything", DataAction::Read},
+  };
+  for (const auto& c : cases) {
+    RouteMatch m = match_fhir_route(request(c.method, c.path));
+    ASSERT_NE(m.route, nullptr) << c.method << " " << c.path;
+    EXPECT_STREQ(m.route->name, "fhir.operation") << c.path;
+    EXPECT_EQ(m.action, c.action) << c.method << " " << c.path;
+  }
+}
