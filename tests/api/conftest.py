@@ -61,17 +61,18 @@ class HealthdProcess:
             with open(self.config_path, "w") as f:
                 f.write(config_text)
         self.proc = None
+        self.scheme = "http"
         self.tokens = {}
         self.log_path = os.path.join(os.path.dirname(data_dir.rstrip("/")), f"healthd-{self.port}.log")
 
     @property
     def origin(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def fhir(self, workspace="default", service="default"):
         return f"{self.origin}/{workspace}/fhir/{service}"
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, ca=None):
         args = [BINARY, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data", self.data_dir]
         if self.config_path:
             args += ["--config", self.config_path]
@@ -82,7 +83,8 @@ class HealthdProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"healthd exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
             try:
-                if requests.get(self.origin + "/health/ready", timeout=1).status_code == 200:
+                ready = requests.get(self.origin + "/health/ready", timeout=1, verify=ca if ca else True)
+                if ready.status_code == 200:
                     SERVERS[self.origin] = self
                     return self
             except requests.RequestException:
