@@ -40,8 +40,8 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
   json::Value rest(rapidjson::kObjectType);
   rest.AddMember("mode", "server", a);
   json::Value resources(rapidjson::kArrayType);
-  static const char* kTypeInteractions[] = {"read", "vread", "update", "delete", "create", "history-instance",
-                                            "history-type"};
+  static const char* kTypeInteractions[] = {"read",   "vread",           "update",      "patch",
+                                            "delete", "history-instance", "history-type", "create"};
   for (const auto& type : svc.definitions->resource_types()) {
     json::Value r(rapidjson::kObjectType);
     r.AddMember("type", s(type), a);

@@ -1,0 +1,163 @@
+// PATCH [base]/[type]/[id] with a JSON Patch (RFC 6902) body: apply it to the current version,
+// validate the result like any write and store it as a new version (optimistic, like update).
+#include <cctype>
+
+#include "common/time.h"
+#include "fhir/json_patch.h"
+#include "fhir/resource_body.h"
+#include "fhir/service_impl.h"
+#include "fhir/smart_access.h"
+
+namespace healthd::fhir {
+
+namespace {
+
+constexpr int kMaxPatchAttempts = 16;  // same bound as update's optimistic retries
+
+// Media type without parameters, lower case: "application/json-patch+json".
+std::string media_type(std::string_view v) {
+  if (auto semi = v.find(';'); semi != std::string_view::npos) v = v.substr(0, semi);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  std::string out(v);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// nullopt when the body is a JSON Patch; else the 415/501 answer.
+std::optional<Response> check_patch_content_type(const Request& req) {
+  auto ct = req.headers.get("Content-Type");
+  std::string mt = ct ? media_type(*ct) : std::string();
+  if (mt == "application/json-patch+json") return std::nullopt;
+  if (mt == "application/fhir+json" || mt == "application/json+fhir")
+    return error(501, "not-supported",
+                 "FHIRPath Patch (a Parameters resource sent as " + mt +
+                     ") is not supported yet; send a JSON Patch document as application/json-patch+json");
+  if (mt.empty())
+    return error(415, "not-supported", "PATCH needs a Content-Type: send a JSON Patch document as application/json-patch+json");
+  return error(415, "not-supported",
+               "Unsupported Content-Type '" + std::string(*ct) + "' for PATCH; send a JSON Patch document as "
+               "application/json-patch+json");
+}
+
+// The server owns meta.versionId and meta.lastUpdated: whatever the patch did to them is dropped
+// before validation and stamp_resource sets them again.
+void drop_server_meta(json::Document& doc) {
+  auto it = doc.FindMember("meta");
+  if (it == doc.MemberEnd() || !it->value.IsObject()) return;
+  it->value.RemoveMember("versionId");
+  it->value.RemoveMember("lastUpdated");
+  if (it->value.MemberCount() == 0) doc.EraseMember(it);
+}
+
+}  // namespace
+
+Response FhirService::Impl::patch(Request& req, const std::string& type, const std::string& id) {
+  if (auto bad = check_patch_content_type(req)) return *bad;
+
+  std::optional<int64_t> if_match;
+  if (auto h = req.headers.get("If-Match")) {
+    if_match = parse_etag(*h);
+    if (!if_match) return error(400, "invalid", "If-Match must be a version ETag such as W/\"1\"");
+  }
+  Versioning policy = settings.versioning_for(type);
+  if (policy == Versioning::VersionUpdate && !if_match)
+    return error(412, "business-rule",
+                 "The versioning policy of " + type + " is version-update: a patch must carry If-Match");
+
+  if (req.body.size() > settings.max_resource_bytes)
+    return error(413, "too-costly",
+                 "Patch document of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
+                     std::to_string(settings.max_resource_bytes) + " bytes");
+  if (req.body.empty()) return error(400, "invalid", "The request has no body; a JSON Patch document was expected");
+  json::Document patch_doc;
+  std::string why;
+  if (!json::parse(req.body, patch_doc, &why))
+    return error(400, "structure", "The JSON Patch document is not valid JSON: " + why);
+  if (auto bad = check_json_patch(patch_doc)) return error(400, "invalid", "Invalid JSON Patch document: " + bad->message);
+
+  // Under SMART patient/ scopes the patched resource must stay in the patient's compartment (the
+  // gate checked the current version before we got here).
+  std::optional<Response> smart_bad;
+  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &smart_bad);
+  if (smart_bad) return *smart_bad;
+
+  ReturnPref pref = return_preference(req);
+  for (int attempt = 0; attempt < kMaxPatchAttempts; ++attempt) {
+    auto cur = store->current(type, id);
+    if (!cur) return error(404, "not-found", "Resource " + type + "/" + id + " is not known");
+    if (cur->deleted()) {
+      Response r = error(410, "deleted", "Resource " + type + "/" + id + " was deleted");
+      r.headers.set("ETag", etag_for(cur->version));
+      return r;
+    }
+    if (if_match && *if_match != cur->version)
+      return error(412, "conflict",
+                   "If-Match " + etag_for(*if_match) + " does not match the current version " + etag_for(cur->version) +
+                       " of " + type + "/" + id);
+
+    // Apply the patch to the current version (again on each retry: the patch is relative to it).
+    json::Document doc;
+    if (!json::parse(cur->json, doc, &why) || !doc.IsObject())
+      return error(500, "exception", "The stored " + type + "/" + id + " is not a JSON object: " + why);
+    if (auto failed = apply_json_patch(doc, patch_doc)) {
+      if (failed->kind == JsonPatchError::Kind::Malformed)
+        return error(400, "invalid", "Invalid JSON Patch document: " + failed->message);
+      return error(422, "processing", "The JSON Patch could not be applied to " + type + "/" + id +
+                                          " version " + std::to_string(cur->version) + ": " + failed->message);
+    }
+
+    // What the patch may not change.
+    if (!doc.IsObject()) return error(400, "invalid", "The patched " + type + " is not a JSON object");
+    auto rt = json::get_string(doc, "resourceType");
+    if (!rt || *rt != type)
+      return error(400, "invalid", "A patch may not change or remove resourceType ('" + type + "')", "resourceType");
+    auto body_id = json::get_string(doc, "id");
+    if (!body_id || *body_id != id)
+      return error(400, "invalid", "A patch may not change or remove the id ('" + id + "')", type + ".id");
+    drop_server_meta(doc);
+
+    // Validate like any write.
+    std::vector<Issue> issues = validator.validate(doc);
+    bool any_error = false;
+    for (const auto& is : issues) any_error |= is.severity == "error" || is.severity == "fatal";
+    if (any_error) {
+      for (auto& is : issues) is.diagnostics = "The patched resource is invalid: " + is.diagnostics;
+      return outcome_response(400, issues);
+    }
+    if (smart.confines_to_patient() && !smart.in_compartment(doc))
+      return SmartAccess::outside_compartment("The patched " + type + "/" + id);
+
+    int64_t ts = now_us();
+    if (ts <= cur->last_updated_us) ts = cur->last_updated_us + 1;  // lastUpdated never goes back
+    StoredVersion v;
+    v.type = type;
+    v.id = id;
+    v.version = cur->version + 1;
+    v.last_updated_us = ts;
+    v.kind = StoredVersion::Kind::Update;
+    v.json = stamp_resource(doc, id, v.version, ts);
+    if (v.json.size() > settings.max_resource_bytes)
+      return error(413, "too-costly",
+                   "The patched resource of " + std::to_string(v.json.size()) + " bytes exceeds the limit of " +
+                       std::to_string(settings.max_resource_bytes) + " bytes");
+
+    WriteOp op;
+    op.kind = WriteOp::Kind::Update;
+    op.type = type;
+    op.id = id;
+    op.version = v.version;
+    op.last_updated_us = ts;
+    op.json = v.json;
+    op.keep_history = policy != Versioning::NoVersion;
+    CommitResult r = store->commit({std::move(op)});
+    if (r.ok()) return resource_response(req, 200, v, true, pref);
+    if (r.status != CommitResult::Status::Conflict)
+      return error(500, "exception", "The store could not commit the write: " + r.message);
+    if (if_match)
+      return error(412, "conflict", type + "/" + id + " was changed concurrently; If-Match no longer matches");
+  }
+  return error(409, "conflict", "Too many concurrent updates of " + type + "/" + id + "; retry the request");
+}
+
+}  // namespace healthd::fhir
