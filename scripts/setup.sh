@@ -9,7 +9,7 @@ BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.74-dev rapidjson-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libsqlite3-dev libzstd-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev
+  libsqlite3-dev libzstd-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev libxml2-dev
   python3 python3-pytest python3-requests python3-cryptography wrk
 )
 
