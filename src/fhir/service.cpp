@@ -10,9 +10,10 @@ namespace healthd::fhir {
 
 FhirService::FhirService(std::string name, ServiceSettings settings, std::shared_ptr<Store> store,
                          std::shared_ptr<const Definitions> definitions,
-                         std::shared_ptr<const auth::PatientCompartment> compartment)
+                         std::shared_ptr<const auth::PatientCompartment> compartment,
+                         std::shared_ptr<const search::SearchParameterRegistry> search_params)
     : impl_(std::make_unique<Impl>(std::move(name), std::move(settings), std::move(store), std::move(definitions),
-                                   std::move(compartment))) {}
+                                   std::move(compartment), std::move(search_params))) {}
 
 FhirService::~FhirService() = default;
 
@@ -76,7 +77,7 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
       return smart.check(type, I::Read);
     case Interaction::HistoryInstance: {
       if (auto d = smart.check(type, I::Read)) return d;
-      if (!smart.confines_to_patient()) return std::nullopt;
+      if (!smart.needs_resource_check()) return std::nullopt;
       // The newest version with a body says whose resource this is.
       HistoryQuery q;
       q.type = type;
@@ -84,7 +85,7 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
       q.count = 50;
       for (const auto& v : store->history(q).entries)
         if (!v.deleted()) {
-          if (smart.in_compartment_json(v.json)) return std::nullopt;
+          if (smart.permits_json(v.json, I::Read)) return std::nullopt;
           break;
         }
       return SmartAccess::outside_compartment(type + "/" + id);
@@ -99,21 +100,22 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
     case Interaction::Update:
     case Interaction::Patch: {
       if (auto d = smart.check(type, interaction == Interaction::Create ? I::Create : I::Update)) return d;
-      if (!smart.confines_to_patient()) return std::nullopt;
-      if (interaction != Interaction::Patch && !smart.in_compartment_json(req.body))
+      if (!smart.needs_resource_check()) return std::nullopt;
+      I letter = interaction == Interaction::Create ? I::Create : I::Update;
+      if (interaction != Interaction::Patch && !smart.permits_json(req.body, letter))
         return SmartAccess::outside_compartment("The " + type + " sent");
       if (interaction != Interaction::Create) {
         auto cur = store->current(type, id);
-        if (cur && !cur->deleted() && !smart.in_compartment_json(cur->json))
+        if (cur && !cur->deleted() && !smart.permits_json(cur->json, I::Update))
           return SmartAccess::outside_compartment(type + "/" + id);
       }
       return std::nullopt;
     }
     case Interaction::Delete: {
       if (auto d = smart.check(type, I::Delete)) return d;
-      if (!smart.confines_to_patient()) return std::nullopt;
+      if (!smart.needs_resource_check()) return std::nullopt;
       auto cur = store->current(type, id);
-      if (cur && !cur->deleted() && !smart.in_compartment_json(cur->json))
+      if (cur && !cur->deleted() && !smart.permits_json(cur->json, I::Delete))
         return SmartAccess::outside_compartment(type + "/" + id);
       return std::nullopt;
     }
@@ -131,8 +133,8 @@ HistoryFilter FhirService::Impl::smart_history_filter(const SmartAccess& smart) 
   if (!smart.active()) return {};
   return [&smart](const StoredVersion& v) {
     if (smart.check(v.type, auth::Interaction::Search)) return false;
-    if (!smart.confines_to_patient()) return true;
-    return !v.deleted() && smart.in_compartment_json(v.json);
+    if (!smart.needs_resource_check()) return true;
+    return !v.deleted() && smart.permits_json(v.json, auth::Interaction::Search);
   };
 }
 
@@ -160,7 +162,7 @@ Response FhirService::Impl::route(Request& req) {
   }
 
   std::optional<Response> bad;
-  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &bad);
+  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &bad, search_params);
   if (bad) return labelled(std::move(*bad), route.name);
   if (smart.active())
     if (auto denied = smart_gate(smart, route.interaction, type, id, req)) return labelled(std::move(*denied), route.name);
@@ -175,15 +177,15 @@ Response FhirService::Impl::route(Request& req) {
       // Under patient/ scopes a 304 would tell whether another patient's resource changed: read it
       // whole, check the compartment, then answer the condition.
       Headers conditions;
-      if (smart.confines_to_patient())
+      if (smart.needs_resource_check())
         for (const char* h : {"If-None-Match", "If-Modified-Since"})
           if (auto v = req.headers.get(h)) {
             conditions.set(h, std::string(*v));
             req.headers.remove(h);
           }
       r = route.interaction == Interaction::Read ? read(req, type, id) : vread(req, type, id, seg[3]);
-      if (smart.confines_to_patient() && r.status == 200) {
-        if (!smart.in_compartment_json(r.body)) {
+      if (smart.needs_resource_check() && r.status == 200) {
+        if (!smart.permits_json(r.body, auth::Interaction::Read)) {
           r = SmartAccess::outside_compartment(type + "/" + id);
         } else if (!conditions.entries().empty()) {
           req.headers = [&] {

@@ -16,14 +16,19 @@ class Definitions;
 namespace healthd::auth {
 class PatientCompartment;
 }
+namespace healthd::search {
+class SearchParameterRegistry;
+}
 namespace healthd::fhir {
 
 class FhirService {
  public:
-  // `compartment` (may be null) confines callers with patient/ SMART scopes.
+  // `compartment` (may be null) confines callers with patient/ SMART scopes; `search_params`
+  // (may be null) evaluates SMART v2 scope restrictions.
   FhirService(std::string name, ServiceSettings settings, std::shared_ptr<Store> store,
               std::shared_ptr<const Definitions> definitions,
-              std::shared_ptr<const auth::PatientCompartment> compartment = nullptr);
+              std::shared_ptr<const auth::PatientCompartment> compartment = nullptr,
+              std::shared_ptr<const search::SearchParameterRegistry> search_params = nullptr);
   ~FhirService();
 
   Response handle(Request& request);

@@ -17,6 +17,10 @@
 #include "fhir/store.h"
 #include "fhir/validator.h"
 
+namespace healthd::search {
+class SearchParameterRegistry;
+}
+
 namespace healthd::fhir {
 
 class SmartAccess;
@@ -30,6 +34,7 @@ struct FhirService::Impl {
   std::shared_ptr<const Definitions> definitions;
   Validator validator;
   std::shared_ptr<const auth::PatientCompartment> compartment;  // for SMART patient/ scopes
+  std::shared_ptr<const search::SearchParameterRegistry> search_params;  // SMART v2 scope restrictions
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;
@@ -37,13 +42,14 @@ struct FhirService::Impl {
   std::string smart_configuration_json;  // set once at wiring time
 
   Impl(std::string n, ServiceSettings s, std::shared_ptr<Store> st, std::shared_ptr<const Definitions> d,
-       std::shared_ptr<const auth::PatientCompartment> c)
+       std::shared_ptr<const auth::PatientCompartment> c, std::shared_ptr<const search::SearchParameterRegistry> sp)
       : name(std::move(n)),
         settings(std::move(s)),
         store(std::move(st)),
         definitions(std::move(d)),
         validator(definitions),
-        compartment(std::move(c)) {}
+        compartment(std::move(c)),
+        search_params(std::move(sp)) {}
 
   Response route(Request& req);
 

@@ -2,6 +2,9 @@
 
 #include "common/outcome.h"
 #include "fhir/definitions.h"
+#include "search/index_values.h"
+#include "search/match.h"
+#include "search/search_parameters.h"
 
 namespace healthd::fhir {
 
@@ -26,7 +29,8 @@ const char* letter(auth::Interaction i) {
 
 SmartAccess SmartAccess::for_request(const Request& req, const Definitions& definitions,
                                      std::shared_ptr<const auth::PatientCompartment> compartment,
-                                     std::optional<Response>* error_response) {
+                                     std::optional<Response>* error_response,
+                                     std::shared_ptr<const search::SearchParameterRegistry> search_params) {
   SmartAccess a;
   const Principal* p = req.principal.get();
   if (!p || !p->can(DataAction::Smart)) return a;
@@ -43,6 +47,9 @@ SmartAccess SmartAccess::for_request(const Request& req, const Definitions& defi
   }
   a.active_ = true;
   a.compartment_ = std::move(compartment);
+  a.search_params_ = std::move(search_params);
+  a.definitions_ = &definitions;
+  for (const auto& rs : a.scopes_->resource_scopes()) a.restricted_ |= !rs.restriction.empty();
   a.patient_ = p->patient;
   if (a.scopes_->has_patient_context() && a.patient_.empty())
     *error_response = outcome_response(403, "forbidden",
@@ -53,33 +60,51 @@ SmartAccess SmartAccess::for_request(const Request& req, const Definitions& defi
 
 std::optional<Response> SmartAccess::check(const std::string& type, auth::Interaction interaction) const {
   if (!active_) return std::nullopt;
-  auth::ScopeDecision d = scopes_->check(type, interaction);
-  if (!d.allowed)
+  if (!scopes_->check(type, interaction).allowed)
     return outcome_response(403, "forbidden",
                             std::string("The token's scopes do not allow '") + letter(interaction) + "' on " + type);
-  // Restrictions (v2 `?param=value`) need the search engine to be checked; until it is there,
-  // only an unrestricted grant is honoured.
-  if (!d.restrictions.empty())
-    return outcome_response(403, "forbidden",
-                            "The token's scopes restrict " + type + " with search parameters, which this server "
-                            "cannot check yet; no unrestricted scope allows the request");
   return std::nullopt;
 }
 
-bool SmartAccess::in_compartment(const json::Value& resource) const {
-  if (!confines_to_patient()) return true;
-  return compartment_ && compartment_->contains(resource, patient_);
+bool SmartAccess::matches_restriction(std::string_view type, const json::Value& resource,
+                                      const auth::ScopeRestriction& restriction) const {
+  if (!search_params_) return false;
+  for (const auto& [param, value] : restriction) {
+    const search::SearchParam* sp = search_params_->find(type, param);
+    if (!sp) return false;  // a restriction on a parameter the type does not have admits nothing
+    fhirpath::EvalContext ctx;
+    ctx.definitions = definitions_;
+    ctx.resource = &resource;
+    search::IndexValues values = search::extract(*sp, resource, ctx);
+    if (!values.ok() || !search::matches(*sp, values, "", value)) return false;
+  }
+  return true;
 }
 
-bool SmartAccess::in_compartment_json(const std::string& resource_json) const {
-  if (!confines_to_patient()) return true;
+bool SmartAccess::permits(const json::Value& resource, auth::Interaction interaction) const {
+  if (!active_) return true;
+  if (scopes_->has_patient_context() && !(compartment_ && compartment_->contains(resource, patient_))) return false;
+  auto type = json::get_string(resource, "resourceType");
+  if (!type) return false;
+  auth::ScopeDecision d = scopes_->check(*type, interaction);
+  if (!d.allowed) return false;
+  if (d.restrictions.empty()) return true;
+  for (const auto& alternative : d.restrictions)
+    if (matches_restriction(*type, resource, alternative)) return true;
+  return false;
+}
+
+bool SmartAccess::permits_json(const std::string& resource_json, auth::Interaction interaction) const {
+  if (!needs_resource_check()) return true;
   json::Document d;
   if (!json::parse(resource_json, d)) return false;
-  return in_compartment(d);
+  return permits(d, interaction);
 }
 
 Response SmartAccess::outside_compartment(const std::string& what) {
-  return outcome_response(403, "forbidden", what + " is outside the patient compartment the token is confined to");
+  return outcome_response(403, "forbidden",
+                          what + " is outside what the token's scopes reach (its patient compartment or its scope "
+                                 "restrictions)");
 }
 
 }  // namespace healthd::fhir

@@ -14,6 +14,10 @@
 #include "common/request.h"
 #include "json/json.h"
 
+namespace healthd::search {
+class SearchParameterRegistry;
+}
+
 namespace healthd::fhir {
 
 class Definitions;
@@ -22,18 +26,24 @@ class SmartAccess {
  public:
   // nullopt + *error_response when the token's scopes are invalid (400) — or no SMART rules apply
   // (returns an inactive SmartAccess).
+  // `search_params` evaluates v2 scope restrictions (`?category=...`); without it a restricted
+  // grant admits nothing.
   static SmartAccess for_request(const Request& req, const Definitions& definitions,
                                  std::shared_ptr<const auth::PatientCompartment> compartment,
-                                 std::optional<Response>* error_response);
+                                 std::optional<Response>* error_response,
+                                 std::shared_ptr<const search::SearchParameterRegistry> search_params = nullptr);
 
   bool active() const { return active_; }
-  // 403 unless the scopes allow the interaction on the type (and no restriction is left unchecked).
+  // 403 unless the scopes allow the interaction on the type.
   std::optional<Response> check(const std::string& type, auth::Interaction interaction) const;
-  // For patient/ scopes: true when the resource is in the token's patient compartment.
-  bool in_compartment(const json::Value& resource) const;
-  bool in_compartment_json(const std::string& resource_json) const;
-  bool confines_to_patient() const { return active_ && scopes_ && scopes_->has_patient_context(); }
-  // 403 response for a resource outside the compartment.
+  // Whether individual resources must be looked at: patient/ scopes (compartment) or scopes with
+  // search restrictions.
+  bool needs_resource_check() const { return active_ && (scopes_->has_patient_context() || restricted_); }
+  // True when `interaction` may touch this resource: inside the token's patient compartment
+  // (patient/ scopes) and matching one of the granting scopes' restrictions, if they carry any.
+  bool permits(const json::Value& resource, auth::Interaction interaction) const;
+  bool permits_json(const std::string& resource_json, auth::Interaction interaction) const;
+  // 403 response for a resource the scopes do not reach.
   static Response outside_compartment(const std::string& what);
 
  private:
@@ -41,6 +51,12 @@ class SmartAccess {
   std::optional<auth::SmartScopes> scopes_;
   std::string patient_;
   std::shared_ptr<const auth::PatientCompartment> compartment_;
+  std::shared_ptr<const search::SearchParameterRegistry> search_params_;
+  const Definitions* definitions_ = nullptr;
+  bool restricted_ = false;  // some scope carries a search restriction
+
+  bool matches_restriction(std::string_view type, const json::Value& resource,
+                           const auth::ScopeRestriction& restriction) const;
 };
 
 }  // namespace healthd::fhir

@@ -14,6 +14,7 @@
 #include "fhir/definitions.h"
 #include "fhir/routes.h"
 #include "fhir/service.h"
+#include "search/search_parameters.h"
 #include "json/json.h"
 #include "workspace/management_api.h"
 #include "workspace/registry.h"
@@ -77,6 +78,7 @@ void Platform::open(const std::string& public_url) {
   ServiceWiring wiring;
   wiring.compartment = security_->compartment();
   wiring.smart_configuration_json = security_->smart_configuration(public_url_);
+  wiring.search_params = search::SearchParameterRegistry::load(config_.definitions_dir);
   registry_ = std::make_unique<Registry>(config_.data_dir, config_.store, definitions_, wiring);
   registry_->open(config_.workspaces);
   write_server_identity(config_.data_dir, ServerIdentity{public_url_, security_->issuer()});

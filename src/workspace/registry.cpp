@@ -70,7 +70,7 @@ void Registry::open_entry(const std::string& ws, const std::string& name, FhirEn
       entry.store = storage::open_sqlite_fhir_store(options);
     }
     entry.service = std::make_shared<fhir::FhirService>(qualified(ws, name), entry.settings, entry.store, definitions_,
-                                                        wiring_.compartment);
+                                                        wiring_.compartment, wiring_.search_params);
     if (!wiring_.smart_configuration_json.empty())
       entry.service->set_smart_configuration(wiring_.smart_configuration_json);
     entry.error.clear();

@@ -25,6 +25,9 @@ class Store;
 namespace healthd::auth {
 class PatientCompartment;
 }
+namespace healthd::search {
+class SearchParameterRegistry;
+}
 
 namespace healthd::workspace {
 
@@ -32,6 +35,7 @@ namespace healthd::workspace {
 struct ServiceWiring {
   std::shared_ptr<const auth::PatientCompartment> compartment;  // SMART patient/ confinement
   std::string smart_configuration_json;                         // its /.well-known/smart-configuration
+  std::shared_ptr<const search::SearchParameterRegistry> search_params;  // the R4 SearchParameters
 };
 
 struct FhirServiceInfo {

@@ -280,15 +280,41 @@ def test_invalid_scopes_are_400(server, base, data, scope):
     assert r.json()["resourceType"] == "OperationOutcome"
 
 
-def test_restriction_only_scope_is_403(server, base, data):
-    restricted = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
+CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+
+def test_v2_restrictions_admit_only_matching_resources(server, base, data):
+    """patient/Observation.rs?category=...|laboratory reaches the patient's laboratory Observations only."""
+    lab = {"category": [{"coding": [{"system": CATEGORY, "code": "laboratory"}]}]}
+    vital = {"category": [{"coding": [{"system": CATEGORY, "code": "vital-signs"}]}]}
+    made = {}
+    for name, subject, extra in (("lab_a", data["a"], lab), ("vital_a", data["a"], vital), ("lab_b", data["b"], lab)):
+        r = requests.post(f"{base}/Observation", json=obs(f"Patient/{subject}", **extra),
+                          headers={"Content-Type": FHIR_JSON})
+        assert r.status_code == 201, r.text
+        made[name] = r.json()["id"]
+    restricted = f"patient/Observation.rs?category={CATEGORY}|laboratory"
     h = auth(server, restricted, f"Patient/{data['a']}")
-    r = get(f"{base}/Observation/{data['oa']}", h)
-    assert r.status_code == 403, r.text
-    assert get(f"{base}/Observation/_history", h).status_code == 403
-    h = auth(server, restricted + " patient/Patient.rs", f"Patient/{data['a']}")
-    assert get(f"{base}/Patient/{data['a']}", h).status_code == 200
-    assert get(f"{base}/Observation/{data['oa']}", h).status_code == 403
+    assert get(f"{base}/Observation/{made['lab_a']}", h).status_code == 200
+    assert get(f"{base}/Observation/{made['lab_a']}/_history/1", h).status_code == 200
+    assert get(f"{base}/Observation/{made['vital_a']}", h).status_code == 403   # wrong category
+    assert get(f"{base}/Observation/{data['oa']}", h).status_code == 403       # no category at all
+    assert get(f"{base}/Observation/{made['lab_b']}", h).status_code == 403    # another patient's
+    # type history shows exactly the matching ones
+    ids = {e["resource"]["id"] for e in history_entries(f"{base}/Observation/_history?_count=100", h)}
+    assert made["lab_a"] in ids and made["vital_a"] not in ids and made["lab_b"] not in ids and data["oa"] not in ids
+    # a code-only restriction value matches too; a parameter the type does not have admits nothing
+    h = auth(server, "patient/Observation.rs?category=laboratory", f"Patient/{data['a']}")
+    assert get(f"{base}/Observation/{made['lab_a']}", h).status_code == 200
+    h = auth(server, "patient/Observation.rs?nosuchparam=x", f"Patient/{data['a']}")
+    assert get(f"{base}/Observation/{made['lab_a']}", h).status_code == 403
+    # an unrestricted scope next to a restricted one reaches everything of the patient
+    h = auth(server, restricted + " patient/Observation.rs", f"Patient/{data['a']}")
+    assert get(f"{base}/Observation/{made['vital_a']}", h).status_code == 200
+    # writes: only resources matching the restriction may be created
+    h = auth(server, f"patient/Observation.cruds?category={CATEGORY}|laboratory", f"Patient/{data['a']}")
+    assert write("POST", f"{base}/Observation", obs(f"Patient/{data['a']}", **lab), h).status_code == 201
+    assert write("POST", f"{base}/Observation", obs(f"Patient/{data['a']}", **vital), h).status_code == 403
 
 
 def test_smart_configuration_document(server, base):

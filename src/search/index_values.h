@@ -1,0 +1,110 @@
+// Search index values: what one SearchParameter's expression yields on a resource, normalised per type.
+//
+//   fhirpath::EvalContext ctx;  ctx.definitions = defs.get();   // types of elements (needed for choices)
+//   search::IndexValues v = search::extract(*reg->find("Patient", "name"), patient, ctx);
+//   if (!v.ok()) ... v.error ...
+//   v.strings[0].normalized   // "muller" for "Müller"
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fhirpath/fhirpath.h"
+#include "search/search_parameters.h"
+
+namespace healthd::search {
+
+// Lower case with accents removed: Latin-1 Supplement and Latin Extended-A letters fold to their
+// ASCII base ("Ø" -> "o", "ß" -> "ss", "Æ" -> "ae"), combining marks (U+0300..U+036F) are dropped,
+// Greek and Cyrillic capitals are lower-cased; other characters are kept as they are.
+std::string normalize_string(std::string_view s);
+
+struct StringValue {
+  std::string normalized;  // normalize_string(original)
+  std::string original;    // as in the resource (for :exact)
+};
+
+struct TokenValue {
+  std::string system;
+  std::string code;
+  bool has_system = false;  // false: a code/boolean/string primitive (no system at all)
+};
+
+// Identifier.type with the value, for `identifier:of-type=system|code|value`.
+struct IdentifierOfType {
+  std::string type_system, type_code, value;
+};
+
+struct ReferenceValue {
+  std::string type;     // resource type when known ("Patient"), else empty
+  std::string id;       // logical id (for contained: the id without '#')
+  std::string version;  // from /_history/v (stripped from type/id, kept here)
+  std::string url;      // absolute (http..., urn:uuid:...) or canonical reference as given (without |version)
+  bool absolute = false;   // url is an absolute URL or URN
+  bool canonical = false;  // a canonical (url[|version])
+  bool contained = false;  // "#id"
+  std::string identifier_system, identifier_value;  // Reference.identifier (for :identifier)
+
+  // "Type/id" when type and id are known, else the url, else "#id".
+  std::string key() const;
+  // "Type/id" when this reference points at a resource of this server: relative, or absolute with
+  // base_url (e.g. "https://h.example/ws/fhir/svc") as prefix. nullopt otherwise.
+  std::optional<std::string> local_key(std::string_view base_url) const;
+};
+
+// Half-open range [start_us, end_us) in microseconds since the epoch (UTC); open ends are min/max.
+struct DateRange {
+  static constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  static constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t start_us = kMin;
+  int64_t end_us = kMax;
+};
+
+// A number with the range its significant figures imply: 100 -> [99.5, 100.5), 1.50 -> [1.495, 1.505).
+// A Range (e.g. RiskAssessment.prediction.probabilityRange): low/high are its bounds (open ends +-inf).
+struct NumberValue {
+  double value = 0, low = 0, high = 0;
+  bool is_range = false;
+};
+
+struct QuantityValue {
+  double value = 0, low = 0, high = 0;
+  std::string system, code, unit;
+  // Range: low/high come from Range.low/high (open ends +-inf); value = low (or high).
+  bool is_range = false;
+};
+
+struct IndexValues {
+  ParamType type = ParamType::Special;
+  std::vector<StringValue> strings;
+  std::vector<TokenValue> tokens;
+  std::vector<std::string> texts;  // normalized CodeableConcept.text, Coding.display, Identifier.type.text (:text)
+  std::vector<IdentifierOfType> of_type;
+  std::vector<ReferenceValue> references;
+  std::vector<DateRange> dates;
+  std::vector<NumberValue> numbers;
+  std::vector<QuantityValue> quantities;
+  std::vector<std::string> uris;
+  std::vector<std::vector<IndexValues>> composites;  // one tuple per item; tuple[i] for component i
+  std::string error;  // evaluation error, or a value the type cannot hold (first one)
+
+  bool ok() const { return error.empty(); }
+  // Number of values of the parameter's type (what `:missing` looks at).
+  size_t count() const;
+  bool empty() const { return count() == 0; }
+};
+
+// Evaluates param's expression on resource and normalises the result. Parameters of type special
+// and those without an expression yield no values (and no error).
+IndexValues extract(const SearchParam& param, const rapidjson::Value& resource, const fhirpath::EvalContext& ctx);
+
+// Range [low, high) implied by the significant figures of a decimal literal ("100", "1.50", "1e2").
+bool decimal_range(std::string_view text, double& value, double& low, double& high);
+
+}  // namespace healthd::search

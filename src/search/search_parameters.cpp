@@ -1,0 +1,173 @@
+#include "search/search_parameters.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "json/json.h"
+
+namespace healthd::search {
+
+namespace {
+
+constexpr std::pair<std::string_view, ParamType> kTypes[] = {
+    {"number", ParamType::Number},       {"date", ParamType::Date},         {"string", ParamType::String},
+    {"token", ParamType::Token},         {"reference", ParamType::Reference}, {"composite", ParamType::Composite},
+    {"quantity", ParamType::Quantity},   {"uri", ParamType::Uri},           {"special", ParamType::Special},
+};
+
+std::string key(std::string_view type, std::string_view code) {
+  std::string k;
+  k.reserve(type.size() + 1 + code.size());
+  k.append(type).push_back('\x1f');
+  k.append(code);
+  return k;
+}
+
+std::vector<std::string> string_array(const json::Value& obj, const char* name) {
+  std::vector<std::string> out;
+  const json::Value* a = json::get_member(obj, name);
+  if (a == nullptr || !a->IsArray()) return out;
+  for (const auto& v : a->GetArray())
+    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+  return out;
+}
+
+// Types that are Resource but not DomainResource: no _text.
+bool is_domain_resource(std::string_view type) {
+  return type != "Bundle" && type != "Binary" && type != "Parameters" && type != "Resource";
+}
+
+}  // namespace
+
+bool parse_param_type(std::string_view name, ParamType& out) {
+  for (const auto& [n, t] : kTypes)
+    if (n == name) {
+      out = t;
+      return true;
+    }
+  return false;
+}
+
+std::string_view param_type_name(ParamType t) {
+  for (const auto& [n, k] : kTypes)
+    if (k == t) return n;
+  return "special";
+}
+
+std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::load(const std::string& definitions_dir) {
+  const std::string file = definitions_dir + "/search-parameters.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return from_bundle(ss.str(), file);
+}
+
+std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::from_bundle(std::string_view text,
+                                                                                    const std::string& source) {
+  json::Document doc;
+  std::string err;
+  if (!json::parse(text, doc, &err)) throw std::runtime_error(source + ": " + err);
+  const json::Value* entries = doc.IsObject() ? json::get_member(doc, "entry") : nullptr;
+  if (entries == nullptr || !entries->IsArray()) throw std::runtime_error(source + ": not a Bundle with entries");
+
+  auto reg = std::shared_ptr<SearchParameterRegistry>(new SearchParameterRegistry());
+  for (const auto& e : entries->GetArray()) {
+    const json::Value* r = e.IsObject() ? json::get_member(e, "resource") : nullptr;
+    if (r == nullptr || !r->IsObject()) continue;
+    auto rt = json::get_string(*r, "resourceType");
+    if (!rt || *rt != "SearchParameter") continue;
+    auto p = std::make_unique<SearchParam>();
+    p->url = std::string(json::get_string(*r, "url").value_or(""));
+    p->code = std::string(json::get_string(*r, "code").value_or(""));
+    p->type = std::string(json::get_string(*r, "type").value_or(""));
+    p->expression = std::string(json::get_string(*r, "expression").value_or(""));
+    p->base = string_array(*r, "base");
+    p->target = string_array(*r, "target");
+    if (p->code.empty() || p->base.empty()) {
+      reg->errors_.push_back(p->url + ": no code or base");
+      continue;
+    }
+    if (!parse_param_type(p->type, p->kind)) reg->errors_.push_back(p->url + ": unknown type '" + p->type + "'");
+    if (!p->expression.empty()) {
+      std::string perr;
+      if (auto ex = fhirpath::Expression::parse(p->expression, &perr)) {
+        p->compiled = std::move(*ex);
+        p->compiled_ok = true;
+      } else {
+        reg->errors_.push_back(p->url + ": " + p->expression + ": " + perr);
+      }
+    }
+    if (const json::Value* comps = json::get_member(*r, "component"); comps != nullptr && comps->IsArray()) {
+      for (const auto& c : comps->GetArray()) {
+        if (!c.IsObject()) continue;
+        Component comp;
+        comp.definition = std::string(json::get_string(c, "definition").value_or(""));
+        comp.expression = std::string(json::get_string(c, "expression").value_or(""));
+        if (!p->expression.empty() && !comp.expression.empty()) {
+          std::string text = "(" + p->expression + ")[%index].select(" + comp.expression + ")";
+          std::string perr;
+          if (auto ex = fhirpath::Expression::parse(text, &perr)) {
+            comp.compiled = std::move(*ex);
+            comp.compiled_ok = true;
+          } else {
+            reg->errors_.push_back(p->url + ": component " + comp.expression + ": " + perr);
+          }
+        }
+        p->components.push_back(std::move(comp));
+      }
+    }
+    reg->params_.push_back(std::move(p));
+  }
+
+  for (const auto& p : reg->params_) {
+    if (!p->url.empty()) reg->by_url_.emplace(p->url, p.get());
+    for (const auto& b : p->base) {
+      reg->by_type_code_.emplace(key(b, p->code), p.get());
+      reg->by_type_[b].push_back(p.get());
+    }
+  }
+  for (const auto& p : reg->params_) {
+    for (auto& c : p->components) {
+      auto it = reg->by_url_.find(c.definition);
+      if (it == reg->by_url_.end()) {
+        reg->errors_.push_back(p->url + ": component definition " + c.definition + " unknown");
+      } else {
+        c.param = it->second;
+      }
+    }
+  }
+  for (auto& [t, list] : reg->by_type_)
+    std::sort(list.begin(), list.end(), [](const SearchParam* a, const SearchParam* b) { return a->code < b->code; });
+  return reg;
+}
+
+const SearchParam* SearchParameterRegistry::find(std::string_view type, std::string_view code) const {
+  if (auto it = by_type_code_.find(key(type, code)); it != by_type_code_.end()) return it->second;
+  if (is_domain_resource(type))
+    if (auto it = by_type_code_.find(key("DomainResource", code)); it != by_type_code_.end()) return it->second;
+  if (auto it = by_type_code_.find(key("Resource", code)); it != by_type_code_.end()) return it->second;
+  return nullptr;
+}
+
+const SearchParam* SearchParameterRegistry::by_url(std::string_view url) const {
+  auto it = by_url_.find(url);
+  return it == by_url_.end() ? nullptr : it->second;
+}
+
+std::vector<const SearchParam*> SearchParameterRegistry::for_type(std::string_view type) const {
+  std::vector<const SearchParam*> out;
+  auto add = [&](std::string_view t) {
+    if (auto it = by_type_.find(t); it != by_type_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  };
+  add(type);
+  if (type != "Resource" && type != "DomainResource") {
+    if (is_domain_resource(type)) add("DomainResource");
+    add("Resource");
+  }
+  return out;
+}
+
+}  // namespace healthd::search

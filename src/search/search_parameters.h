@@ -1,0 +1,87 @@
+// The FHIR R4 SearchParameters (definitions/r4/search-parameters.json), each expression compiled once.
+//
+//   auto reg = search::SearchParameterRegistry::load(HEALTHD_DEFINITIONS_DIR);
+//   const search::SearchParam* p = reg->find("Observation", "code");
+//   for (const search::SearchParam* q : reg->for_type("Patient")) ...   // includes _id, _lastUpdated, ...
+//
+// A parameter shared by several types (`Observation.code | Condition.code`) keeps its whole expression:
+// evaluated on a resource of one type, the union yields only that type's part.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "fhirpath/fhirpath.h"
+
+namespace healthd::search {
+
+enum class ParamType : uint8_t { Number, Date, String, Token, Reference, Composite, Quantity, Uri, Special };
+
+// "number" -> Number ...; returns false for an unknown name.
+bool parse_param_type(std::string_view name, ParamType& out);
+std::string_view param_type_name(ParamType t);
+
+struct SearchParam;
+
+// One component of a composite parameter: its definition (another SearchParameter) and its expression,
+// relative to each item the composite's expression yields.
+struct Component {
+  std::string definition;   // canonical URL of the component's SearchParameter
+  std::string expression;   // e.g. "value.ofType(Quantity)"
+  const SearchParam* param = nullptr;  // the definition, resolved at load (nullptr when unknown)
+  // Compiled as `(<composite expression>)[%index].select(<expression>)`, evaluated per composite item.
+  fhirpath::Expression compiled;
+  bool compiled_ok = false;
+};
+
+struct SearchParam {
+  std::string url, code, type;  // type: number date string token reference composite quantity uri special
+  ParamType kind = ParamType::Special;
+  std::vector<std::string> base, target;
+  std::string expression;       // empty for the few parameters without one (_text, _content, _query)
+  fhirpath::Expression compiled;
+  bool compiled_ok = false;     // expression non-empty and parsed
+  std::vector<Component> components;  // composite only
+};
+
+class SearchParameterRegistry {
+ public:
+  // Loads <definitions_dir>/search-parameters.json (a Bundle of SearchParameter). Throws
+  // std::runtime_error when the file cannot be read or is not such a Bundle. Expressions that fail
+  // to parse do not throw: they are listed in errors() and the parameter has compiled_ok = false.
+  static std::shared_ptr<const SearchParameterRegistry> load(const std::string& definitions_dir);
+  // Same, from the Bundle's JSON text (tests, custom parameters).
+  static std::shared_ptr<const SearchParameterRegistry> from_bundle(std::string_view bundle_json,
+                                                                    const std::string& source_name);
+
+  // The parameter `code` of resource_type, or of Resource/DomainResource (_id, _lastUpdated, ...).
+  const SearchParam* find(std::string_view resource_type, std::string_view code) const;
+  const SearchParam* by_url(std::string_view url) const;
+  // Every parameter usable on type: its own, then DomainResource and Resource ones. Sorted by code.
+  std::vector<const SearchParam*> for_type(std::string_view type) const;
+
+  const std::vector<std::unique_ptr<SearchParam>>& all() const { return params_; }
+  size_t size() const { return params_.size(); }
+  // "url: expression: parse error" for expressions that failed to parse, and composite components
+  // whose definition is unknown.
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, const SearchParam*, Hash, std::equal_to<>>;
+
+  std::vector<std::unique_ptr<SearchParam>> params_;
+  Map by_type_code_;  // "Observation\x1f" "code"
+  Map by_url_;
+  std::unordered_map<std::string, std::vector<const SearchParam*>, Hash, std::equal_to<>> by_type_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace healthd::search
