@@ -1,8 +1,10 @@
-// PATCH [base]/[type]/[id] with a JSON Patch (RFC 6902) body: apply it to the current version,
-// validate the result like any write and store it as a new version (optimistic, like update).
+// PATCH [base]/[type]/[id] with a JSON Patch (RFC 6902) body or a FHIRPath Patch (a Parameters
+// resource sent as application/fhir+json): apply it to the current version, validate the result like
+// any write and store it as a new version (optimistic, like update).
 #include <cctype>
 
 #include "common/time.h"
+#include "fhir/fhirpath_patch.h"
 #include "fhir/json_patch.h"
 #include "fhir/resource_body.h"
 #include "fhir/service_impl.h"
@@ -24,20 +26,23 @@ std::string media_type(std::string_view v) {
   return out;
 }
 
-// nullopt when the body is a JSON Patch; else the 415/501 answer.
-std::optional<Response> check_patch_content_type(const Request& req) {
+enum class PatchKind { Json, FhirPath };
+
+// The kind of patch the Content-Type announces; else the 415 answer.
+std::optional<Response> check_patch_content_type(const Request& req, PatchKind& kind) {
   auto ct = req.headers.get("Content-Type");
   std::string mt = ct ? media_type(*ct) : std::string();
+  kind = PatchKind::Json;
   if (mt == "application/json-patch+json") return std::nullopt;
-  if (mt == "application/fhir+json" || mt == "application/json+fhir")
-    return error(501, "not-supported",
-                 "FHIRPath Patch (a Parameters resource sent as " + mt +
-                     ") is not supported yet; send a JSON Patch document as application/json-patch+json");
+  kind = PatchKind::FhirPath;
+  if (mt == "application/fhir+json" || mt == "application/json+fhir") return std::nullopt;
   if (mt.empty())
-    return error(415, "not-supported", "PATCH needs a Content-Type: send a JSON Patch document as application/json-patch+json");
+    return error(415, "not-supported",
+                 "PATCH needs a Content-Type: send a JSON Patch document as application/json-patch+json or a "
+                 "FHIRPath Patch (Parameters) as application/fhir+json");
   return error(415, "not-supported",
                "Unsupported Content-Type '" + std::string(*ct) + "' for PATCH; send a JSON Patch document as "
-               "application/json-patch+json");
+               "application/json-patch+json or a FHIRPath Patch (Parameters) as application/fhir+json");
 }
 
 // The server owns meta.versionId and meta.lastUpdated: whatever the patch did to them is dropped
@@ -53,7 +58,10 @@ void drop_server_meta(json::Document& doc) {
 }  // namespace
 
 Response FhirService::Impl::patch(Request& req, const std::string& type, const std::string& id) {
-  if (auto bad = check_patch_content_type(req)) return *bad;
+  PatchKind kind = PatchKind::Json;
+  if (auto bad = check_patch_content_type(req, kind)) return *bad;
+  const bool fhirpath = kind == PatchKind::FhirPath;
+  const char* what = fhirpath ? "FHIRPath Patch" : "JSON Patch";
 
   std::optional<int64_t> if_match;
   if (auto h = req.headers.get("If-Match")) {
@@ -69,17 +77,24 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
     return error(413, "too-costly",
                  "Patch document of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
                      std::to_string(settings.max_resource_bytes) + " bytes");
-  if (req.body.empty()) return error(400, "invalid", "The request has no body; a JSON Patch document was expected");
+  if (req.body.empty())
+    return error(400, "invalid", std::string("The request has no body; a ") +
+                                     (fhirpath ? "FHIRPath Patch (Parameters)" : "JSON Patch document") + " was expected");
   json::Document patch_doc;
   std::string why;
   if (!json::parse(req.body, patch_doc, &why))
-    return error(400, "structure", "The JSON Patch document is not valid JSON: " + why);
-  if (auto bad = check_json_patch(patch_doc)) return error(400, "invalid", "Invalid JSON Patch document: " + bad->message);
+    return error(400, "structure", std::string("The ") + what + " document is not valid JSON: " + why);
+  if (fhirpath) {
+    if (auto bad = check_fhirpath_patch(patch_doc))
+      return error(400, "invalid", "Invalid FHIRPath Patch: " + bad->message);
+  } else if (auto bad = check_json_patch(patch_doc)) {
+    return error(400, "invalid", "Invalid JSON Patch document: " + bad->message);
+  }
 
   // Under SMART patient/ scopes the patched resource must stay in the patient's compartment (the
   // gate checked the current version before we got here).
   std::optional<Response> smart_bad;
-  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &smart_bad);
+  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &smart_bad, search_params);
   if (smart_bad) return *smart_bad;
 
   ReturnPref pref = return_preference(req);
@@ -100,7 +115,14 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
     json::Document doc;
     if (!json::parse(cur->json, doc, &why) || !doc.IsObject())
       return error(500, "exception", "The stored " + type + "/" + id + " is not a JSON object: " + why);
-    if (auto failed = apply_json_patch(doc, patch_doc)) {
+    if (fhirpath) {
+      if (auto failed = apply_fhirpath_patch(doc, patch_doc, definitions.get())) {
+        if (failed->kind == FhirPathPatchError::Kind::Malformed)
+          return error(400, "invalid", "Invalid FHIRPath Patch: " + failed->message);
+        return error(422, "processing", "The FHIRPath Patch could not be applied to " + type + "/" + id +
+                                            " version " + std::to_string(cur->version) + ": " + failed->message);
+      }
+    } else if (auto failed = apply_json_patch(doc, patch_doc)) {
       if (failed->kind == JsonPatchError::Kind::Malformed)
         return error(400, "invalid", "Invalid JSON Patch document: " + failed->message);
       return error(422, "processing", "The JSON Patch could not be applied to " + type + "/" + id +
@@ -125,7 +147,7 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
       for (auto& is : issues) is.diagnostics = "The patched resource is invalid: " + is.diagnostics;
       return outcome_response(400, issues);
     }
-    if (smart.confines_to_patient() && !smart.in_compartment(doc))
+    if (smart.needs_resource_check() && !smart.permits(doc, auth::Interaction::Update))
       return SmartAccess::outside_compartment("The patched " + type + "/" + id);
 
     int64_t ts = now_us();
