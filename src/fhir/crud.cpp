@@ -6,35 +6,6 @@
 
 namespace healthd::fhir {
 
-namespace {
-
-constexpr int kMaxWriteAttempts = 16;  // optimistic retries when concurrent writers race on one resource
-
-Response conflict_exhausted(const std::string& type, const std::string& id) {
-  return error(409, "conflict", "Too many concurrent updates of " + type + "/" + id + "; retry the request");
-}
-
-Response store_failure(const CommitResult& r) {
-  return error(500, "exception", "The store could not commit the write: " + r.message);
-}
-
-// If-Match, when present: the version it names, or a 400/412 response.
-struct IfMatch {
-  std::optional<int64_t> version;
-  std::optional<Response> bad;
-};
-
-IfMatch read_if_match(const Request& req) {
-  IfMatch m;
-  auto h = req.headers.get("If-Match");
-  if (!h) return m;
-  m.version = parse_etag(*h);
-  if (!m.version) m.bad = error(400, "invalid", "If-Match must be a version ETag such as W/\"1\"");
-  return m;
-}
-
-}  // namespace
-
 Response FhirService::Impl::create(Request& req, const std::string& type) {
   if (req.headers.has("If-None-Exist"))
     return error(501, "not-supported", "Conditional create (If-None-Exist) is not supported yet");
@@ -52,14 +23,7 @@ Response FhirService::Impl::create(Request& req, const std::string& type) {
   v.last_updated_us = ts;
   v.json = stamp_resource(doc, id, 1, ts);
 
-  WriteOp op;
-  op.kind = WriteOp::Kind::Create;
-  op.type = type;
-  op.id = id;
-  op.version = 1;
-  op.last_updated_us = ts;
-  op.json = v.json;
-  CommitResult r = store->commit({std::move(op)});
+  CommitResult r = store->commit({write_op_for(v, WriteOp::Kind::Create)});
   if (!r.ok()) return store_failure(r);
   return resource_response(req, 201, v, true, return_preference(req));
 }
@@ -135,8 +99,7 @@ Response FhirService::Impl::update(Request& req, const std::string& type, const 
                    "If-Match " + etag_for(*if_match.version) + " does not match the current version " +
                        (exists ? etag_for(cur_version) : std::string("(none)")) + " of " + type + "/" + id);
 
-    int64_t ts = now_us();
-    if (cur && ts <= cur->last_updated_us) ts = cur->last_updated_us + 1;  // lastUpdated never goes back
+    int64_t ts = next_last_updated(cur);
     json::Document copy;
     copy.CopyFrom(doc, copy.GetAllocator());
     StoredVersion v;
@@ -147,15 +110,7 @@ Response FhirService::Impl::update(Request& req, const std::string& type, const 
     v.kind = StoredVersion::Kind::Update;
     v.json = stamp_resource(copy, id, v.version, ts);
 
-    WriteOp op;
-    op.kind = WriteOp::Kind::Update;
-    op.type = type;
-    op.id = id;
-    op.version = v.version;
-    op.last_updated_us = ts;
-    op.json = v.json;
-    op.keep_history = policy != Versioning::NoVersion;
-    CommitResult r = store->commit({std::move(op)});
+    CommitResult r = store->commit({write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion)});
     if (r.ok()) return resource_response(req, exists ? 200 : 201, v, true, pref);
     if (r.status != CommitResult::Status::Conflict) return store_failure(r);
     if (if_match.version)
@@ -194,16 +149,12 @@ Response FhirService::Impl::remove(Request& req, const std::string& type, const 
     }
     if (!cur || cur->deleted()) return done;  // already gone: 204, no new version
 
-    int64_t ts = now_us();
-    if (ts <= cur->last_updated_us) ts = cur->last_updated_us + 1;
-    WriteOp op;
-    op.kind = WriteOp::Kind::Delete;
-    op.type = type;
-    op.id = id;
-    op.version = cur->version + 1;
-    op.last_updated_us = ts;
-    op.keep_history = policy != Versioning::NoVersion;
-    CommitResult r = store->commit({std::move(op)});
+    StoredVersion marker;  // a deletion is a version without a body
+    marker.type = type;
+    marker.id = id;
+    marker.version = cur->version + 1;
+    marker.last_updated_us = next_last_updated(cur);
+    CommitResult r = store->commit({write_op_for(marker, WriteOp::Kind::Delete, policy != Versioning::NoVersion)});
     if (r.ok()) {
       done.headers.set("ETag", etag_for(cur->version + 1));
       return done;

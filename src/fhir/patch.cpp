@@ -14,8 +14,6 @@ namespace healthd::fhir {
 
 namespace {
 
-constexpr int kMaxPatchAttempts = 16;  // same bound as update's optimistic retries
-
 // Media type without parameters, lower case: "application/json-patch+json".
 std::string media_type(std::string_view v) {
   if (auto semi = v.find(';'); semi != std::string_view::npos) v = v.substr(0, semi);
@@ -63,11 +61,9 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
   const bool fhirpath = kind == PatchKind::FhirPath;
   const char* what = fhirpath ? "FHIRPath Patch" : "JSON Patch";
 
-  std::optional<int64_t> if_match;
-  if (auto h = req.headers.get("If-Match")) {
-    if_match = parse_etag(*h);
-    if (!if_match) return error(400, "invalid", "If-Match must be a version ETag such as W/\"1\"");
-  }
+  IfMatch im = read_if_match(req);
+  if (im.bad) return *im.bad;
+  const std::optional<int64_t> if_match = im.version;
   Versioning policy = settings.versioning_for(type);
   if (policy == Versioning::VersionUpdate && !if_match)
     return error(412, "business-rule",
@@ -98,7 +94,7 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
   if (smart_bad) return *smart_bad;
 
   ReturnPref pref = return_preference(req);
-  for (int attempt = 0; attempt < kMaxPatchAttempts; ++attempt) {
+  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
     auto cur = store->current(type, id);
     if (!cur) return error(404, "not-found", "Resource " + type + "/" + id + " is not known");
     if (cur->deleted()) {
@@ -141,17 +137,14 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
 
     // Validate like any write.
     std::vector<Issue> issues = validator.validate(doc);
-    bool any_error = false;
-    for (const auto& is : issues) any_error |= is.severity == "error" || is.severity == "fatal";
-    if (any_error) {
+    if (has_errors(issues)) {
       for (auto& is : issues) is.diagnostics = "The patched resource is invalid: " + is.diagnostics;
       return outcome_response(400, issues);
     }
     if (smart.needs_resource_check() && !smart.permits(doc, auth::Interaction::Update))
       return SmartAccess::outside_compartment("The patched " + type + "/" + id);
 
-    int64_t ts = now_us();
-    if (ts <= cur->last_updated_us) ts = cur->last_updated_us + 1;  // lastUpdated never goes back
+    int64_t ts = next_last_updated(cur);
     StoredVersion v;
     v.type = type;
     v.id = id;
@@ -164,22 +157,13 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
                    "The patched resource of " + std::to_string(v.json.size()) + " bytes exceeds the limit of " +
                        std::to_string(settings.max_resource_bytes) + " bytes");
 
-    WriteOp op;
-    op.kind = WriteOp::Kind::Update;
-    op.type = type;
-    op.id = id;
-    op.version = v.version;
-    op.last_updated_us = ts;
-    op.json = v.json;
-    op.keep_history = policy != Versioning::NoVersion;
-    CommitResult r = store->commit({std::move(op)});
+    CommitResult r = store->commit({write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion)});
     if (r.ok()) return resource_response(req, 200, v, true, pref);
-    if (r.status != CommitResult::Status::Conflict)
-      return error(500, "exception", "The store could not commit the write: " + r.message);
+    if (r.status != CommitResult::Status::Conflict) return store_failure(r);
     if (if_match)
       return error(412, "conflict", type + "/" + id + " was changed concurrently; If-Match no longer matches");
   }
-  return error(409, "conflict", "Too many concurrent updates of " + type + "/" + id + "; retry the request");
+  return conflict_exhausted(type, id);
 }
 
 }  // namespace healthd::fhir

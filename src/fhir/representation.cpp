@@ -104,6 +104,47 @@ Response resource_response(const Request& req, int status, const StoredVersion& 
   return r;
 }
 
+Response conflict_exhausted(const std::string& type, const std::string& id) {
+  return error(409, "conflict", "Too many concurrent updates of " + type + "/" + id + "; retry the request");
+}
+
+Response store_failure(const CommitResult& r) {
+  return error(500, "exception", "The store could not commit the write: " + r.message);
+}
+
+IfMatch read_if_match(const Request& req) {
+  IfMatch m;
+  auto h = req.headers.get("If-Match");
+  if (!h) return m;
+  m.version = parse_etag(*h);
+  if (!m.version) m.bad = error(400, "invalid", "If-Match must be a version ETag such as W/\"1\"");
+  return m;
+}
+
+int64_t next_last_updated(const std::optional<StoredVersion>& current) {
+  int64_t ts = now_us();
+  if (current && ts <= current->last_updated_us) ts = current->last_updated_us + 1;
+  return ts;
+}
+
+WriteOp write_op_for(const StoredVersion& v, WriteOp::Kind kind, bool keep_history) {
+  WriteOp op;
+  op.kind = kind;
+  op.type = v.type;
+  op.id = v.id;
+  op.version = v.version;
+  op.last_updated_us = v.last_updated_us;
+  op.json = v.json;
+  op.keep_history = keep_history;
+  return op;
+}
+
+bool has_errors(const std::vector<Issue>& issues) {
+  for (const auto& is : issues)
+    if (is.severity == "error" || is.severity == "fatal") return true;
+  return false;
+}
+
 Response error(int status, const char* code, std::string diagnostics, std::string expression) {
   return outcome_response(status, code, std::move(diagnostics), std::move(expression));
 }

@@ -20,11 +20,7 @@ std::optional<Response> parse_resource(const FhirService::Impl& svc, const Reque
     return error(400, "invalid",
                  "resourceType '" + std::string(*rt) + "' does not match the URL's type '" + type + "'", "resourceType");
   std::vector<Issue> issues = svc.validator.validate(doc);
-  if (!issues.empty()) {
-    bool any_error = false;
-    for (const auto& is : issues) any_error |= is.severity == "error" || is.severity == "fatal";
-    if (any_error) return outcome_response(400, issues);
-  }
+  if (has_errors(issues)) return outcome_response(400, issues);
   return std::nullopt;
 }
 

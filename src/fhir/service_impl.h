@@ -88,6 +88,28 @@ std::string etag_for(int64_t version);
 // Parses W/"3", "3" or 3 into 3; nullopt when malformed.
 std::optional<int64_t> parse_etag(std::string_view value);
 
+// ---- shared by the write interactions (crud.cpp, patch.cpp) ----
+
+constexpr int kMaxWriteAttempts = 16;  // optimistic retries when concurrent writers race on one resource
+Response conflict_exhausted(const std::string& type, const std::string& id);  // 409 after kMaxWriteAttempts
+Response store_failure(const CommitResult& r);                                 // 500: the store could not commit
+
+// If-Match, when present: the version it names, or a 400 answer for a malformed one.
+struct IfMatch {
+  std::optional<int64_t> version;
+  std::optional<Response> bad;
+};
+IfMatch read_if_match(const Request& req);
+
+// lastUpdated of the next version: now, but never at or before the current version's.
+int64_t next_last_updated(const std::optional<StoredVersion>& current);
+
+// The store op that writes `v` (type, id, version, lastUpdated, body).
+WriteOp write_op_for(const StoredVersion& v, WriteOp::Kind kind, bool keep_history = true);
+
+// Whether validation found anything that stops a write (severity error or fatal).
+bool has_errors(const std::vector<Issue>& issues);
+
 // Builds an error response with the given route label.
 Response error(int status, const char* code, std::string diagnostics, std::string expression = {});
 
