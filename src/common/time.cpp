@@ -59,9 +59,7 @@ std::optional<int64_t> parse_http_date(std::string_view s) {
   return static_cast<int64_t>(timegm(&tm)) * 1000000;
 }
 
-namespace {
-
-bool digits(std::string_view s, size_t pos, size_t n, int& out) {
+bool parse_digits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
   int v = 0;
   for (size_t i = pos; i < pos + n; ++i) {
@@ -75,8 +73,10 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
 int days_in_month(int y, int m) {
   static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : d[m - 1];
+  return m == 2 && leap ? 29 : d[(m - 1) % 12];
 }
+
+namespace {
 
 int64_t to_us(int y, int mo, int d, int h, int mi, int s) {
   std::tm tm{};
@@ -93,22 +93,22 @@ int64_t to_us(int y, int mo, int d, int h, int mi, int s) {
 
 std::optional<TimeRange> parse_fhir_datetime_range(std::string_view s) {
   int y = 0, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
-  if (!digits(s, 0, 4, y)) return std::nullopt;
+  if (!parse_digits(s, 0, 4, y)) return std::nullopt;
   if (s.size() == 4) return TimeRange{to_us(y, 1, 1, 0, 0, 0), to_us(y + 1, 1, 1, 0, 0, 0)};
-  if (s[4] != '-' || !digits(s, 5, 2, mo) || mo < 1 || mo > 12) return std::nullopt;
+  if (s[4] != '-' || !parse_digits(s, 5, 2, mo) || mo < 1 || mo > 12) return std::nullopt;
   if (s.size() == 7) return TimeRange{to_us(y, mo, 1, 0, 0, 0), to_us(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1, 0, 0, 0)};
-  if (s[7] != '-' || !digits(s, 8, 2, d) || d < 1 || d > days_in_month(y, mo)) return std::nullopt;
+  if (s[7] != '-' || !parse_digits(s, 8, 2, d) || d < 1 || d > days_in_month(y, mo)) return std::nullopt;
   if (s.size() == 10) {
     int64_t start = to_us(y, mo, d, 0, 0, 0);
     return TimeRange{start, start + 86400LL * 1000000};
   }
-  if (s[10] != 'T' || !digits(s, 11, 2, h) || h > 23 || s.size() < 16 || s[13] != ':' || !digits(s, 14, 2, mi) || mi > 59)
+  if (s[10] != 'T' || !parse_digits(s, 11, 2, h) || h > 23 || s.size() < 16 || s[13] != ':' || !parse_digits(s, 14, 2, mi) || mi > 59)
     return std::nullopt;
   size_t pos = 16;
   int64_t width = 60LL * 1000000;  // minute precision unless seconds follow
   int64_t frac_us = 0;
   if (pos < s.size() && s[pos] == ':') {
-    if (!digits(s, pos + 1, 2, sec) || sec > 60) return std::nullopt;
+    if (!parse_digits(s, pos + 1, 2, sec) || sec > 60) return std::nullopt;
     pos += 3;
     width = 1000000;
     if (pos < s.size() && s[pos] == '.') {
@@ -132,7 +132,7 @@ std::optional<TimeRange> parse_fhir_datetime_range(std::string_view s) {
       ++pos;
     } else if (s[pos] == '+' || s[pos] == '-') {
       int oh, om;
-      if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om))
+      if (!parse_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !parse_digits(s, pos + 4, 2, om))
         return std::nullopt;
       offset_us = (oh * 3600LL + om * 60LL) * 1000000 * (s[pos] == '+' ? 1 : -1);
       pos += 6;

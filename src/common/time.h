@@ -16,6 +16,11 @@ std::string format_instant(int64_t us);
 std::string format_http_date(int64_t us);
 std::optional<int64_t> parse_http_date(std::string_view s);
 
+// Reads exactly n decimal digits at s[pos..pos+n) into out; false when short or not digits.
+bool parse_digits(std::string_view s, size_t pos, size_t n, int& out);
+// Days in month m (1-12) of year y, leap years included.
+int days_in_month(int year, int month);
+
 // A FHIR date, dateTime or instant as the half-open range [start, end) its precision covers:
 // "2026" covers the whole year, "2026-11-26T10:52:19Z" one second. Without a timezone a
 // time is read as UTC. nullopt when the text is not a valid date/dateTime/instant.

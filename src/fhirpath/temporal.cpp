@@ -4,27 +4,14 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/time.h"
 #include "fhirpath/internal.h"
 
 namespace healthd::fhirpath {
 namespace {
 
-bool digits(std::string_view s, size_t at, size_t n, int& out) {
-  if (at + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = at; i < at + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
-int days_in_month(int y, int m) {
-  static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-  return d[(m - 1) % 12];
-}
+using healthd::days_in_month;  // FHIRPath literals share FHIR's date fields (common/time.h)
+using healthd::parse_digits;
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -51,17 +38,17 @@ void civil_from_days(int64_t z, int& y, int& m, int& d) {
 // Parses hh[:mm[:ss[.fff]]] at s[i]; advances i.
 bool parse_time_part(std::string_view s, size_t& i, Temporal& t) {
   int v;
-  if (!digits(s, i, 2, v) || v > 23) return false;
+  if (!parse_digits(s, i, 2, v) || v > 23) return false;
   t.hour = static_cast<uint8_t>(v);
   t.precision = Precision::Hour;
   i += 2;
   if (i < s.size() && s[i] == ':') {
-    if (!digits(s, i + 1, 2, v) || v > 59) return false;
+    if (!parse_digits(s, i + 1, 2, v) || v > 59) return false;
     t.minute = static_cast<uint8_t>(v);
     t.precision = Precision::Minute;
     i += 3;
     if (i < s.size() && s[i] == ':') {
-      if (!digits(s, i + 1, 2, v) || v > 59) return false;
+      if (!parse_digits(s, i + 1, 2, v) || v > 59) return false;
       t.second = static_cast<uint8_t>(v);
       t.precision = Precision::Second;
       i += 3;
@@ -115,17 +102,17 @@ bool parse_temporal(std::string_view s, Kind kind, Temporal& t) {
     return parse_time_part(s, i, t) && i == s.size();
   }
   int v;
-  if (!digits(s, 0, 4, v)) return false;
+  if (!parse_digits(s, 0, 4, v)) return false;
   t.year = v;
   t.precision = Precision::Year;
   i = 4;
   if (i < s.size() && s[i] == '-') {
-    if (!digits(s, i + 1, 2, v) || v < 1 || v > 12) return false;
+    if (!parse_digits(s, i + 1, 2, v) || v < 1 || v > 12) return false;
     t.month = static_cast<uint8_t>(v);
     t.precision = Precision::Month;
     i += 3;
     if (i < s.size() && s[i] == '-') {
-      if (!digits(s, i + 1, 2, v) || v < 1 || v > days_in_month(t.year, t.month)) return false;
+      if (!parse_digits(s, i + 1, 2, v) || v < 1 || v > days_in_month(t.year, t.month)) return false;
       t.day = static_cast<uint8_t>(v);
       t.precision = Precision::Day;
       i += 3;
@@ -145,7 +132,7 @@ bool parse_temporal(std::string_view s, Kind kind, Temporal& t) {
   }
   if (s[i] == '+' || s[i] == '-') {
     int hh, mm;
-    if (!digits(s, i + 1, 2, hh) || i + 3 >= s.size() || s[i + 3] != ':' || !digits(s, i + 4, 2, mm)) return false;
+    if (!parse_digits(s, i + 1, 2, hh) || i + 3 >= s.size() || s[i + 3] != ':' || !parse_digits(s, i + 4, 2, mm)) return false;
     t.has_tz = true;
     t.tz_minutes = static_cast<int16_t>((hh * 60 + mm) * (s[i] == '-' ? -1 : 1));
     return i + 6 == s.size();
