@@ -55,7 +55,8 @@ void drop_server_meta(json::Document& doc) {
 
 }  // namespace
 
-Response FhirService::Impl::patch(Request& req, const std::string& type, const std::string& id) {
+Response FhirService::Impl::patch(Request& req, const std::string& type, const std::string& id,
+                                  const SmartAccess& smart) {
   PatchKind kind = PatchKind::Json;
   if (auto bad = check_patch_content_type(req, kind)) return *bad;
   const bool fhirpath = kind == PatchKind::FhirPath;
@@ -87,11 +88,8 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
     return error(400, "invalid", "Invalid JSON Patch document: " + bad->message);
   }
 
-  // Under SMART patient/ scopes the patched resource must stay in the patient's compartment (the
-  // gate checked the current version before we got here).
-  std::optional<Response> smart_bad;
-  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &smart_bad, search_params);
-  if (smart_bad) return *smart_bad;
+  // Under SMART scopes the patched resource must stay within their reach (route()'s gate checked
+  // the current version before we got here).
 
   ReturnPref pref = return_preference(req);
   for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {

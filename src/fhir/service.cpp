@@ -206,7 +206,7 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::Search:
     case Interaction::SearchSystem: r = error(501, "not-supported", "Search is not supported yet"); break;
     case Interaction::Bundle: r = error(501, "not-supported", "Batch and transaction bundles are not supported yet"); break;
-    case Interaction::Patch: r = patch(req, type, id); break;
+    case Interaction::Patch: r = patch(req, type, id, smart); break;
     case Interaction::Conditional:
       r = error(501, "not-supported", "Conditional " + req.method + " is not supported yet");
       break;

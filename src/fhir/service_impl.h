@@ -58,7 +58,8 @@ struct FhirService::Impl {
   Response read(Request& req, const std::string& type, const std::string& id);
   Response vread(Request& req, const std::string& type, const std::string& id, const std::string& vid);
   Response update(Request& req, const std::string& type, const std::string& id);
-  Response patch(Request& req, const std::string& type, const std::string& id);  // patch.cpp (JSON Patch)
+  // patch.cpp (JSON Patch, FHIRPath Patch); `smart` is the request's SMART confinement from route().
+  Response patch(Request& req, const std::string& type, const std::string& id, const SmartAccess& smart);
   Response remove(Request& req, const std::string& type, const std::string& id);
   Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
