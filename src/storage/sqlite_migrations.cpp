@@ -70,4 +70,79 @@ const Schema& fhir_store_schema() {
   return schema;
 }
 
+const Schema& dicom_store_schema() {
+  static const Schema schema{
+      "healthd DICOM store",
+      0x6844434D,  // "hDCM"
+      {
+          {1, R"sql(
+            -- One row per study; its attributes are those of the last instance stored in it.
+            CREATE TABLE study (
+              study_key                INTEGER PRIMARY KEY,
+              study_uid                TEXT NOT NULL UNIQUE,
+              patient_name             TEXT,
+              patient_id               TEXT,
+              patient_birth_date       TEXT,
+              patient_sex              TEXT,
+              accession_number         TEXT,
+              referring_physician_name TEXT,
+              study_date               TEXT,
+              study_time               TEXT,
+              study_description        TEXT,
+              study_id                 TEXT
+            );
+            CREATE INDEX study_by_patient_id ON study (patient_id);
+            CREATE TABLE series (
+              series_key              INTEGER PRIMARY KEY,
+              study_key               INTEGER NOT NULL REFERENCES study (study_key),
+              series_uid              TEXT NOT NULL,
+              modality                TEXT,
+              series_date             TEXT,
+              series_time             TEXT,
+              series_description      TEXT,
+              series_number           TEXT,
+              pps_start_date          TEXT,
+              manufacturer_model_name TEXT,
+              UNIQUE (study_key, series_uid)
+            );
+            CREATE INDEX series_by_uid ON series (series_uid);
+            CREATE TABLE instance (
+              instance_key        INTEGER PRIMARY KEY,
+              series_key          INTEGER NOT NULL REFERENCES series (series_key),
+              study_key           INTEGER NOT NULL REFERENCES study (study_key),
+              sop_uid             TEXT NOT NULL,
+              sop_class_uid       TEXT,
+              instance_number     TEXT,
+              number_of_frames    TEXT,
+              rows                TEXT,
+              columns             TEXT,
+              bits_allocated      TEXT,
+              transfer_syntax_uid TEXT NOT NULL,
+              file                TEXT NOT NULL,     -- relative to the service directory
+              size                INTEGER NOT NULL,
+              stored_us           INTEGER NOT NULL,
+              compressed          INTEGER NOT NULL,  -- 1: metadata is one zstd frame
+              metadata            BLOB NOT NULL,     -- the DICOM JSON stored at ingest
+              UNIQUE (series_key, sop_uid)
+            );
+            CREATE INDEX instance_by_study ON instance (study_key);
+            CREATE INDEX instance_by_uid ON instance (sop_uid);
+            -- Every create, update and delete; state follows the instance (current, replaced, deleted).
+            CREATE TABLE change_feed (
+              seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+              timestamp_us INTEGER NOT NULL,
+              action       INTEGER NOT NULL,  -- 0 create, 1 update, 2 delete
+              state        INTEGER NOT NULL,  -- 0 current, 1 replaced, 2 deleted
+              study_uid    TEXT NOT NULL,
+              series_uid   TEXT NOT NULL,
+              sop_uid      TEXT NOT NULL
+            );
+            CREATE INDEX change_feed_by_sop ON change_feed (sop_uid);
+            CREATE INDEX change_feed_by_time ON change_feed (timestamp_us);
+          )sql"},
+      },
+  };
+  return schema;
+}
+
 }  // namespace healthd::storage

@@ -30,4 +30,7 @@ int migrate(Db& db, const Schema& schema);
 // The schema of the SQLite fhir::Store.
 const Schema& fhir_store_schema();
 
+// The schema of the SQLite dicom::Store (one database per DICOM service).
+const Schema& dicom_store_schema();
+
 }  // namespace healthd::storage

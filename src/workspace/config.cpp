@@ -28,7 +28,10 @@ PlatformConfig default_config() {
   PlatformConfig c;
   ServiceConfig fhir;
   fhir.name = "default";
-  c.workspaces.push_back(WorkspaceConfig{"default", {fhir}});
+  ServiceConfig dicom;
+  dicom.kind = ServiceKind::Dicom;
+  dicom.name = "default";
+  c.workspaces.push_back(WorkspaceConfig{"default", {fhir, dicom}});
   return c;
 }
 
@@ -251,6 +254,34 @@ void parse_fhir_settings(const YAML::Node& n, const std::string& p, fhir::Servic
   if (auto problem = settings_problem(s, kConfigFieldNames)) fail(p, *problem);
 }
 
+void parse_cors(const YAML::Node& cors, const std::string& cp, CorsPolicy& out);
+
+// DICOM service settings: overwrite (STOW of an existing instance replaces it), audience, cors.
+void parse_dicom_settings(const YAML::Node& n, const std::string& p, dicom::DicomSettings& s) {
+  check_keys(n, p, {"overwrite", "audience", "cors"});
+  if (n.IsNull()) return;
+  if (n["overwrite"]) {
+    const std::string v = text(n["overwrite"], join(p, "overwrite"));
+    if (v != "true" && v != "false") fail(join(p, "overwrite"), "must be true or false");
+    s.overwrite = v == "true";
+  }
+  read_string(n, p, "audience", s.audience);
+  if (const auto cors = n["cors"]) parse_cors(cors, join(p, "cors"), s.cors);
+}
+
+void parse_cors(const YAML::Node& cors, const std::string& cp, CorsPolicy& out) {
+  check_keys(cors, cp, {"origins", "headers", "methods", "max_age_s", "allow_credentials"});
+  if (cors["origins"]) out.origins = string_list(cors["origins"], join(cp, "origins"));
+  if (cors["headers"]) out.headers = string_list(cors["headers"], join(cp, "headers"));
+  if (cors["methods"]) out.methods = string_list(cors["methods"], join(cp, "methods"));
+  read_int(cors, cp, "max_age_s", out.max_age_s, 0, 86400);
+  if (cors["allow_credentials"]) {
+    const std::string v = text(cors["allow_credentials"], join(cp, "allow_credentials"));
+    if (v != "true" && v != "false") fail(join(cp, "allow_credentials"), "must be true or false");
+    out.allow_credentials = v == "true";
+  }
+}
+
 ServiceConfig parse_service(const YAML::Node& n, const std::string& p) {
   if (!n.IsMap()) fail(p, "must be a mapping with kind, name and settings");
   check_keys(n, p, {"kind", "name", "settings"});
@@ -264,9 +295,10 @@ ServiceConfig parse_service(const YAML::Node& n, const std::string& p) {
   if (!n["name"]) fail(join(p, "name"), "is required");
   s.name = text(n["name"], join(p, "name"));
   if (!is_valid_name(s.name)) fail(join(p, "name"), invalid_name_message("service", s.name));
-  if (s.kind != ServiceKind::Fhir)
+  if (s.kind == ServiceKind::Medtech)
     fail(join(p, "kind"), kind + " services are not yet supported (they arrive in a later release)");
-  if (n["settings"]) parse_fhir_settings(n["settings"], join(p, "settings"), s.fhir);
+  if (n["settings"] && s.kind == ServiceKind::Dicom) parse_dicom_settings(n["settings"], join(p, "settings"), s.dicom);
+  else if (n["settings"]) parse_fhir_settings(n["settings"], join(p, "settings"), s.fhir);
   return s;
 }
 

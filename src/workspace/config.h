@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dicom/settings.h"
 #include "fhir/settings.h"
 
 namespace healthd::workspace {
@@ -71,6 +72,7 @@ struct ServiceConfig {
   ServiceKind kind = ServiceKind::Fhir;
   std::string name;
   fhir::ServiceSettings fhir;  // when kind == Fhir
+  dicom::DicomSettings dicom;  // when kind == Dicom
 };
 
 struct WorkspaceConfig {
@@ -91,7 +93,7 @@ struct PlatformConfig {
   std::string public_url(int bound_port) const;
 };
 
-// No config file: workspace "default" holding FHIR service "default".
+// No config file: workspace "default" holding FHIR service "default" and DICOM service "default".
 PlatformConfig default_config();
 
 // Parses YAML text. A missing `workspaces` key gives the default workspace; an empty list

@@ -8,6 +8,7 @@
 #include "common/outcome.h"
 #include "fhir/definitions.h"
 #include "json/json.h"
+#include "workspace/dicom_settings_json.h"
 #include "workspace/management_json.h"
 #include "workspace/names.h"
 #include "workspace/registry.h"
@@ -97,9 +98,9 @@ Response ManagementApi::handle(const Request& req, const std::vector<std::string
       const std::string& ws = seg[2];
       if (seg.size() == 3) return workspace(req, ws);
       const std::string& kind = seg[3];
-      if (kind == "dicomservices")
-        return labelled(outcome_response(501, "not-supported", "DICOM services arrive in a later release"),
-                        "management.dicomservices");
+      if (kind == "dicomservices" && seg.size() == 4)
+        return labelled(dicom_services_list(req, ws), "management.dicomservices.list");
+      if (kind == "dicomservices" && seg.size() == 5) return dicom_service(req, ws, seg[4]);
       if (kind == "iotconnectors")
         return labelled(outcome_response(501, "not-supported", "MedTech services (IoT connectors) arrive in a later release"),
                         "management.iotconnectors");
@@ -154,7 +155,7 @@ Response ManagementApi::workspace(const Request& req, const std::string& ws) {
   if (!read_properties(req, body, properties, error)) return labelled(*error, route);
   for (const auto& m : properties->GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name != "provisioningState" && name != "fhirServices")  // read-only members are ignored
+    if (name != "provisioningState" && name != "fhirServices" && name != "dicomServices")  // read-only: ignored
       return labelled(bad_request("properties." + std::string(name) + ": unknown property of a workspace",
                                   "properties." + std::string(name)),
                       route);
@@ -225,6 +226,63 @@ Response ManagementApi::fhir_service(const Request& req, const std::string& ws, 
   json::Document doc;
   return labelled(json_response(r.change == Change::Created ? 201 : 200,
                                 fhir_service_json(*info, req.origin, doc.GetAllocator())),
+                  route);
+}
+
+Response ManagementApi::dicom_services_list(const Request& req, const std::string& ws) {
+  if (req.method != "GET") return method_not_allowed(req, "GET");
+  auto services = registry_.dicom_services(ws);
+  if (!services) return workspace_not_found(ws);
+  json::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  json::Value list(rapidjson::kArrayType);
+  for (const auto& s : *services) list.PushBack(dicom_service_json(s, req.origin, a), a);
+  doc.AddMember("value", list, a);
+  return json_response(200, doc);
+}
+
+Response ManagementApi::dicom_service(const Request& req, const std::string& ws, const std::string& name) {
+  const std::string route = "management.dicomservice." + std::string(req.method == "PUT"      ? "put"
+                                                                     : req.method == "GET"    ? "get"
+                                                                     : req.method == "DELETE" ? "delete"
+                                                                                              : "other");
+  if (req.method != "PUT" && req.method != "GET" && req.method != "DELETE")
+    return labelled(method_not_allowed(req, "GET, PUT, DELETE"), route);
+  if (!is_valid_name(ws)) return labelled(bad_request(invalid_name_message("Workspace", ws)), route);
+  if (!is_valid_name(name)) return labelled(bad_request(invalid_name_message("DICOM service", name)), route);
+  const auto service_not_found = [&] {
+    return not_found("DICOM service '" + name + "' not found in workspace '" + ws + "'");
+  };
+  if (req.method == "GET") {
+    auto info = registry_.dicom_service_info(ws, name);
+    if (!info) return labelled(registry_.workspace(ws) ? service_not_found() : workspace_not_found(ws), route);
+    json::Document doc;
+    return labelled(json_response(200, dicom_service_json(*info, req.origin, doc.GetAllocator())), route);
+  }
+  if (req.method == "DELETE") {
+    ChangeResult r = registry_.delete_dicom_service(ws, name);
+    if (r.change == Change::NoWorkspace) return labelled(workspace_not_found(ws), route);
+    if (r.change == Change::NoService) return labelled(service_not_found(), route);
+    Response ok;
+    ok.status = 200;
+    return labelled(ok, route);
+  }
+  json::Document body;
+  const json::Value* properties = nullptr;
+  std::optional<Response> error;
+  if (!read_properties(req, body, properties, error)) return labelled(*error, route);
+  dicom::DicomSettings settings;
+  std::string why;
+  if (!read_dicom_settings(*properties, settings, why))
+    return labelled(bad_request(why, why.substr(0, why.find(':'))), route);
+  ChangeResult r = registry_.put_dicom_service(ws, name, settings);
+  if (r.change == Change::NoWorkspace) return labelled(workspace_not_found(ws), route);
+  if (r.change == Change::Failed) return labelled(outcome_response(500, "exception", r.message), route);
+  auto info = registry_.dicom_service_info(ws, name);
+  if (!info) return labelled(service_not_found(), route);
+  json::Document doc;
+  return labelled(json_response(r.change == Change::Created ? 201 : 200,
+                                dicom_service_json(*info, req.origin, doc.GetAllocator())),
                   route);
 }
 

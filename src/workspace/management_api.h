@@ -1,6 +1,6 @@
 // The management API under /management, shaped like the cloud resource manager:
-// workspaces and their FHIR services (PUT creates or replaces, GET, DELETE, list as {"value": [...]}).
-// DICOM services and IoT connectors are reserved (501 until they arrive).
+// workspaces and their FHIR and DICOM services (PUT creates or replaces, GET, DELETE, list as
+// {"value": [...]}). IoT connectors are reserved (501 until they arrive).
 #pragma once
 
 #include <memory>
@@ -31,6 +31,8 @@ class ManagementApi {
   Response workspace(const Request& request, const std::string& ws);
   Response fhir_services_list(const Request& request, const std::string& ws);
   Response fhir_service(const Request& request, const std::string& ws, const std::string& name);
+  Response dicom_services_list(const Request& request, const std::string& ws);
+  Response dicom_service(const Request& request, const std::string& ws, const std::string& name);
 
   Registry& registry_;
   std::shared_ptr<const fhir::Definitions> definitions_;

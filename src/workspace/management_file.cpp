@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "json/json.h"
+#include "workspace/dicom_settings_json.h"
 #include "workspace/names.h"
 #include "workspace/settings_json.h"
 
@@ -77,7 +78,7 @@ ManagementState read_management_file(const std::string& path) {
   for (const auto& w : list->GetArray()) {
     auto name = json::get_string(w, "name");
     if (!name || !is_valid_name(*name)) damaged(path, "a workspace has no valid name");
-    SavedWorkspace ws{std::string(*name), {}};
+    SavedWorkspace ws{std::string(*name), {}, {}};
     if (const json::Value* services = json::get_member(w, "fhirServices")) {
       if (!services->IsArray()) damaged(path, "fhirServices of '" + ws.name + "' is not a list");
       for (const auto& s : services->GetArray()) {
@@ -87,6 +88,17 @@ ManagementState read_management_file(const std::string& path) {
         if (const json::Value* props = json::get_member(s, "properties"))
           if (!read_settings(*props, svc.settings, error)) damaged(path, ws.name + "/" + svc.name + ": " + error);
         ws.fhir_services.push_back(std::move(svc));
+      }
+    }
+    if (const json::Value* services = json::get_member(w, "dicomServices")) {
+      if (!services->IsArray()) damaged(path, "dicomServices of '" + ws.name + "' is not a list");
+      for (const auto& s : services->GetArray()) {
+        auto sname = json::get_string(s, "name");
+        if (!sname || !is_valid_name(*sname)) damaged(path, "a DICOM service of '" + ws.name + "' has no valid name");
+        SavedDicomService svc{std::string(*sname), {}};
+        if (const json::Value* props = json::get_member(s, "properties"))
+          if (!read_dicom_settings(*props, svc.settings, error)) damaged(path, ws.name + "/" + svc.name + ": " + error);
+        ws.dicom_services.push_back(std::move(svc));
       }
     }
     state.workspaces.push_back(std::move(ws));
@@ -112,6 +124,16 @@ void write_management_file(const std::string& path, const ManagementState& state
       services.PushBack(so, a);
     }
     wo.AddMember("fhirServices", services, a);
+    json::Value dicom(rapidjson::kArrayType);
+    for (const auto& s : w.dicom_services) {
+      json::Value so(rapidjson::kObjectType);
+      so.AddMember("name", json::str(s.name, a), a);
+      json::Value props(rapidjson::kObjectType);
+      add_dicom_settings_members(s.settings, props, a);
+      so.AddMember("properties", props, a);
+      dicom.PushBack(so, a);
+    }
+    wo.AddMember("dicomServices", dicom, a);
     list.PushBack(wo, a);
   }
   doc.AddMember("workspaces", list, a);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dicom/settings.h"
 #include "fhir/settings.h"
 
 namespace healthd::workspace {
@@ -14,9 +15,15 @@ struct SavedFhirService {
   fhir::ServiceSettings settings;
 };
 
+struct SavedDicomService {
+  std::string name;
+  dicom::DicomSettings settings;
+};
+
 struct SavedWorkspace {
   std::string name;
   std::vector<SavedFhirService> fhir_services;
+  std::vector<SavedDicomService> dicom_services;  // "dicomServices"
 };
 
 struct ManagementState {

@@ -14,6 +14,10 @@ json::Value workspace_json(const WorkspaceInfo& info, json::Allocator& a);
 //  "properties": {provisioningState, serviceUrl, ...settings}}
 json::Value fhir_service_json(const FhirServiceInfo& info, const std::string& origin, json::Allocator& a);
 
+// {"id": "/workspaces/ws/dicomservices/n", "name", "type": "workspaces/dicomservices",
+//  "properties": {provisioningState, serviceUrl, ...settings}}
+json::Value dicom_service_json(const DicomServiceInfo& info, const std::string& origin, json::Allocator& a);
+
 // The base URL clients use for a FHIR service: <origin>/<ws>/fhir/<name>.
 std::string fhir_service_url(const std::string& origin, const std::string& ws, const std::string& name);
 

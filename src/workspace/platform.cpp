@@ -11,6 +11,8 @@
 #include "common/cors.h"
 #include "common/metrics.h"
 #include "common/outcome.h"
+#include "dicom/routes.h"
+#include "dicom/service.h"
 #include "fhir/definitions.h"
 #include "fhir/routes.h"
 #include "fhir/service.h"
@@ -141,6 +143,9 @@ std::vector<std::string> Platform::audiences() const {
   for (const auto& w : registry_->workspaces())
     for (const auto& s : registry_->fhir_services(w.name).value_or(std::vector<FhirServiceInfo>{}))
       out.push_back(fhir_audience(public_url_, w.name, s.name, s.settings));
+  for (const auto& w : registry_->workspaces())
+    for (const auto& s : registry_->dicom_services(w.name).value_or(std::vector<DicomServiceInfo>{}))
+      out.push_back(dicom_audience(public_url_, w.name, s.name, s.settings));
   return out;
 }
 
@@ -187,11 +192,11 @@ Response Platform::dispatch(Request& req, const std::vector<std::string>& seg) {
   }
   if (!seg.empty() && seg[0] == "management") return management(req, seg);
   if (seg.size() >= 2 && seg[1] == "fhir") return fhir(req, seg);
-  if (seg.size() >= 2 && (seg[1] == "dicom" || seg[1] == "medtech")) {
-    const char* kind = seg[1] == "dicom" ? "DICOM" : "MedTech";
+  if (seg.size() >= 2 && seg[1] == "dicom") return dicom(req, seg);
+  if (seg.size() >= 2 && seg[1] == "medtech") {
     std::string which = seg.size() >= 3 ? " '" + seg[2] + "'" : "";
-    return not_found("Workspace '" + seg[0] + "' has no " + kind + " service" + which + " (" + kind +
-                     " services arrive in a later release)");
+    return not_found("Workspace '" + seg[0] + "' has no MedTech service" + which +
+                     " (MedTech services arrive in a later release)");
   }
   return not_found("No resource at " + req.path + " (FHIR services are at /{workspace}/fhir/{service})");
 }
@@ -217,6 +222,10 @@ Response Platform::health_ready() {
     for (const auto& w : registry_->workspaces())
       for (const auto& s : registry_->fhir_services(w.name).value_or(std::vector<FhirServiceInfo>{}))
         if (!s.opened) failed.PushBack(json::str(w.name + "/fhir/" + s.name + ": " + s.error, a), a);
+  if (open_)
+    for (const auto& w : registry_->workspaces())
+      for (const auto& s : registry_->dicom_services(w.name).value_or(std::vector<DicomServiceInfo>{}))
+        if (!s.opened) failed.PushBack(json::str(w.name + "/dicom/" + s.name + ": " + s.error, a), a);
   doc.AddMember("failed", failed, a);
   Response r = json_text(503, json::to_string(doc));
   r.headers.set("Retry-After", "5");
@@ -249,6 +258,37 @@ Response Platform::fhir(Request& req, const std::vector<std::string>& seg) {
   if (denied) {
     r = std::move(*denied);
     r.route = route.route ? route.route->name : "fhir.auth";
+  } else {
+    r = found.service->handle(req);
+  }
+  cors_apply(settings.cors, req, r);
+  r.service = label;
+  return r;
+}
+
+Response Platform::dicom(Request& req, const std::vector<std::string>& seg) {
+  const std::string& ws = seg[0];
+  if (seg.size() < 3) return not_found("No DICOM service named in the path: use /" + ws + "/dicom/{service}/v2/...");
+  const std::string& name = seg[2];
+  DicomLookup found = registry_->dicom_service(ws, name);
+  if (!found.workspace_found) return not_found("Workspace '" + ws + "' not found");
+  if (!found.service_found) return not_found("DICOM service '" + name + "' not found in workspace '" + ws + "'");
+  const std::string label = ws + "/dicom/" + name;
+  if (!found.service)
+    return labelled(outcome_response(503, "transient", "DICOM service '" + label + "' is unavailable: " + found.error),
+                    label, "unavailable");
+  req.base_url = req.origin + "/" + ws + "/dicom/" + name;
+  req.segments.assign(seg.begin() + 3, seg.end());
+  const dicom::DicomSettings& settings = found.service->settings();
+  if (req.method == "OPTIONS")
+    if (auto pre = cors_preflight(settings.cors, req)) return labelled(std::move(*pre), label, "dicom.preflight");
+
+  Response r;
+  dicom::DicomRouteMatch route = dicom::match_dicom_route(req);
+  const DataAction action = route.route ? route.route->action : DataAction::None;
+  if (auto denied = authorize(req, dicom_audience(public_url_, ws, name, settings), action)) {
+    r = std::move(*denied);
+    r.route = route.route ? route.route->name : "dicom.auth";
   } else {
     r = found.service->handle(req);
   }

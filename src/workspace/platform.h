@@ -4,6 +4,7 @@
 //   GET /metrics           Prometheus text
 //   /management/...        the management API
 //   /{ws}/fhir/{svc}/...   the FHIR service (request.base_url and request.segments filled in)
+//   /{ws}/dicom/{svc}/...  the DICOM service (the same way)
 // Everything else is a 404 OperationOutcome.
 #pragma once
 
@@ -51,7 +52,7 @@ class Platform {
   Registry& registry() { return *registry_; }
   Security& security() { return *security_; }
   const std::string& public_url() const { return public_url_; }
-  // Every audience this server accepts: the management API's and each FHIR service's.
+  // Every audience this server accepts: the management API's and each FHIR and DICOM service's.
   std::vector<std::string> audiences() const;
 
  private:
@@ -61,6 +62,7 @@ class Platform {
   std::optional<Response> authorize(Request& request, const std::string& audience, DataAction action);
   Response health_ready();
   Response fhir(Request& request, const std::vector<std::string>& segments);
+  Response dicom(Request& request, const std::vector<std::string>& segments);
 
   PlatformConfig config_;
   std::shared_ptr<const fhir::Definitions> definitions_;

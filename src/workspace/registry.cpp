@@ -10,6 +10,7 @@
 #include "fhir/store.h"
 #include "storage/sqlite_fhir_store.h"
 #include "workspace/management_file.h"
+#include "workspace/registry_entries.h"
 
 namespace healthd::workspace {
 
@@ -24,10 +25,6 @@ struct Registry::FhirEntry {
   // one on a settings change (they share the store), so it expires when the store is unused.
   std::shared_ptr<int> in_flight = std::make_shared<int>(0);
   std::string error;
-};
-
-struct Registry::Workspace {
-  std::map<std::string, std::shared_ptr<const FhirEntry>, std::less<>> fhir;
 };
 
 namespace {
@@ -107,6 +104,7 @@ void Registry::save() {
     for (const auto& [ws_name, ws] : workspaces_) {
       SavedWorkspace saved{ws_name, {}};
       for (const auto& [name, entry] : ws->fhir) saved.fhir_services.push_back({name, entry->settings});
+      for (const auto& [name, entry] : ws->dicom) saved.dicom_services.push_back({name, entry->settings});
       state.workspaces.push_back(std::move(saved));
     }
   }
@@ -120,14 +118,18 @@ void Registry::open(const std::vector<WorkspaceConfig>& declared) {
 
   // Saved state first, then what the config declares (its settings win).
   std::map<std::string, std::map<std::string, fhir::ServiceSettings>> wanted;
+  std::map<std::string, std::map<std::string, dicom::DicomSettings>> wanted_dicom;
   for (const auto& w : saved.workspaces) {
     auto& services = wanted[w.name];
     for (const auto& s : w.fhir_services) services[s.name] = s.settings;
+    for (const auto& s : w.dicom_services) wanted_dicom[w.name][s.name] = s.settings;
   }
   for (const auto& w : declared) {
     auto& services = wanted[w.name];
-    for (const auto& s : w.services)
+    for (const auto& s : w.services) {
       if (s.kind == ServiceKind::Fhir) services[s.name] = s.fhir;
+      if (s.kind == ServiceKind::Dicom) wanted_dicom[w.name][s.name] = s.dicom;
+    }
   }
 
   std::map<std::string, std::shared_ptr<Workspace>, std::less<>> built;
@@ -138,6 +140,12 @@ void Registry::open(const std::vector<WorkspaceConfig>& declared) {
       entry->settings = settings;
       open_entry(ws_name, name, *entry);
       ws->fhir.emplace(name, std::move(entry));
+    }
+    for (const auto& [name, settings] : wanted_dicom[ws_name]) {
+      auto entry = std::make_shared<DicomEntry>();
+      entry->settings = settings;
+      open_dicom_entry(ws_name, name, *entry);
+      ws->dicom.emplace(name, std::move(entry));
     }
     built.emplace(ws_name, std::move(ws));
   }
@@ -157,16 +165,21 @@ void Registry::close() {
     closing.swap(workspaces_);
     open_ = false;
   }
-  for (auto& [ws_name, ws] : closing)
+  for (auto& [ws_name, ws] : closing) {
     for (auto& [name, entry] : ws->fhir) retire_entry(std::move(entry));
+    for (auto& [name, entry] : ws->dicom) retire_dicom_entry(std::move(entry));
+  }
 }
 
 bool Registry::ready() const {
   std::shared_lock lock(map_mutex_);
   if (!open_) return false;
-  for (const auto& [ws_name, ws] : workspaces_)
+  for (const auto& [ws_name, ws] : workspaces_) {
     for (const auto& [name, entry] : ws->fhir)
       if (!entry->service) return false;
+    for (const auto& [name, entry] : ws->dicom)
+      if (!entry->service) return false;
+  }
   return true;
 }
 
@@ -174,8 +187,9 @@ std::vector<WorkspaceInfo> Registry::workspaces() const {
   std::shared_lock lock(map_mutex_);
   std::vector<WorkspaceInfo> out;
   for (const auto& [ws_name, ws] : workspaces_) {
-    WorkspaceInfo info{ws_name, {}};
+    WorkspaceInfo info{ws_name, {}, {}};
     for (const auto& [name, entry] : ws->fhir) info.fhir_services.push_back(name);
+    for (const auto& [name, entry] : ws->dicom) info.dicom_services.push_back(name);
     out.push_back(std::move(info));
   }
   return out;
@@ -185,8 +199,9 @@ std::optional<WorkspaceInfo> Registry::workspace(std::string_view name) const {
   std::shared_lock lock(map_mutex_);
   auto it = workspaces_.find(name);
   if (it == workspaces_.end()) return std::nullopt;
-  WorkspaceInfo info{it->first, {}};
+  WorkspaceInfo info{it->first, {}, {}};
   for (const auto& [svc, entry] : it->second->fhir) info.fhir_services.push_back(svc);
+  for (const auto& [svc, entry] : it->second->dicom) info.dicom_services.push_back(svc);
   return info;
 }
 
@@ -227,11 +242,14 @@ ChangeResult Registry::delete_workspace(const std::string& ws) {
     std::unique_lock lock(map_mutex_);
     auto it = workspaces_.find(ws);
     if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    if (!it->second->fhir.empty()) {
+    if (!it->second->fhir.empty() || !it->second->dicom.empty()) {
       std::string names;
       for (const auto& [name, entry] : it->second->fhir) names += (names.empty() ? "" : ", ") + name;
-      return {Change::HasServices,
-              "Workspace '" + ws + "' still has services (fhirservices: " + names + "); delete them first"};
+      std::string dicom_names;
+      for (const auto& [name, entry] : it->second->dicom) dicom_names += (dicom_names.empty() ? "" : ", ") + name;
+      std::string listed = names.empty() ? "" : "fhirservices: " + names;
+      if (!dicom_names.empty()) listed += (listed.empty() ? "" : "; ") + std::string("dicomservices: ") + dicom_names;
+      return {Change::HasServices, "Workspace '" + ws + "' still has services (" + listed + "); delete them first"};
     }
     workspaces_.erase(it);
   }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dicom/settings.h"
 #include "fhir/settings.h"
 #include "workspace/config.h"
 
@@ -21,6 +22,10 @@ class Definitions;
 class FhirService;
 class Store;
 }  // namespace healthd::fhir
+
+namespace healthd::dicom {
+class DicomService;
+}  // namespace healthd::dicom
 
 namespace healthd::auth {
 class PatientCompartment;
@@ -46,9 +51,18 @@ struct FhirServiceInfo {
   std::string error;
 };
 
+struct DicomServiceInfo {
+  std::string workspace;
+  std::string name;
+  dicom::DicomSettings settings;
+  bool opened = false;  // false: its store failed to open (see error)
+  std::string error;
+};
+
 struct WorkspaceInfo {
   std::string name;
-  std::vector<std::string> fhir_services;  // sorted
+  std::vector<std::string> fhir_services;   // sorted
+  std::vector<std::string> dicom_services;  // sorted
 };
 
 // What a change did (or why it did nothing).
@@ -65,6 +79,14 @@ struct FhirLookup {
   bool service_found = false;
   std::shared_ptr<fhir::FhirService> service;  // null when not found or failed to open
   std::string error;                           // why it failed to open
+};
+
+// A DICOM service found for a request.
+struct DicomLookup {
+  bool workspace_found = false;
+  bool service_found = false;
+  std::shared_ptr<dicom::DicomService> service;  // null when not found or failed to open
+  std::string error;
 };
 
 class Registry {
@@ -102,9 +124,22 @@ class Registry {
   // <data>/workspaces/<ws>/fhirservices/<name>
   std::string fhir_service_dir(const std::string& ws, const std::string& name) const;
 
+  // DICOM services (registry_dicom.cpp), the same way: each with its own store under
+  // <data>/workspaces/<ws>/dicomservices/<name>.
+  std::optional<std::vector<DicomServiceInfo>> dicom_services(std::string_view ws) const;
+  std::optional<DicomServiceInfo> dicom_service_info(std::string_view ws, std::string_view name) const;
+  ChangeResult put_dicom_service(const std::string& ws, const std::string& name, const dicom::DicomSettings& settings);
+  ChangeResult delete_dicom_service(const std::string& ws, const std::string& name);
+  DicomLookup dicom_service(std::string_view ws, std::string_view name) const;
+  std::string dicom_service_dir(const std::string& ws, const std::string& name) const;
+
  private:
   struct FhirEntry;
+  struct DicomEntry;
   struct Workspace;
+
+  void open_dicom_entry(const std::string& ws, const std::string& name, DicomEntry& entry);
+  void retire_dicom_entry(std::shared_ptr<const DicomEntry> entry);
 
   void open_entry(const std::string& ws, const std::string& name, FhirEntry& entry);
   void retire_entry(std::shared_ptr<const FhirEntry> entry);

@@ -41,10 +41,22 @@ std::string fhir_audience(const std::string& public_url, const std::string& work
   return settings.audience.empty() ? fhir_base_url(public_url, workspace, service) : settings.audience;
 }
 
+std::string dicom_base_url(const std::string& public_url, const std::string& workspace, const std::string& service) {
+  return public_url + "/" + workspace + "/dicom/" + service;
+}
+
+std::string dicom_audience(const std::string& public_url, const std::string& workspace, const std::string& service,
+                           const dicom::DicomSettings& settings) {
+  return settings.audience.empty() ? dicom_base_url(public_url, workspace, service) : settings.audience;
+}
+
 std::vector<std::string> all_audiences(const ServerIdentity& identity, const ManagementState& state) {
   std::vector<std::string> out{management_audience(identity.public_url)};
   for (const auto& ws : state.workspaces)
     for (const auto& svc : ws.fhir_services) out.push_back(fhir_audience(identity.public_url, ws.name, svc.name, svc.settings));
+  for (const auto& ws : state.workspaces)
+    for (const auto& svc : ws.dicom_services)
+      out.push_back(dicom_audience(identity.public_url, ws.name, svc.name, svc.settings));
   return out;
 }
 

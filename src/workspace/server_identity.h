@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dicom/settings.h"
 #include "fhir/settings.h"
 #include "workspace/management_file.h"
 
@@ -24,9 +25,13 @@ ServerIdentity read_server_identity(const std::string& data_dir);
 std::string fhir_base_url(const std::string& public_url, const std::string& workspace, const std::string& service);
 std::string fhir_audience(const std::string& public_url, const std::string& workspace, const std::string& service,
                           const fhir::ServiceSettings& settings);
+// Base URL of a DICOM service (<public>/<ws>/dicom/<name>), and the audience its tokens must carry.
+std::string dicom_base_url(const std::string& public_url, const std::string& workspace, const std::string& service);
+std::string dicom_audience(const std::string& public_url, const std::string& workspace, const std::string& service,
+                           const dicom::DicomSettings& settings);
 // The audience of the management API (and of server-wide routes): the public URL itself.
 inline std::string management_audience(const std::string& public_url) { return public_url; }
-// Every audience of this server: the management API and each FHIR service.
+// Every audience of this server: the management API and each FHIR and DICOM service.
 std::vector<std::string> all_audiences(const ServerIdentity& identity, const ManagementState& state);
 
 }  // namespace healthd::workspace

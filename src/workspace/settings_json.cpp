@@ -185,4 +185,23 @@ bool read_settings(const json::Value& properties, fhir::ServiceSettings& out, st
   return true;
 }
 
+json::Value cors_configuration_json(const CorsPolicy& c, json::Allocator& a) {
+  auto list = [&](const std::vector<std::string>& items) {
+    json::Value arr(rapidjson::kArrayType);
+    for (const auto& i : items) arr.PushBack(json::str(i, a), a);
+    return arr;
+  };
+  json::Value cors(rapidjson::kObjectType);
+  cors.AddMember("origins", list(c.origins), a);
+  cors.AddMember("headers", list(c.headers), a);
+  cors.AddMember("methods", list(c.methods), a);
+  cors.AddMember("maxAge", c.max_age_s, a);
+  cors.AddMember("allowCredentials", c.allow_credentials, a);
+  return cors;
+}
+
+bool read_cors_configuration(const json::Value& v, const std::string& field, CorsPolicy& out, std::string& error) {
+  return read_cors(v, field, out, error);
+}
+
 }  // namespace healthd::workspace

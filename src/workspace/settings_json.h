@@ -21,4 +21,9 @@ void add_settings_members(const fhir::ServiceSettings& settings, json::Value& ob
 bool read_settings(const json::Value& properties, fhir::ServiceSettings& out, std::string& error,
                    const std::function<bool(std::string_view)>& is_resource_type = {});
 
+// corsConfiguration {origins, headers, methods, maxAge, allowCredentials}, shared with the
+// DICOM service settings.
+json::Value cors_configuration_json(const CorsPolicy& cors, json::Allocator& a);
+bool read_cors_configuration(const json::Value& v, const std::string& field, CorsPolicy& out, std::string& error);
+
 }  // namespace healthd::workspace

@@ -192,3 +192,102 @@ def assert_outcome(resp, status, code=None):
     if code:
         assert any(i["code"] == code for i in body["issue"]), body
     return body
+
+
+# ---------------------------------------------------------------------------------------------
+# DICOM service helpers (test_dicom_*.py). Requests to /{ws}/dicom/{service}/... carry a token for
+# that service's audience; everything above keeps working as before.
+
+_fhir_audience_for = audience_for
+
+
+def audience_for(origin, url):  # noqa: F811 (extends the FHIR rule above)
+    parts = url[len(origin):].split("?")[0].strip("/").split("/")
+    if len(parts) >= 3 and parts[1] == "dicom":
+        return f"{origin}/{parts[0]}/dicom/{parts[2]}"
+    return _fhir_audience_for(origin, url)
+
+
+DICOM_TEST_FILES = "/usr/lib/python3/dist-packages/pydicom/data/test_files"
+
+
+def dicom_base(server, workspace="default", service="default", version="v2"):
+    return f"{server.origin}/{workspace}/dicom/{service}/{version}"
+
+
+def multipart_body(parts, boundary="healthd-test-boundary-7f3a"):
+    """multipart/related; type="application/dicom" body of the given byte strings."""
+    out = b""
+    for p in parts:
+        out += b"--" + boundary.encode() + b"\r\nContent-Type: application/dicom\r\n\r\n" + p + b"\r\n"
+    out += b"--" + boundary.encode() + b"--\r\n"
+    return out, f'multipart/related; type="application/dicom"; boundary={boundary}'
+
+
+def stow(base, parts, study=None, **kw):
+    body, ctype = multipart_body(parts)
+    url = f"{base}/studies" + (f"/{study}" if study else "")
+    headers = {"Content-Type": ctype, "Accept": "application/dicom+json", **kw.pop("headers", {})}
+    return requests.post(url, data=body, headers=headers, **kw)
+
+
+def read_multipart(resp):
+    """[(content_type, bytes)] of a multipart/related answer."""
+    ctype = resp.headers["Content-Type"]
+    boundary = [p.split("=", 1)[1].strip('"') for p in ctype.split(";") if p.strip().startswith("boundary=")][0]
+    delim = b"--" + boundary.encode()
+    parts = []
+    for chunk in resp.content.split(delim)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, body = chunk.partition(b"\r\n\r\n")
+        if body.endswith(b"\r\n"):
+            body = body[:-2]
+        ct = ""
+        for line in head.decode().split("\r\n"):
+            if line.lower().startswith("content-type:"):
+                ct = line.split(":", 1)[1].strip()
+        parts.append((ct, body))
+    return parts
+
+
+def make_instance(study, series, sop, patient_name="Doe^John", patient_id="P1", study_date="20200101",
+                  modality="CT", rows=4, columns=4, frames=1, **extra):
+    """A small Explicit VR Little Endian instance written with pydicom, as bytes."""
+    import io
+
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = sop
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.is_little_endian = True
+    ds.is_implicit_VR = False
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = sop
+    ds.StudyInstanceUID = study
+    ds.SeriesInstanceUID = series
+    ds.PatientName = patient_name
+    ds.PatientID = patient_id
+    ds.StudyDate = study_date
+    ds.Modality = modality
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = rows
+    ds.Columns = columns
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    ds.PixelData = bytes((i * 7 + 3) % 256 for i in range(rows * columns * frames))
+    for k, v in extra.items():
+        setattr(ds, k, v)
+    buf = io.BytesIO()
+    ds.save_as(buf, write_like_original=False)
+    return buf.getvalue()

@@ -55,7 +55,7 @@ def test_bad_bodies_and_reserved_kinds(server):
     assert_outcome(requests.put(mgmt(server, "/kinds/fhirservices/svc"), json={"properties": {"nope": 1}}), 400)
     assert_outcome(requests.put(mgmt(server, "/kinds/fhirservices/svc"),
                                 json={"properties": {"versioning": "sometimes"}}), 400)
-    assert_outcome(requests.put(mgmt(server, "/kinds/dicomservices/dcm"), json={}), 501, "not-supported")
+    assert requests.put(mgmt(server, "/kinds/dicomservices/dcm"), json={}).status_code == 201  # see test_dicom_*
     assert_outcome(requests.put(mgmt(server, "/kinds/iotconnectors/iot"), json={}), 501, "not-supported")
     assert_outcome(requests.put(mgmt(server, "/missing1/fhirservices/svc"), json={}), 404)
 
@@ -100,5 +100,5 @@ def test_management_changes_survive_restart(new_server):
 def test_unknown_routes(server):
     assert_outcome(requests.get(f"{server.origin}/nosuchws/fhir/default/metadata"), 404, "not-found")
     assert_outcome(requests.get(f"{server.origin}/default/fhir/nosuchsvc/metadata"), 404, "not-found")
-    assert_outcome(requests.get(f"{server.origin}/default/dicom/default/v2/studies"), 404)
+    assert_outcome(requests.get(f"{server.origin}/default/dicom/nosuchsvc/v2/studies"), 404)
     assert_outcome(requests.get(f"{server.origin}/nothing/here"), 404)

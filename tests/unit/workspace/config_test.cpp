@@ -26,9 +26,11 @@ TEST(Config, DefaultsWithoutFile) {
   EXPECT_EQ(c.definitions_dir, HEALTHD_DEFINITIONS_DIR);
   ASSERT_EQ(c.workspaces.size(), 1u);
   EXPECT_EQ(c.workspaces[0].name, "default");
-  ASSERT_EQ(c.workspaces[0].services.size(), 1u);
+  ASSERT_EQ(c.workspaces[0].services.size(), 2u);
   EXPECT_EQ(c.workspaces[0].services[0].kind, ServiceKind::Fhir);
   EXPECT_EQ(c.workspaces[0].services[0].name, "default");
+  EXPECT_EQ(c.workspaces[0].services[1].kind, ServiceKind::Dicom);
+  EXPECT_EQ(c.workspaces[0].services[1].name, "default");
 }
 
 TEST(Config, EmptyTextGivesDefaults) {
@@ -130,11 +132,24 @@ TEST(Config, BadNamesAndDuplicates) {
   expect_error("workspaces: [{ name: abc, services: [{ kind: ftp, name: one }] }]", {"kind", "ftp"});
 }
 
-TEST(Config, DicomAndMedtechAreNotYetSupported) {
-  expect_error("workspaces: [{ name: abc, services: [{ kind: dicom, name: imaging }] }]",
-               {"workspaces[0].services[0].kind", "dicom", "not yet supported"});
+TEST(Config, MedtechIsNotYetSupported) {
   expect_error("workspaces: [{ name: abc, services: [{ kind: medtech, name: devices }] }]",
                {"medtech", "not yet supported"});
+}
+
+TEST(Config, DicomServices) {
+  PlatformConfig c = parse_config(
+      "workspaces: [{ name: abc, services: [{ kind: dicom, name: imaging, settings: { overwrite: true, "
+      "audience: 'https://aud', cors: { origins: ['*'] } } }, { kind: fhir, name: imaging }] }]");
+  ASSERT_EQ(c.workspaces[0].services.size(), 2u);
+  EXPECT_EQ(c.workspaces[0].services[0].kind, ServiceKind::Dicom);
+  EXPECT_TRUE(c.workspaces[0].services[0].dicom.overwrite);
+  EXPECT_EQ(c.workspaces[0].services[0].dicom.audience, "https://aud");
+  EXPECT_EQ(c.workspaces[0].services[0].dicom.cors.origins.size(), 1u);
+  expect_error("workspaces: [{ name: abc, services: [{ kind: dicom, name: imaging, settings: { versioning: x } }] }]",
+               {"workspaces[0].services[0].settings.versioning", "unknown key"});
+  expect_error("workspaces: [{ name: abc, services: [{ kind: dicom, name: imaging, settings: { overwrite: maybe } }] }]",
+               {"overwrite", "true or false"});
 }
 
 TEST(Config, InvalidYaml) { expect_error("server: { port: 1", {"YAML"}); }

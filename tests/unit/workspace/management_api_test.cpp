@@ -177,12 +177,18 @@ TEST_F(ManagementApiTest, BadBodiesAre400) {
   EXPECT_EQ(call("PUT", svc, R"({"location": "local", "tags": {}, "properties": {}})").status, 201);
 }
 
-TEST_F(ManagementApiTest, DicomAndIotConnectorsAre501) {
-  Response dicom = call("PUT", "/management/workspaces/default/dicomservices/imaging");
-  EXPECT_EQ(dicom.status, 501);
-  EXPECT_EQ(issue_code(dicom), "not-supported");
-  EXPECT_NE(diagnostics(dicom).find("DICOM services arrive in a later release"), std::string::npos);
-  EXPECT_EQ(call("GET", "/management/workspaces/default/dicomservices").status, 501);
+TEST_F(ManagementApiTest, DicomServicesLikeFhirServicesAndIotConnectorsAre501) {
+  const std::string svc = "/management/workspaces/default/dicomservices/imaging";
+  Response made = call("PUT", svc, R"({"properties": {"overwrite": true}})");
+  EXPECT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.route, "management.dicomservice.put");
+  EXPECT_TRUE(parse_body(made)["properties"]["overwrite"].GetBool());
+  EXPECT_EQ(call("PUT", svc, R"({"properties": {"overwrite": 1}})").status, 400);
+  EXPECT_EQ(call("PUT", svc, R"({"properties": {"versioning": "versioned"}})").status, 400);
+  EXPECT_EQ(call("GET", svc).status, 200);
+  EXPECT_EQ(call("GET", "/management/workspaces/default/dicomservices").status, 200);
+  EXPECT_EQ(call("DELETE", svc).status, 200);
+  EXPECT_EQ(call("GET", svc).status, 404);
   Response iot = call("GET", "/management/workspaces/default/iotconnectors/devices");
   EXPECT_EQ(iot.status, 501);
   EXPECT_EQ(issue_code(iot), "not-supported");

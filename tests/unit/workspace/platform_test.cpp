@@ -77,9 +77,9 @@ TEST_F(PlatformTest, UnknownWorkspaceServiceOrPathIs404) {
   EXPECT_EQ(svc.status, 404);
   EXPECT_NE(diagnostics(svc).find("FHIR service 'other'"), std::string::npos);
 
-  Response dicom = call("GET", "/default/dicom/default/v2/studies");
+  Response dicom = call("GET", "/default/dicom/other/v2/studies");
   EXPECT_EQ(dicom.status, 404);
-  EXPECT_NE(diagnostics(dicom).find("DICOM"), std::string::npos);
+  EXPECT_NE(diagnostics(dicom).find("DICOM service 'other'"), std::string::npos);
   EXPECT_EQ(call("POST", "/default/medtech/default/ingest").status, 404);
 
   EXPECT_EQ(call("GET", "/").status, 404);

@@ -1,0 +1,44 @@
+// multipart/related bodies (RFC 2387 / RFC 2046): reading STOW-RS uploads and writing WADO-RS
+// answers. Parts are views into the body: nothing is copied.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace healthd::dicom {
+
+struct BodyPart {
+  std::string content_type;  // "" when the part has none
+  std::string_view body;
+};
+
+// Splits body on boundary. Text before the first delimiter (preamble) and after the close
+// delimiter (epilogue) is ignored; a part's headers end at the first empty line (CRLF, or bare
+// LF from lenient clients). False with *error when the first delimiter or the close delimiter is
+// missing or a part has no header end.
+bool parse_multipart(std::string_view body, std::string_view boundary, std::vector<BodyPart>& parts,
+                     std::string* error);
+
+// Builds a multipart/related body part by part.
+class MultipartWriter {
+ public:
+  MultipartWriter();  // a random boundary
+  const std::string& boundary() const { return boundary_; }
+
+  void add(std::string_view content_type, std::string_view bytes);
+  // A part whose bytes arrive in chunks: begin(), append()..., end().
+  void begin(std::string_view content_type);
+  void append(const char* data, size_t size) { out_.append(data, size); }
+  void end();
+  // Closes the body; returns it (the writer is empty afterwards).
+  std::string finish();
+  bool empty() const { return parts_ == 0; }
+
+ private:
+  std::string boundary_;
+  std::string out_;
+  size_t parts_ = 0;
+};
+
+}  // namespace healthd::dicom

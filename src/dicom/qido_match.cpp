@@ -1,0 +1,203 @@
+#include "dicom/qido_match.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace healthd::dicom {
+
+namespace {
+
+// Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes read as themselves (Latin-1).
+uint32_t next_code_point(std::string_view s, size_t& i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  const size_t extra = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0;
+  if (extra == 0 || i + extra >= s.size()) {
+    ++i;
+    return b;
+  }
+  uint32_t cp = b & (0x3F >> extra);
+  for (size_t k = 1; k <= extra; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) {
+      ++i;
+      return b;
+    }
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  i += extra + 1;
+  return cp;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Base letters of U+00C0..U+017F (lower case); '\0' keeps the character.
+constexpr const char* kLatin1 =  // U+00C0..U+00FF
+    "aaaaaaaceeeeiiii"           // C0-CF (C6 AE -> a)
+    "dnooooo\0ouuuuyts"          // D0-DF (D7 x, DE thorn, DF sharp s)
+    "aaaaaaaceeeeiiii"           // E0-EF
+    "dnooooo\0ouuuuyty";         // F0-FF (F7 division)
+constexpr const char* kLatinA =  // U+0100..U+017F
+    "aaaaaaccccccccdd"
+    "ddeeeeeeeeeegggg"
+    "gggghhhhiiiiiiii"
+    "iijjjjkkklllllll"
+    "lllnnnnnnnnnoooo"
+    "oooorrrrrrssssss"
+    "ssttttttuuuuuuuu"
+    "uuuuwwyyyzzzzzzs";
+
+uint32_t fold(uint32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return cp + 32;
+  if (cp >= 0xC0 && cp <= 0xFF && kLatin1[cp - 0xC0]) return static_cast<unsigned char>(kLatin1[cp - 0xC0]);
+  if (cp >= 0x100 && cp <= 0x17F) return static_cast<unsigned char>(kLatinA[cp - 0x100]);
+  if (cp >= 0x391 && cp <= 0x3A9) return cp + 0x20;  // Greek capitals
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;  // Cyrillic capitals
+  return cp;
+}
+
+std::vector<std::string> words(std::string_view folded) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : folded) {
+    if (c == '^' || c == ' ' || c == '=' || c == ',' || c == '-' || c == '.' || c == '*' || c == '\t') {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+bool fuzzy_match(std::string_view query, std::string_view name) {
+  const auto q = words(fold_text(query));
+  if (q.empty()) return true;
+  const auto n = words(fold_text(name));
+  for (const auto& w : q) {
+    bool found = false;
+    for (const auto& candidate : n)
+      if (candidate.starts_with(w)) {
+        found = true;
+        break;
+      }
+    if (!found) return false;
+  }
+  return true;
+}
+
+// TM values compared at full precision: "0930" -> "093000.000000" (low) or "093059.999999" (high).
+std::string time_bound(std::string_view t, bool high) {
+  std::string digits;
+  std::string frac;
+  const size_t dot = t.find('.');
+  digits = std::string(t.substr(0, dot));
+  if (dot != std::string_view::npos) frac = std::string(t.substr(dot + 1));
+  while (digits.size() < 6) digits += high ? "59" : "00";
+  digits.resize(6);
+  while (frac.size() < 6) frac += high ? '9' : '0';
+  return digits + "." + frac;
+}
+
+bool in_range(const Condition& c, const std::string& value) {
+  if (std::string_view(c.attribute->vr) == "TM") {
+    const std::string v = time_bound(value, false);
+    if (!c.low.empty() && v < time_bound(c.low, false)) return false;
+    if (!c.high.empty() && v > time_bound(c.high, true)) return false;
+    return true;
+  }
+  if (!c.low.empty() && value < c.low) return false;
+  if (!c.high.empty() && value > c.high) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string fold_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) append_utf8(out, fold(next_code_point(s, i)));
+  return out;
+}
+
+bool wildcard_match(std::string_view pattern, std::string_view text) {
+  // Iterative glob with backtracking to the last '*'; '?' consumes one UTF-8 code point.
+  size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star_p = p++;
+      star_t = t;
+    } else if (p < pattern.size() && pattern[p] == '?') {
+      ++p;
+      next_code_point(text, t);
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star_p != std::string_view::npos) {
+      p = star_p + 1;
+      next_code_point(text, star_t);
+      t = star_t;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool matches_value(const Condition& c, const std::optional<std::string>& value) {
+  if (!value || value->empty()) return false;
+  const bool pn = std::string_view(c.attribute->vr) == "PN";
+  switch (c.kind) {
+    case MatchKind::Single:
+      return pn ? fold_text(c.values[0]) == fold_text(*value) : c.values[0] == *value;
+    case MatchKind::Wildcard:
+      return pn ? wildcard_match(fold_text(c.values[0]), fold_text(*value)) : wildcard_match(c.values[0], *value);
+    case MatchKind::List: {
+      if (c.attribute->computed == Computed::ModalitiesInStudy) {
+        // the row's value holds the modalities joined with "\"; any shared modality matches
+        size_t start = 0;
+        const std::string& v = *value;
+        for (size_t i = 0; i <= v.size(); ++i) {
+          if (i == v.size() || v[i] == '\\') {
+            const std::string_view m(v.data() + start, i - start);
+            for (const auto& want : c.values)
+              if (m == want) return true;
+            start = i + 1;
+          }
+        }
+        return false;
+      }
+      for (const auto& want : c.values)
+        if (want == *value) return true;
+      return false;
+    }
+    case MatchKind::Range: return in_range(c, *value);
+    case MatchKind::Fuzzy: return fuzzy_match(c.values[0], *value);
+  }
+  return false;
+}
+
+bool matches_row(const QidoQuery& query, const IndexRow& row) {
+  for (const Condition& c : query.conditions)
+    if (!matches_value(c, qido_value(*c.attribute, row))) return false;
+  return true;
+}
+
+}  // namespace healthd::dicom

@@ -1,0 +1,18 @@
+// Per-service settings of a DICOM service (from the config file or the management API).
+#pragma once
+
+#include <string>
+
+#include "common/cors.h"
+
+namespace healthd::dicom {
+
+struct DicomSettings {
+  // STOW of an instance that is already stored: false answers FailureReason 45070; true replaces
+  // it (the change feed records an update and marks the earlier entries replaced).
+  bool overwrite = false;
+  std::string audience;  // the `aud` its tokens must carry; empty: the service's base URL
+  CorsPolicy cors;       // browsers' cross-origin access (disabled when no origins)
+};
+
+}  // namespace healthd::dicom
