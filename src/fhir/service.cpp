@@ -203,8 +203,8 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::HistoryInstance: r = history(req, type, id); break;
     case Interaction::HistoryType: r = history(req, type, "", smart_history_filter(smart)); break;
     case Interaction::HistorySystem: r = history(req, "", "", smart_history_filter(smart)); break;
-    case Interaction::Search:
-    case Interaction::SearchSystem: r = error(501, "not-supported", "Search is not supported yet"); break;
+    case Interaction::Search: r = search(req, type, smart); break;
+    case Interaction::SearchSystem: r = error(501, "not-supported", "System-level search is not supported yet"); break;
     case Interaction::Bundle: r = error(501, "not-supported", "Batch and transaction bundles are not supported yet"); break;
     case Interaction::Patch: r = patch(req, type, id, smart); break;
     case Interaction::Conditional:

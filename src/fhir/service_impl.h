@@ -16,9 +16,11 @@
 #include "fhir/settings.h"
 #include "fhir/store.h"
 #include "fhir/validator.h"
+#include "json/json.h"
 
 namespace healthd::search {
 class SearchParameterRegistry;
+struct SearchParam;
 }
 
 namespace healthd::fhir {
@@ -62,12 +64,20 @@ struct FhirService::Impl {
   Response patch(Request& req, const std::string& type, const std::string& id, const SmartAccess& smart);
   Response remove(Request& req, const std::string& type, const std::string& id);
   Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
+  // search.cpp: type-level search, and the index rows of a version about to be written (none
+  // without a SearchParameter registry).
+  Response search(Request& req, const std::string& type, const SmartAccess& smart);
+  std::vector<IndexRow> index_rows(const std::string& type, const json::Value& resource,
+                                   const std::string& base_url) const;
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
                                      const std::string& id, const Request& req);
   HistoryFilter smart_history_filter(const SmartAccess& smart);
   Response capabilities(Request& req);
   Response smart_configuration(Request& req);
 };
+
+// search.cpp: whether search answers this parameter (and the CapabilityStatement lists it).
+bool searchable(const search::SearchParam& param);
 
 // ---- representation.cpp: how resources and errors go on the wire ----
 

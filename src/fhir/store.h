@@ -25,6 +25,22 @@ struct StoredVersion {
   bool deleted() const { return kind == Kind::Delete; }
 };
 
+// One search index value of the version a WriteOp makes current (see search_index in storage/).
+struct IndexRow {
+  enum class Kind : uint8_t { String, Token, Reference, Date, Number, Quantity, Uri };
+  std::string param;  // SearchParameter code ("name", "code", "subject", ...)
+  Kind kind = Kind::Token;
+  // String: normalized text; Token: code; Reference: key ("Patient/x" or an absolute URL); Uri: the uri.
+  std::string text;
+  // Token and Quantity: system ("" when none); String: the original text (for :exact).
+  std::string system;
+  std::string unit;  // Quantity: code, or unit when there is no code
+  // Date: [low_us, high_us) in microseconds since the epoch (open ends INT64_MIN/MAX).
+  int64_t low_us = 0, high_us = 0;
+  // Number and Quantity: [low, high] (low == high for a plain value; +-inf for open Range ends).
+  double low = 0, high = 0;
+};
+
 // One change inside a commit.
 struct WriteOp {
   enum class Kind {
@@ -44,6 +60,9 @@ struct WriteOp {
   // false: after writing this version, remove the resource's older versions in the same
   // transaction (the no-version policy keeps only the current version).
   bool keep_history = true;
+  // Create/Update: the search index rows of this version; they replace the resource's previous
+  // rows in the same transaction. Delete and Purge remove the resource's rows.
+  std::vector<IndexRow> index;
 };
 
 struct CommitResult {
@@ -75,6 +94,64 @@ struct HistoryPage {
   std::optional<int64_t> total;        // when with_total
 };
 
+// ---- search ----
+
+// A bound on a search index value's range: the value's low or high column compared with a number.
+// For _lastUpdated the range is [last_updated_us, last_updated_us + 1).
+struct SearchBound {
+  enum class Column : uint8_t { Low, High } column = Column::Low;
+  enum class Op : uint8_t { Lt, Le, Gt, Ge } op = Op::Lt;
+  bool is_int = true;  // int64 (dates) or double (numbers, quantities)
+  int64_t i = 0;
+  double d = 0;
+};
+
+// One value of a search parameter, as a predicate on one index row.
+struct SearchPredicate {
+  enum class Kind : uint8_t {
+    Text,        // text = value (token code, uri, reference key, _id)
+    TextSuffix,  // text ends with "/" + value (reference by bare id)
+    Prefix,      // text starts with value (string)
+    Exact,       // system = value (string :exact: the original text)
+    Token,       // system = system (when has_system) and text = value (when has_code)
+    Range,       // any_of (OR of AND-ed bounds), negated when negate; plus system/unit when set
+  };
+  Kind kind = Kind::Text;
+  std::string value;
+  std::string system;
+  bool has_system = false, has_code = true;
+  std::string unit;  // Range on quantities: when non-empty, unit = unit
+  std::vector<std::vector<SearchBound>> any_of;
+  bool negate = false;
+};
+
+// One search parameter: matches when any value matches (OR). `_id` and `_lastUpdated` are answered
+// from the versions themselves.
+struct SearchClause {
+  std::string param;
+  std::vector<SearchPredicate> any_of;
+  std::optional<bool> missing;  // :missing=true/false (any_of is then ignored)
+};
+
+struct SearchCursor {
+  int64_t last_updated_us = 0;
+  std::string id;
+};
+
+struct SearchQuery {
+  std::string type;
+  std::vector<SearchClause> clauses;  // all must match (AND)
+  int count = 10;
+  std::optional<SearchCursor> after;  // keyset paging: only resources after this (last_updated, id)
+  bool with_total = false;
+};
+
+struct SearchPage {
+  std::vector<StoredVersion> entries;  // current, non-deleted versions by (last_updated, id)
+  bool has_more = false;
+  std::optional<int64_t> total;  // when with_total (ignores after)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -89,6 +166,9 @@ class Store {
   // A specific version, or nullopt.
   virtual std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t version) = 0;
   virtual HistoryPage history(const HistoryQuery& query) = 0;
+  // Current, non-deleted resources of query.type matching every clause. Throws
+  // std::invalid_argument for a malformed query (no type).
+  virtual SearchPage search(const SearchQuery& query) = 0;
 
   // Finishes queued commits and closes the database. Further calls fail.
   virtual void close() = 0;

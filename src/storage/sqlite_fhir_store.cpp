@@ -16,6 +16,7 @@
 #include "storage/sqlite_history_sql.h"
 #include "storage/sqlite_migrations.h"
 #include "storage/sqlite_reader_pool.h"
+#include "storage/sqlite_search_sql.h"
 #include "storage/zstd_codec.h"
 
 namespace healthd::storage {
@@ -44,6 +45,10 @@ constexpr const char* kInsertVersion =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr const char* kDeleteOlder = "DELETE FROM resource_version WHERE type = ?1 AND id = ?2 AND version < ?3";
 constexpr const char* kPurge = "DELETE FROM resource_version WHERE type = ?1 AND id = ?2";
+constexpr const char* kDeleteIndex = "DELETE FROM search_index WHERE type = ?1 AND id = ?2";
+constexpr const char* kInsertIndex =
+    "INSERT INTO search_index (type, param, kind, text, system, unit, low, high, id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr const char* kSaveNextSeq =
     "INSERT INTO store_meta (key, value) VALUES ('next_seq', ?1)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -126,6 +131,7 @@ class SqliteFhirStore final : public fhir::Store {
   std::optional<StoredVersion> current(std::string_view type, std::string_view id) override;
   std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t version) override;
   fhir::HistoryPage history(const fhir::HistoryQuery& query) override;
+  fhir::SearchPage search(const fhir::SearchQuery& query) override;
   void close() override;
 
  private:
@@ -135,6 +141,8 @@ class SqliteFhirStore final : public fhir::Store {
   void run_batch(const std::vector<PendingCommit*>& batch);
   // Applies one caller's ops inside its savepoint; false on a version conflict (result set).
   bool apply_ops(PendingCommit& p);
+  // Replaces the search index rows of op's resource with op.index (none for Delete/Purge).
+  void write_index(const WriteOp& op);
 
   const SqliteStoreOptions options_;
   const metrics::Labels labels_;
@@ -341,6 +349,7 @@ bool SqliteFhirStore::apply_ops(PendingCommit& p) {
       Statement& s = db.cached(kPurge);
       ResetOnExit reset(s);
       s.bind_text(1, op.type).bind_text(2, op.id).run();
+      write_index(op);
       r.seqs.push_back(0);  // nothing is stored, so no seq
       continue;
     }
@@ -382,9 +391,38 @@ bool SqliteFhirStore::apply_ops(PendingCommit& p) {
       ResetOnExit reset(s);
       s.bind_text(1, op.type).bind_text(2, op.id).bind(3, op.version).run();
     }
+    write_index(op);
     r.seqs.push_back(seq);
   }
   return true;
+}
+
+void SqliteFhirStore::write_index(const WriteOp& op) {
+  Db& db = *writer_db_;
+  {
+    Statement& s = db.cached(kDeleteIndex);
+    ResetOnExit reset(s);
+    s.bind_text(1, op.type).bind_text(2, op.id).run();
+  }
+  if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge) return;
+  Statement& s = db.cached(kInsertIndex);
+  for (const fhir::IndexRow& row : op.index) {
+    ResetOnExit reset(s);
+    s.bind_text(1, op.type)
+        .bind_text(2, row.param)
+        .bind(3, static_cast<int64_t>(row.kind))
+        .bind_text(4, row.text)
+        .bind_text(5, row.system)
+        .bind_text(6, row.unit)
+        .bind_text(9, op.id);
+    using K = fhir::IndexRow::Kind;
+    if (row.kind == K::Date) {
+      s.bind(7, row.low_us).bind(8, row.high_us);
+    } else if (row.kind == K::Number || row.kind == K::Quantity) {
+      s.bind_double(7, row.low).bind_double(8, row.high);
+    }
+    s.run();
+  }
 }
 
 // ---- reads ----
@@ -452,6 +490,41 @@ fhir::HistoryPage SqliteFhirStore::history(const fhir::HistoryQuery& q) {
     Statement& s = db.cached(history_total_sql(q));
     ResetOnExit reset(s);
     bind_common(s);
+    if (s.step()) page.total = s.column_int64(0);
+  }
+  return page;
+}
+
+fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
+  fhir::SearchPage page;
+  const SearchSql sql = search_sql(q);  // validates the query first
+  auto lease = readers_->acquire();
+  if (!lease) return page;
+  Db& db = **lease;
+  auto bind_all = [](Statement& s, const std::vector<SqlArg>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const int n = static_cast<int>(i) + 1;
+      switch (args[i].kind) {
+        case SqlArg::Kind::Int: s.bind(n, args[i].i); break;
+        case SqlArg::Kind::Real: s.bind_double(n, args[i].d); break;
+        case SqlArg::Kind::Text: s.bind_text(n, args[i].t); break;
+      }
+    }
+  };
+  // Query shapes vary with the parameters: prepared per call rather than cached without bound.
+  const int count = std::max(q.count, 0);
+  {
+    Statement s = db.prepare(sql.page);
+    bind_all(s, sql.page_args);
+    while (s.step()) page.entries.push_back(read_stored_version(s));
+  }
+  if (page.entries.size() > static_cast<size_t>(count)) {
+    page.entries.pop_back();
+    page.has_more = true;
+  }
+  if (q.with_total) {
+    Statement s = db.prepare(sql.total);
+    bind_all(s, sql.total_args);
     if (s.step()) page.total = s.column_int64(0);
   }
   return page;

@@ -65,6 +65,30 @@ const Schema& fhir_store_schema() {
               value INTEGER NOT NULL
             ) WITHOUT ROWID;
           )sql"},
+          {2, R"sql(
+            -- Search index values of each resource's current version (none for deleted ones),
+            -- replaced in the transaction that writes the version. kind: 0 string, 1 token,
+            -- 2 reference, 3 date, 4 number, 5 quantity, 6 uri. text: normalized string, token
+            -- code, reference key or uri; system: token/quantity system or the original string;
+            -- low/high: INTEGER microseconds for dates, REAL for numbers and quantities.
+            CREATE TABLE search_index (
+              type   TEXT    NOT NULL,
+              param  TEXT    NOT NULL,
+              kind   INTEGER NOT NULL,
+              text   TEXT    NOT NULL,
+              system TEXT    NOT NULL,
+              unit   TEXT    NOT NULL,
+              low,
+              high,
+              id     TEXT    NOT NULL
+            );
+            -- Token, string, reference and uri lookups: (type, param, text) -> ids.
+            CREATE INDEX search_index_by_text ON search_index (type, param, text, system);
+            -- Date, number and quantity ranges.
+            CREATE INDEX search_index_by_low ON search_index (type, param, low, high);
+            -- Replacing one resource's rows, and EXISTS checks per candidate resource.
+            CREATE INDEX search_index_by_resource ON search_index (type, id, param);
+          )sql"},
       },
   };
   return schema;

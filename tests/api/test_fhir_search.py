@@ -1,0 +1,204 @@
+"""Type-level search: GET [type]?params and POST [type]/_search, backed by the search index."""
+import uuid
+
+import requests
+
+from conftest import assert_outcome, patient, post, put
+
+
+def uniq():
+    return "u" + uuid.uuid4().hex[:10]
+
+
+def ids(bundle):
+    return [e["resource"]["id"] for e in bundle["entry"] if e.get("search", {}).get("mode") == "match"]
+
+
+def search(base, query, **kw):
+    r = requests.get(f"{base}/{query}", **kw)
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["resourceType"] == "Bundle" and b["type"] == "searchset"
+    return b
+
+
+def make(base, rtype, body):
+    r = post(base, rtype, body)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def observation(subject, code="8867-4", system="http://loinc.org", value=72, unit="/min", when="2024-03-05", **extra):
+    body = {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": system, "code": code}]},
+            "subject": {"reference": subject}, "effectiveDateTime": when,
+            "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}
+    body.update(extra)
+    return body
+
+
+def test_token_with_and_without_system(base):
+    tag = uniq()
+    pid = make(base, "Patient", patient(identifier=[{"system": "urn:test", "value": tag}]))
+    b = search(base, f"Patient?identifier=urn:test|{tag}")
+    assert ids(b) == [pid]
+    assert b["entry"][0]["fullUrl"] == f"{base}/Patient/{pid}"
+    assert b["entry"][0]["search"]["mode"] == "match"
+    assert ids(search(base, f"Patient?identifier={tag}")) == [pid]
+    assert ids(search(base, f"Patient?identifier=urn:other|{tag}")) == []
+    assert ids(search(base, f"Patient?identifier=urn:test|{tag}&gender=male")) == [pid]
+    assert ids(search(base, f"Patient?identifier=urn:test|{tag}&gender=female")) == []
+
+
+def test_string_prefix_case_and_accents(base):
+    fam = "Müller" + uniq()
+    pid = make(base, "Patient", patient(family=fam))
+    assert ids(search(base, f"Patient?family={fam[:10]}")) == [pid]
+    assert ids(search(base, f"Patient?family={fam.upper()}")) == [pid]
+    assert ids(search(base, f"Patient?family=muller{fam[6:]}")) == [pid]
+    assert ids(search(base, f"Patient?name=muller{fam[6:]}")) == [pid]
+    assert ids(search(base, f"Patient?family:exact={fam}")) == [pid]
+    assert ids(search(base, f"Patient?family:exact={fam.lower()}")) == []
+
+
+def test_date_with_prefixes(base):
+    fam = uniq()
+    old = make(base, "Patient", patient(family=fam, birthDate="1950-06-15"))
+    young = make(base, "Patient", patient(family=fam, birthDate="2001-02-03"))
+    assert ids(search(base, f"Patient?family={fam}&birthdate=1950")) == [old]
+    assert ids(search(base, f"Patient?family={fam}&birthdate=1950-06-15")) == [old]
+    assert ids(search(base, f"Patient?family={fam}&birthdate=gt2000-01-01")) == [young]
+    assert ids(search(base, f"Patient?family={fam}&birthdate=lt2000")) == [old]
+    assert sorted(ids(search(base, f"Patient?family={fam}&birthdate=ge1950-06-15"))) == sorted([old, young])
+    assert ids(search(base, f"Patient?family={fam}&birthdate=ne1950-06-15")) == [young]
+    assert ids(search(base, f"Patient?family={fam}&birthdate=ge1950&birthdate=le1960")) == [old]
+
+
+def test_reference_number_quantity(base):
+    pid = make(base, "Patient", patient(family=uniq()))
+    other = make(base, "Patient", patient(family=uniq()))
+    o1 = make(base, "Observation", observation(f"Patient/{pid}", value=72))
+    o2 = make(base, "Observation", observation(f"Patient/{pid}", value=120))
+    make(base, "Observation", observation(f"Patient/{other}", value=72))
+    assert ids(search(base, f"Observation?subject=Patient/{pid}")) == [o1, o2]
+    assert ids(search(base, f"Observation?patient={pid}")) == [o1, o2]
+    assert ids(search(base, f"Observation?subject:Patient={pid}")) == [o1, o2]
+    assert ids(search(base, f"Observation?subject={base}/Patient/{pid}")) == [o1, o2]
+    assert ids(search(base, f"Observation?subject=Patient/{pid}&value-quantity=gt100")) == [o2]
+    assert ids(search(base, f"Observation?subject=Patient/{pid}&value-quantity=72")) == [o1]
+    assert ids(search(base, f"Observation?subject=Patient/{pid}&value-quantity=72|http://unitsofmeasure.org|/min")) == [o1]
+    assert ids(search(base, f"Observation?subject=Patient/{pid}&value-quantity=72|http://unitsofmeasure.org|kg")) == []
+    assert ids(search(base, f"Observation?subject=Patient/{pid}&code=http://loinc.org|8867-4&date=2024-03")) == [o1, o2]
+    # number: RiskAssessment.prediction.probabilityDecimal
+    ra = make(base, "RiskAssessment", {"resourceType": "RiskAssessment", "status": "final",
+                                       "subject": {"reference": f"Patient/{pid}"},
+                                       "prediction": [{"probabilityDecimal": 0.35}]})
+    assert ids(search(base, f"RiskAssessment?subject=Patient/{pid}&probability=gt0.3")) == [ra]
+    assert ids(search(base, f"RiskAssessment?subject=Patient/{pid}&probability=lt0.3")) == []
+    assert ids(search(base, f"RiskAssessment?subject=Patient/{pid}&probability=0.35")) == [ra]
+
+
+def test_id_and_or(base):
+    fam = uniq()
+    a = make(base, "Patient", patient(family=fam, gender="female"))
+    b = make(base, "Patient", patient(family=fam, gender="male"))
+    c = make(base, "Patient", patient(family=fam, gender="other"))
+    assert ids(search(base, f"Patient?_id={a}")) == [a]
+    assert ids(search(base, f"Patient?_id={a},{c}")) == [a, c]
+    assert ids(search(base, f"Patient?family={fam}&gender=female,other")) == [a, c]
+    assert ids(search(base, f"Patient?family={fam}&gender=female,other&_id={b},{c}")) == [c]
+    assert ids(search(base, f"Patient?_id={a}&_lastUpdated=gt2000-01-01")) == [a]
+    assert ids(search(base, f"Patient?_id={a}&_lastUpdated=lt2000-01-01")) == []
+
+
+def test_count_and_paging_through_next_links(base):
+    fam = uniq()
+    made = [make(base, "Patient", patient(family=fam)) for _ in range(7)]
+    url = f"{base}/Patient?family={fam}&_count=3&_total=accurate"
+    seen, pages = [], 0
+    while url:
+        b = search(base, url[len(base) + 1:])
+        pages += 1
+        assert b["total"] == 7
+        assert len(ids(b)) <= 3
+        seen += ids(b)
+        links = {l["relation"]: l["url"] for l in b["link"]}
+        assert links["first"] == f"{base}/Patient?family={fam}&_count=3&_total=accurate"
+        url = links.get("next")
+    assert pages == 3 and seen == made
+    assert "total" not in search(base, f"Patient?family={fam}")
+
+
+def test_count_above_max_is_capped_with_a_warning(base):
+    b = search(base, "Patient?_count=100000")
+    oo = [e for e in b["entry"] if e.get("search", {}).get("mode") == "outcome"]
+    assert oo and "exceeds the maximum" in oo[0]["resource"]["issue"][0]["diagnostics"]
+
+
+def test_updates_reindex_and_deletes_disappear(base):
+    fam, fam2 = uniq(), uniq()
+    pid = make(base, "Patient", patient(family=fam))
+    assert ids(search(base, f"Patient?family={fam}")) == [pid]
+    assert put(base, "Patient", pid, patient(id=pid, family=fam2)).status_code == 200
+    assert ids(search(base, f"Patient?family={fam}")) == []
+    assert ids(search(base, f"Patient?family={fam2}")) == [pid]
+    r = requests.patch(f"{base}/Patient/{pid}", json=[{"op": "replace", "path": "/gender", "value": "female"}],
+                       headers={"Content-Type": "application/json-patch+json"})
+    assert r.status_code == 200, r.text
+    assert ids(search(base, f"Patient?family={fam2}&gender=female")) == [pid]
+    assert ids(search(base, f"Patient?family={fam2}&gender=male")) == []
+    assert requests.delete(f"{base}/Patient/{pid}").status_code == 204
+    assert ids(search(base, f"Patient?family={fam2}")) == []
+    assert ids(search(base, f"Patient?_id={pid}")) == []
+
+
+def test_unknown_parameter_lenient_and_strict(base):
+    fam = uniq()
+    pid = make(base, "Patient", patient(family=fam))
+    b = search(base, f"Patient?family={fam}&nonsense=1")
+    assert ids(b) == [pid]
+    oo = [e for e in b["entry"] if e.get("search", {}).get("mode") == "outcome"]
+    assert oo and "nonsense" in oo[0]["resource"]["issue"][0]["diagnostics"]
+    assert "nonsense" not in b["link"][0]["url"]
+    r = requests.get(f"{base}/Patient?family={fam}&nonsense=1", headers={"Prefer": "handling=strict"})
+    assert_outcome(r, 400, "not-supported")
+    r = requests.get(f"{base}/Patient?birthdate=notadate", headers={"Prefer": "handling=strict"})
+    assert_outcome(r, 400)
+    assert requests.get(f"{base}/Patient?_cursor=garbage").status_code == 400
+
+
+def test_post_search_with_form_body(base):
+    fam = uniq()
+    pid = make(base, "Patient", patient(family=fam))
+    r = requests.post(f"{base}/Patient/_search", data={"family": fam},
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200, r.text
+    assert ids(r.json()) == [pid]
+    r = requests.post(f"{base}/Patient/_search?gender=female", data={"family": fam},
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert ids(r.json()) == []
+
+
+def test_missing_modifier(base):
+    fam = uniq()
+    with_bd = make(base, "Patient", patient(family=fam))
+    no_bd = patient(family=fam)
+    del no_bd["birthDate"]
+    without = make(base, "Patient", no_bd)
+    assert ids(search(base, f"Patient?family={fam}&birthdate:missing=true")) == [without]
+    assert ids(search(base, f"Patient?family={fam}&birthdate:missing=false")) == [with_bd]
+
+
+def test_system_search_is_not_supported_yet(base):
+    assert_outcome(requests.get(f"{base}?_type=Patient"), 501, "not-supported")
+
+
+def test_capability_lists_search_params(base):
+    cs = requests.get(f"{base}/metadata").json()
+    types = {res["type"]: res for res in cs["rest"][0]["resource"]}
+    assert {"code": "search-type"} in types["Patient"]["interaction"]
+    params = {p["name"]: p for p in types["Patient"]["searchParam"]}
+    assert params["name"]["type"] == "string"
+    assert params["birthdate"]["type"] == "date"
+    assert params["_id"]["type"] == "token"
+    assert params["name"]["definition"] == "http://hl7.org/fhir/SearchParameter/Patient-name"

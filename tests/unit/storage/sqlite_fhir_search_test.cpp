@@ -1,0 +1,261 @@
+// Search over the search_index table: rows replaced per version, predicates, AND/OR, missing,
+// current non-deleted versions only, keyset paging on (lastUpdated, id), totals.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_fhir_store.h"
+#include "storage/sqlite_search_sql.h"
+#include "storage_test_util.h"
+
+namespace healthd::storage {
+namespace {
+
+using namespace testing;
+using fhir::IndexRow;
+using fhir::SearchBound;
+using fhir::SearchClause;
+using fhir::SearchPredicate;
+using fhir::SearchQuery;
+
+IndexRow token(std::string param, std::string system, std::string code) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Token;
+  r.system = std::move(system);
+  r.text = std::move(code);
+  return r;
+}
+
+IndexRow str(std::string param, std::string normalized, std::string original) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::String;
+  r.text = std::move(normalized);
+  r.system = std::move(original);
+  return r;
+}
+
+IndexRow date(std::string param, int64_t lo, int64_t hi) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Date;
+  r.low_us = lo;
+  r.high_us = hi;
+  return r;
+}
+
+IndexRow number(std::string param, double v) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Quantity;
+  r.low = r.high = v;
+  r.system = "http://unitsofmeasure.org";
+  r.unit = "mg";
+  return r;
+}
+
+fhir::WriteOp with(fhir::WriteOp op, std::vector<IndexRow> rows) {
+  op.index = std::move(rows);
+  return op;
+}
+
+SearchPredicate tok(std::string code, std::optional<std::string> system = std::nullopt) {
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Token;
+  p.value = std::move(code);
+  if (system) {
+    p.has_system = true;
+    p.system = *system;
+  }
+  return p;
+}
+
+SearchPredicate text(SearchPredicate::Kind kind, std::string v) {
+  SearchPredicate p;
+  p.kind = kind;
+  p.value = std::move(v);
+  return p;
+}
+
+SearchPredicate range(std::vector<std::vector<SearchBound>> any_of, bool is_int, bool negate = false) {
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Range;
+  p.any_of = std::move(any_of);
+  p.negate = negate;
+  return p;
+}
+
+SearchBound bound(SearchBound::Column c, SearchBound::Op op, int64_t i) {
+  SearchBound b;
+  b.column = c;
+  b.op = op;
+  b.i = i;
+  return b;
+}
+
+SearchBound dbound(SearchBound::Column c, SearchBound::Op op, double d) {
+  SearchBound b;
+  b.column = c;
+  b.op = op;
+  b.is_int = false;
+  b.d = d;
+  return b;
+}
+
+SearchClause clause(std::string param, std::vector<SearchPredicate> any_of) {
+  SearchClause c;
+  c.param = std::move(param);
+  c.any_of = std::move(any_of);
+  return c;
+}
+
+class SqliteFhirSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = open_sqlite_fhir_store(options_in(dir));
+    commit(with(create("Patient", "a", 100), {str("name", "muller", "Müller"), token("gender", "", "female"),
+                                               date("birthdate", 1000, 2000)}));
+    commit(with(create("Patient", "b", 200), {str("name", "smith", "Smith"), token("gender", "", "male"),
+                                               date("birthdate", 3000, 4000)}));
+    commit(with(create("Patient", "c", 200), {str("name", "smithson", "Smithson"), token("gender", "", "male")}));
+    commit(with(create("Observation", "o", 300), {token("code", "http://loinc.org", "8867-4"), number("value", 72),
+                                                   token("gender", "", "male")}));
+  }
+
+  void commit(fhir::WriteOp op) {
+    fhir::CommitResult r = store->commit({std::move(op)});
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+
+  std::vector<std::string> ids(const SearchQuery& q) {
+    std::vector<std::string> out;
+    for (const auto& v : store->search(q).entries) out.push_back(v.id);
+    return out;
+  }
+
+  SearchQuery query(std::string type, std::vector<SearchClause> clauses) {
+    SearchQuery q;
+    q.type = std::move(type);
+    q.clauses = std::move(clauses);
+    q.count = 100;
+    return q;
+  }
+
+  TempDir dir;
+  std::shared_ptr<fhir::Store> store;
+};
+
+using V = std::vector<std::string>;
+using K = SearchPredicate::Kind;
+using C = SearchBound::Column;
+using O = SearchBound::Op;
+
+TEST_F(SqliteFhirSearchTest, NoClausesListsCurrentResourcesOfTheTypeInLastUpdatedIdOrder) {
+  EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b", "c"}));
+  EXPECT_EQ(ids(query("Observation", {})), (V{"o"}));
+  EXPECT_EQ(ids(query("Encounter", {})), V{});
+}
+
+TEST_F(SqliteFhirSearchTest, TokenWithAndWithoutSystemIsPerType) {
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male", "")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male", "http://x")})})), V{});
+  EXPECT_EQ(ids(query("Observation", {clause("code", {tok("8867-4", "http://loinc.org")})})), (V{"o"}));
+  SearchPredicate system_only = tok("", "http://loinc.org");
+  system_only.has_code = false;
+  EXPECT_EQ(ids(query("Observation", {clause("code", {system_only})})), (V{"o"}));
+}
+
+TEST_F(SqliteFhirSearchTest, StringPrefixExactOrAndAnd) {
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Exact, "Smith")})})), (V{"b"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Exact, "smith")})})), V{});
+  // GLOB metacharacters in a value are literal.
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "s*")})})), V{});
+  // OR within a clause, AND across clauses.
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "mul"), text(K::Prefix, "smithson")})})),
+            (V{"a", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")}), clause("gender", {tok("female")})})),
+            V{});
+}
+
+TEST_F(SqliteFhirSearchTest, DateAndNumberRangesIdAndLastUpdated) {
+  // birthdate within [900, 2100)
+  auto eq = range({{bound(C::Low, O::Ge, 900), bound(C::High, O::Le, 2100)}}, true);
+  EXPECT_EQ(ids(query("Patient", {clause("birthdate", {eq})})), (V{"a"}));
+  auto negated = range({{bound(C::Low, O::Ge, 900), bound(C::High, O::Le, 2100)}}, true, true);
+  EXPECT_EQ(ids(query("Patient", {clause("birthdate", {negated})})), (V{"b"}));
+  auto gt = range({{dbound(C::High, O::Gt, 70.0)}}, false);
+  EXPECT_EQ(ids(query("Observation", {clause("value", {gt})})), (V{"o"}));
+  gt.unit = "kg";
+  EXPECT_EQ(ids(query("Observation", {clause("value", {gt})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("_id", {text(K::Text, "c"), text(K::Text, "a")})})), (V{"a", "c"}));
+  auto lu = range({{bound(C::Low, O::Ge, 200)}}, true);
+  EXPECT_EQ(ids(query("Patient", {clause("_lastUpdated", {lu})})), (V{"b", "c"}));
+}
+
+TEST_F(SqliteFhirSearchTest, MissingTrueAndFalse) {
+  SearchClause missing = clause("birthdate", {});
+  missing.missing = true;
+  EXPECT_EQ(ids(query("Patient", {missing})), (V{"c"}));
+  missing.missing = false;
+  EXPECT_EQ(ids(query("Patient", {missing})), (V{"a", "b"}));
+}
+
+TEST_F(SqliteFhirSearchTest, UpdateReplacesRowsDeleteAndPurgeRemoveThem) {
+  commit(with(update("Patient", "b", 2, 400), {str("name", "jones", "Jones"), token("gender", "", "male")}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")})})), (V{"c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "jon")})})), (V{"b"}));
+  commit(remove("Patient", "c", 2, 500));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male")})})), (V{"b"}));
+  EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b"}));  // deleted: gone even without clauses
+  commit(purge("Patient", "a"));
+  EXPECT_EQ(ids(query("Patient", {})), (V{"b"}));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("female")})})), V{});
+
+  // A conflicting write leaves the index as it was.
+  fhir::CommitResult r = store->commit({with(update("Patient", "b", 7, 600), {str("name", "zed", "Zed")})});
+  EXPECT_EQ(r.status, fhir::CommitResult::Status::Conflict);
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "zed")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "jon")})})), (V{"b"}));
+}
+
+TEST_F(SqliteFhirSearchTest, KeysetPagingVisitsEachResourceOnceAndCountsTotal) {
+  SearchQuery q = query("Patient", {});
+  q.count = 2;
+  q.with_total = true;
+  fhir::SearchPage p1 = store->search(q);
+  ASSERT_EQ(p1.entries.size(), 2u);
+  EXPECT_TRUE(p1.has_more);
+  EXPECT_EQ(p1.total, 3);
+  q.after = fhir::SearchCursor{p1.entries.back().last_updated_us, p1.entries.back().id};
+  fhir::SearchPage p2 = store->search(q);
+  ASSERT_EQ(p2.entries.size(), 1u);
+  EXPECT_EQ(p2.entries[0].id, "c");
+  EXPECT_FALSE(p2.has_more);
+  EXPECT_EQ(p2.total, 3);  // the total ignores the cursor
+  q.with_total = false;
+  EXPECT_FALSE(store->search(q).total);
+}
+
+TEST_F(SqliteFhirSearchTest, QueryWithoutTypeIsRejected) {
+  EXPECT_THROW(store->search(SearchQuery{}), std::invalid_argument);
+}
+
+TEST(SqliteSearchSql, GlobEscape) {
+  EXPECT_EQ(glob_escape("a*b?c[d]"), "a[*]b[?]c[[]d]");
+}
+
+TEST(SqliteSearchSchema, MigrationAddsTheSearchIndexTable) {
+  TempDir dir;
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  store->close();
+  Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'search_index'"), 1);
+}
+
+}  // namespace
+}  // namespace healthd::storage
