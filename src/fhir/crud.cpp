@@ -14,7 +14,7 @@ Response FhirService::Impl::create(Request& req, const std::string& type) {
   if (auto bad = parse_resource(*this, req, type, doc)) return *bad;
 
   // The server owns the id of a created resource; an id in the body is ignored (FHIR R4 3.1.0.6).
-  std::string id = new_uuid();
+  std::string id = new_time_ordered_uuid();
   int64_t ts = now_us();
   StoredVersion v;
   v.type = type;

@@ -121,15 +121,24 @@ bool parse_int(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// Cursor text: "<lastUpdated µs>.<id>".
-std::optional<SearchCursor> parse_cursor(std::string_view v) {
-  size_t dot = v.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  SearchCursor c;
-  if (!parse_int(v.substr(0, dot), c.last_updated_us)) return std::nullopt;
-  c.id = std::string(v.substr(dot + 1));
-  if (c.id.empty()) return std::nullopt;
-  return c;
+// Cursor text: the store's key of the last resource of the previous page.
+std::optional<int64_t> parse_cursor(std::string_view v) {
+  int64_t key;
+  if (!parse_int(v, key) || key <= 0) return std::nullopt;
+  return key;
+}
+
+// The index that holds a parameter's values.
+IndexRow::Kind index_kind(ParamType t) {
+  switch (t) {
+    case ParamType::String: return IndexRow::Kind::String;
+    case ParamType::Reference: return IndexRow::Kind::Reference;
+    case ParamType::Date: return IndexRow::Kind::Date;
+    case ParamType::Number: return IndexRow::Kind::Number;
+    case ParamType::Quantity: return IndexRow::Kind::Quantity;
+    case ParamType::Uri: return IndexRow::Kind::Uri;
+    default: return IndexRow::Kind::Token;
+  }
 }
 
 std::string strip_history(std::string ref) {
@@ -149,6 +158,9 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
       if (modifier == "exact") {
         p.kind = SearchPredicate::Kind::Exact;
         p.value = search::unescape(raw);
+      } else if (modifier == "contains") {
+        p.kind = SearchPredicate::Kind::Contains;
+        p.value = search::normalize_string(search::unescape(raw));
       } else {
         p.kind = SearchPredicate::Kind::Prefix;
         p.value = search::normalize_string(search::unescape(raw));
@@ -374,8 +386,9 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
       continue;
     }
     if (name == "_cursor") {
-      q.after = parse_cursor(value);
-      if (!q.after) return error(400, "invalid", "_cursor is not a valid paging cursor", "_cursor");
+      auto after = parse_cursor(value);
+      if (!after) return error(400, "invalid", "_cursor is not a valid paging cursor", "_cursor");
+      q.after = *after;
       continue;
     }
     if (name == "_format" || name == "_pretty") continue;
@@ -392,6 +405,7 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
     }
     SearchClause clause;
     clause.param = sp->code;
+    clause.kind = index_kind(sp->kind);
     if (modifier == "missing") {
       if (value != "true" && value != "false") {
         if (auto bad = reject(name, ":missing takes true or false")) return *bad;
@@ -399,7 +413,8 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
       }
       clause.missing = value == "true";
     } else {
-      bool modifier_ok = modifier.empty() || (sp->kind == ParamType::String && modifier == "exact") ||
+      bool modifier_ok = modifier.empty() ||
+                         (sp->kind == ParamType::String && (modifier == "exact" || modifier == "contains")) ||
                          (sp->kind == ParamType::Reference && definitions->is_resource_type(std::string(modifier)));
       if (!modifier_ok) {
         if (auto bad = reject(name, "Modifier ':" + std::string(modifier) + "' is not supported on '" +
@@ -430,6 +445,16 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
           malformed = true;
           break;
         }
+        if (p->kind == SearchPredicate::Kind::TextSuffix && !sp->target.empty()) {
+          // A bare id: the reference is "<target type>/<id>" for one of the parameter's targets.
+          for (const std::string& target : sp->target) {
+            SearchPredicate t;
+            t.kind = SearchPredicate::Kind::Text;
+            t.value = target + "/" + p->value;
+            clause.any_of.push_back(std::move(t));
+          }
+          continue;
+        }
         clause.any_of.push_back(std::move(*p));
       }
       if (malformed) {
@@ -444,17 +469,15 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
   const bool filtered = smart.needs_resource_check();
   if (filtered) q.with_total = false;  // a filtered page cannot say how many match in all
   SearchPage page = store->search(q);
-  std::optional<SearchCursor> next;
-  if (page.has_more && !page.entries.empty())
-    next = SearchCursor{page.entries.back().last_updated_us, page.entries.back().id};
+  std::optional<int64_t> next;
+  if (page.has_more) next = page.next;
   if (filtered)
     std::erase_if(page.entries,
                   [&](const StoredVersion& v) { return !smart.permits_json(v.json, auth::Interaction::Search); });
 
   const std::string path = req.base_url + "/" + type;
-  auto with_cursor = [&](const SearchCursor& c) {
-    return path + "?" + kept + (kept.empty() ? "" : "&") + "_cursor=" + std::to_string(c.last_updated_us) + "." +
-           percent_encode(c.id);
+  auto with_cursor = [&](int64_t after) {
+    return path + "?" + kept + (kept.empty() ? "" : "&") + "_cursor=" + std::to_string(after);
   };
   const std::string first = path + (kept.empty() ? "" : "?" + kept);
 
@@ -471,7 +494,7 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
   }
   key(w, "link");
   w.StartArray();
-  link(w, "self", q.after ? with_cursor(*q.after) : first);
+  link(w, "self", q.after ? with_cursor(q.after) : first);
   link(w, "first", first);
   if (next) link(w, "next", with_cursor(*next));
   w.EndArray();

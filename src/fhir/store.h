@@ -96,7 +96,7 @@ struct HistoryPage {
 
 // ---- search ----
 
-// A bound on a search index value's range: the value's low or high column compared with a number.
+// A bound on an index value's range: the value's low or high compared with a number.
 // For _lastUpdated the range is [last_updated_us, last_updated_us + 1).
 struct SearchBound {
   enum class Column : uint8_t { Low, High } column = Column::Low;
@@ -106,14 +106,15 @@ struct SearchBound {
   double d = 0;
 };
 
-// One value of a search parameter, as a predicate on one index row.
+// One value of a search parameter, as a predicate on one index value.
 struct SearchPredicate {
   enum class Kind : uint8_t {
-    Text,        // text = value (token code, uri, reference key, _id)
-    TextSuffix,  // text ends with "/" + value (reference by bare id)
-    Prefix,      // text starts with value (string)
-    Exact,       // system = value (string :exact: the original text)
-    Token,       // system = system (when has_system) and text = value (when has_code)
+    Text,        // value = text (reference key, uri, _id)
+    TextSuffix,  // value ends with "/" + text (a bare-id reference whose target types are unknown)
+    Prefix,      // string: normalized value starts with text
+    Contains,    // string :contains: normalized value contains text
+    Exact,       // string :exact: the original text equals text
+    Token,       // system = system (when has_system; "" = no system) and code = text (when has_code)
     Range,       // any_of (OR of AND-ed bounds), negated when negate; plus system/unit when set
   };
   Kind kind = Kind::Text;
@@ -126,29 +127,26 @@ struct SearchPredicate {
 };
 
 // One search parameter: matches when any value matches (OR). `_id` and `_lastUpdated` are answered
-// from the versions themselves.
+// from the resources themselves; every other parameter from the index of its kind.
 struct SearchClause {
   std::string param;
+  IndexRow::Kind kind = IndexRow::Kind::Token;  // which index holds the parameter's values
   std::vector<SearchPredicate> any_of;
   std::optional<bool> missing;  // :missing=true/false (any_of is then ignored)
-};
-
-struct SearchCursor {
-  int64_t last_updated_us = 0;
-  std::string id;
 };
 
 struct SearchQuery {
   std::string type;
   std::vector<SearchClause> clauses;  // all must match (AND)
   int count = 10;
-  std::optional<SearchCursor> after;  // keyset paging: only resources after this (last_updated, id)
+  int64_t after = 0;   // keyset paging: only resources after this key (SearchPage::next)
   bool with_total = false;
 };
 
 struct SearchPage {
-  std::vector<StoredVersion> entries;  // current, non-deleted versions by (last_updated, id)
+  std::vector<StoredVersion> entries;  // current, non-deleted versions in creation order
   bool has_more = false;
+  int64_t next = 0;  // when has_more: the `after` of the next page
   std::optional<int64_t> total;  // when with_total (ignores after)
 };
 

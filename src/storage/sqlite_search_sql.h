@@ -1,12 +1,14 @@
-// SQL text of a search over resource_version and search_index. Values are bound positionally
-// (args in order), so one text serves every query of the same shape.
+// SQL text of a search over table `resource` and the ix_* index tables. Values are bound
+// positionally (args in order), so one text serves every query of the same shape.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fhir/store.h"
+#include "storage/sqlite_dictionary.h"
 
 namespace healthd::storage {
 
@@ -18,14 +20,15 @@ struct SqlArg {
 };
 
 struct SearchSql {
-  std::string page;               // kVersionColumns rows, at most count + 1
+  std::string page;               // rid then kVersionColumns, at most count + 1 rows, by rid
   std::vector<SqlArg> page_args;
   std::string total;              // count(*) of every match (no cursor)
   std::vector<SqlArg> total_args;
 };
 
-// Throws std::invalid_argument when the query has no type.
-SearchSql search_sql(const fhir::SearchQuery& query);
+// nullopt when nothing can match (a type never stored). Throws std::invalid_argument when the
+// query has no type.
+std::optional<SearchSql> search_sql(const fhir::SearchQuery& query, const SqliteDictionary& dictionary);
 
 // "a*b" -> "a[*]b": a GLOB pattern that matches the text literally.
 std::string glob_escape(std::string_view text);

@@ -1,11 +1,13 @@
-// Search over the search_index table: rows replaced per version, predicates, AND/OR, missing,
-// current non-deleted versions only, keyset paging on (lastUpdated, id), totals.
+// Search over the resource and ix_* tables: index keys replaced per version (only the changed
+// ones), predicates, AND/OR, missing, current non-deleted resources only, keyset paging, totals.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <limits>
 
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_fhir_store.h"
+#include "storage/sqlite_migrations.h"
 #include "storage/sqlite_search_sql.h"
 #include "storage_test_util.h"
 
@@ -104,8 +106,17 @@ SearchBound dbound(SearchBound::Column c, SearchBound::Op op, double d) {
   return b;
 }
 
+// The index each test parameter lives in, as the FHIR service would say.
+IndexRow::Kind kind_of(const std::string& param) {
+  if (param == "name") return IndexRow::Kind::String;
+  if (param == "birthdate") return IndexRow::Kind::Date;
+  if (param == "value") return IndexRow::Kind::Quantity;
+  return IndexRow::Kind::Token;
+}
+
 SearchClause clause(std::string param, std::vector<SearchPredicate> any_of) {
   SearchClause c;
+  c.kind = kind_of(param);
   c.param = std::move(param);
   c.any_of = std::move(any_of);
   return c;
@@ -152,10 +163,13 @@ using K = SearchPredicate::Kind;
 using C = SearchBound::Column;
 using O = SearchBound::Op;
 
-TEST_F(SqliteFhirSearchTest, NoClausesListsCurrentResourcesOfTheTypeInLastUpdatedIdOrder) {
+TEST_F(SqliteFhirSearchTest, NoClausesListsCurrentResourcesOfTheTypeInCreationOrder) {
   EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b", "c"}));
   EXPECT_EQ(ids(query("Observation", {})), (V{"o"}));
   EXPECT_EQ(ids(query("Encounter", {})), V{});
+  // An update keeps the resource's place.
+  commit(with(update("Patient", "a", 2, 900), {str("name", "muller", "Müller")}));
+  EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b", "c"}));
 }
 
 TEST_F(SqliteFhirSearchTest, TokenWithAndWithoutSystemIsPerType) {
@@ -172,8 +186,11 @@ TEST_F(SqliteFhirSearchTest, StringPrefixExactOrAndAnd) {
   EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")})})), (V{"b", "c"}));
   EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Exact, "Smith")})})), (V{"b"}));
   EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Exact, "smith")})})), V{});
-  // GLOB metacharacters in a value are literal.
+  // GLOB and LIKE metacharacters in a value are literal.
   EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "s*")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Contains, "ith")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Contains, "%")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Contains, "m_l")})})), V{});
   // OR within a clause, AND across clauses.
   EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "mul"), text(K::Prefix, "smithson")})})),
             (V{"a", "c"}));
@@ -230,7 +247,8 @@ TEST_F(SqliteFhirSearchTest, KeysetPagingVisitsEachResourceOnceAndCountsTotal) {
   ASSERT_EQ(p1.entries.size(), 2u);
   EXPECT_TRUE(p1.has_more);
   EXPECT_EQ(p1.total, 3);
-  q.after = fhir::SearchCursor{p1.entries.back().last_updated_us, p1.entries.back().id};
+  ASSERT_GT(p1.next, 0);
+  q.after = p1.next;
   fhir::SearchPage p2 = store->search(q);
   ASSERT_EQ(p2.entries.size(), 1u);
   EXPECT_EQ(p2.entries[0].id, "c");
@@ -248,13 +266,63 @@ TEST(SqliteSearchSql, GlobEscape) {
   EXPECT_EQ(glob_escape("a*b?c[d]"), "a[*]b[?]c[[]d]");
 }
 
-TEST(SqliteSearchSchema, MigrationAddsTheSearchIndexTable) {
+TEST_F(SqliteFhirSearchTest, UpdatesAddAndRemoveExactlyTheChangedKeys) {
+  store->close();
+  auto count = [&](const char* table) {
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+    return db.query_int(std::string("SELECT count(*) FROM ") + table);
+  };
+  EXPECT_EQ(count("ix_token"), 5);  // Patient gender x3; Observation code and gender
+  EXPECT_EQ(count("ix_string"), 3);
+  store = open_sqlite_fhir_store(options_in(dir));
+  commit(with(update("Patient", "a", 2, 900),
+              {str("name", "muller", "Müller"), token("gender", "", "female"), token("gender", "", "other")}));
+  commit(remove("Patient", "b", 2, 901));
+  store->close();
+  EXPECT_EQ(count("ix_token"), 5);  // a: +other; b: -male
+  EXPECT_EQ(count("ix_date"), 0);   // a dropped its birthdate, b was deleted
+  EXPECT_EQ(count("ix_string"), 2);
+}
+
+TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   TempDir dir;
   auto store = open_sqlite_fhir_store(options_in(dir));
   store->close();
   Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
   EXPECT_EQ(db.query_int("PRAGMA user_version"), 2);
-  EXPECT_EQ(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'search_index'"), 1);
+  for (const char* t : {"resource", "search_type", "search_param", "ix_string", "ix_token", "ix_ref", "ix_date",
+                        "ix_quantity"})
+    EXPECT_EQ(db.query_int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + t + "'"), 1) << t;
+}
+
+TEST(SqliteSearchSchema, AStoreFromSchemaOneGetsOneResourceRowPerResource) {
+  TempDir dir;
+  {
+    // A schema-1 store as healthd wrote it before search existed.
+    std::filesystem::create_directories(dir.file("sub/dir"));
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
+    db.exec("PRAGMA journal_mode = WAL");
+    Schema v1 = fhir_store_schema();
+    v1.migrations.resize(1);
+    migrate(db, v1);
+    db.exec("INSERT INTO resource_version VALUES (1, 'Patient', 'p', 1, 10, 0, 0, '{}')");
+    db.exec("INSERT INTO resource_version VALUES (2, 'Patient', 'q', 1, 11, 0, 0, '{}')");
+    db.exec("INSERT INTO resource_version VALUES (3, 'Patient', 'p', 2, 12, 1, 0, '{}')");
+    db.exec("INSERT INTO resource_version VALUES (4, 'Patient', 'q', 2, 13, 2, 0, '')");
+  }
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  SearchQuery q;
+  q.type = "Patient";
+  auto page = store->search(q);
+  ASSERT_EQ(page.entries.size(), 1u);  // q is deleted
+  EXPECT_EQ(page.entries[0].id, "p");
+  EXPECT_EQ(page.entries[0].version, 2);
+  // Written again, it is indexed like any resource.
+  fhir::CommitResult r = store->commit({with(update("Patient", "p", 3, 20), {token("gender", "", "male")})});
+  ASSERT_TRUE(r.ok()) << r.message;
+  SearchClause c = clause("gender", {tok("male")});
+  q.clauses = {c};
+  EXPECT_EQ(store->search(q).entries.size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,50 @@
+// Keeps table `resource` and the ix_* tables in step with each write, inside the writer's
+// transaction: a new version writes only the index keys that changed (none, for most updates),
+// a deletion or purge removes the resource's keys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fhir/store.h"
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_dictionary.h"
+
+namespace healthd::storage {
+
+class SqliteIndexWriter {
+ public:
+  // Prepares its statements on db (the writer connection, schema migrated).
+  SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary);
+
+  // op (Create/Update/Delete) became the current version, stored as seq. The dictionary must
+  // already hold op's type and every param of op.index.
+  void write(const fhir::WriteOp& op, int64_t seq);
+  // op (Purge) removed every version of its resource.
+  void purge(const fhir::WriteOp& op);
+  // The stored keys of op.index (sorted, unique).
+  std::vector<std::string> keys_of(const fhir::WriteOp& op, int64_t type_id) const;
+
+ private:
+  int64_t new_rid(int64_t type_id);
+  void insert_key(const std::string& key, int64_t rid);
+  void delete_key(const std::string& key, int64_t rid);
+
+  Db& db_;
+  const SqliteDictionary& dictionary_;
+  // Prepared once (owned by db_'s statement cache): one B-tree write per key is the whole cost
+  // worth paying on the single writer thread.
+  Statement* find_;
+  Statement* insert_resource_;
+  Statement* update_resource_;
+  Statement* delete_resource_;
+  Statement* insert_[5];  // by IndexTable - 1
+  Statement* delete_[5];
+  // type_id -> highest rid handed out. A rid handed out in a transaction that rolls back is
+  // simply never used: rids only grow.
+  std::unordered_map<int64_t, int64_t> last_rid_;
+};
+
+}  // namespace healthd::storage
