@@ -28,6 +28,7 @@ constexpr const char* kInsertKey[] = {
     "INSERT OR IGNORE INTO ix_date (pid, low, high, rid) VALUES (?1, ?2, ?3, ?4)",
     "INSERT OR IGNORE INTO ix_quantity (pid, low, high, sys, unit, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
+constexpr int kColumns[] = {4, 4, 3, 4, 6};
 constexpr const char* kDeleteKey[] = {
     "DELETE FROM ix_string WHERE pid = ?1 AND value = ?2 AND rid = ?3 AND original = ?4",
     "DELETE FROM ix_token WHERE pid = ?1 AND code = ?2 AND sys = ?3 AND rid = ?4",
@@ -59,7 +60,6 @@ SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
       update_resource_(&db.cached(kUpdateResource)),
       delete_resource_(&db.cached(kDeleteResource)) {
   for (int i = 0; i < 5; ++i) {
-    insert_[i] = &db.cached(kInsertKey[i]);
     delete_[i] = &db.cached(kDeleteKey[i]);
   }
 }
@@ -145,18 +145,69 @@ void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
     s.bind(1, rid).bind(2, seq).bind(3, op.last_updated_us).bind(4, deleted ? 1 : 0).bind_blob(5, blob).run();
   }
   // Both lists are sorted: one merge pass finds what went and what came.
+  std::vector<IndexKey> added;
   auto o = old_keys.cbegin();
   auto n = keys.cbegin();
   while (o != old_keys.cend() || n != keys.cend()) {
     if (n == keys.cend() || (o != old_keys.cend() && *o < *n)) {
       delete_key(*o++, rid);
     } else if (o == old_keys.cend() || *n < *o) {
-      insert_key(*n++, rid);
+      IndexKey& k = added.emplace_back();
+      if (!decode_key(*n++, k)) throw std::runtime_error("damaged index key");
     } else {
       ++o;
       ++n;
     }
   }
+  insert_keys(added, rid);
+}
+
+void SqliteIndexWriter::insert_keys(std::vector<IndexKey>& keys, int64_t rid) {
+  // Grouped by table (the encoding starts with it), several rows per INSERT: a statement run
+  // costs about as much as the B-tree write it makes.
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const IndexKey& a, const IndexKey& b) { return a.table < b.table; });
+  for (size_t i = 0; i < keys.size();) {
+    const IndexTable table = keys[i].table;
+    size_t j = i;
+    while (j < keys.size() && keys[j].table == table && j - i < kMaxRowsPerInsert) ++j;
+    Statement& s = multi_insert(table, j - i);
+    ResetOnExit reset(s);
+    int at = 1;
+    for (size_t r = i; r < j; ++r) {
+      const IndexKey& k = keys[r];
+      switch (table) {
+        case IndexTable::String: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid).bind_text(at + 3, k.text2); break;
+        case IndexTable::Token: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind(at + 3, rid); break;
+        case IndexTable::Ref: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid); break;
+        case IndexTable::Date: s.bind(at, k.pid).bind(at + 1, k.ilow).bind(at + 2, k.ihigh).bind(at + 3, rid); break;
+        case IndexTable::Quantity:
+          s.bind(at, k.pid).bind_double(at + 1, k.dlow).bind_double(at + 2, k.dhigh).bind(at + 3, k.sys);
+          s.bind_text(at + 4, k.text).bind(at + 5, rid);
+          break;
+      }
+      at += kColumns[static_cast<int>(table) - 1];
+    }
+    s.run();
+    i = j;
+  }
+}
+
+Statement& SqliteIndexWriter::multi_insert(IndexTable table, size_t rows) {
+  Statement*& slot = multi_insert_[static_cast<int>(table) - 1][rows];
+  if (!slot) {
+    // kInsertKey[t] ends with one "(?1, ?2, ...)" group: repeat it with plain ? placeholders.
+    std::string sql = kInsertKey[static_cast<int>(table) - 1];
+    sql.resize(sql.find(" VALUES ") + 8);
+    const int cols = kColumns[static_cast<int>(table) - 1];
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r ? ", (" : "(";
+      for (int c = 0; c < cols; ++c) sql += c ? ", ?" : "?";
+      sql += ")";
+    }
+    slot = &db_.cached(sql);
+  }
+  return *slot;
 }
 
 void SqliteIndexWriter::purge(const WriteOp& op) {
@@ -177,44 +228,6 @@ void SqliteIndexWriter::purge(const WriteOp& op) {
   Statement& s = *delete_resource_;
   ResetOnExit reset(s);
   s.bind(1, rid).run();
-}
-
-void SqliteIndexWriter::insert_key(const std::string& bytes, int64_t rid) {
-  IndexKey k;
-  if (!decode_key(bytes, k)) throw std::runtime_error("damaged index key");
-  switch (k.table) {
-    case IndexTable::String: {
-      Statement& s = *insert_[0];
-      ResetOnExit reset(s);
-      s.bind(1, k.pid).bind_text(2, k.text).bind(3, rid).bind_text(4, k.text2).run();
-      break;
-    }
-    case IndexTable::Token: {
-      Statement& s = *insert_[1];
-      ResetOnExit reset(s);
-      s.bind(1, k.pid).bind_text(2, k.text).bind(3, k.sys).bind(4, rid).run();
-      break;
-    }
-    case IndexTable::Ref: {
-      Statement& s = *insert_[2];
-      ResetOnExit reset(s);
-      s.bind(1, k.pid).bind_text(2, k.text).bind(3, rid).run();
-      break;
-    }
-    case IndexTable::Date: {
-      Statement& s = *insert_[3];
-      ResetOnExit reset(s);
-      s.bind(1, k.pid).bind(2, k.ilow).bind(3, k.ihigh).bind(4, rid).run();
-      break;
-    }
-    case IndexTable::Quantity: {
-      Statement& s = *insert_[4];
-      ResetOnExit reset(s);
-      s.bind(1, k.pid).bind_double(2, k.dlow).bind_double(3, k.dhigh).bind(4, k.sys).bind_text(5, k.text);
-      s.bind(6, rid).run();
-      break;
-    }
-  }
 }
 
 void SqliteIndexWriter::delete_key(const std::string& bytes, int64_t rid) {

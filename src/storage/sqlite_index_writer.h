@@ -11,6 +11,7 @@
 #include "fhir/store.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_dictionary.h"
+#include "storage/sqlite_index_keys.h"
 
 namespace healthd::storage {
 
@@ -29,7 +30,9 @@ class SqliteIndexWriter {
 
  private:
   int64_t new_rid(int64_t type_id);
-  void insert_key(const std::string& key, int64_t rid);
+  void insert_keys(std::vector<IndexKey>& keys, int64_t rid);
+  Statement& multi_insert(IndexTable table, size_t rows);
+  static constexpr size_t kMaxRowsPerInsert = 16;
   void delete_key(const std::string& key, int64_t rid);
 
   Db& db_;
@@ -40,8 +43,8 @@ class SqliteIndexWriter {
   Statement* insert_resource_;
   Statement* update_resource_;
   Statement* delete_resource_;
-  Statement* insert_[5];  // by IndexTable - 1
-  Statement* delete_[5];
+  Statement* delete_[5];  // by IndexTable - 1
+  Statement* multi_insert_[5][kMaxRowsPerInsert + 1] = {};  // [table - 1][rows], prepared on first use
   // type_id -> highest rid handed out. A rid handed out in a transaction that rolls back is
   // simply never used: rids only grow.
   std::unordered_map<int64_t, int64_t> last_rid_;
