@@ -1,5 +1,6 @@
 // GET [base]/metadata: the CapabilityStatement, generated from what this service really does.
 #include "common/time.h"
+#include "fhir/search_request.h"
 #include "fhir/service_impl.h"
 #include "json/json.h"
 #include "search/search_parameters.h"

@@ -1,263 +1,19 @@
-// Type-level search: GET [base]/[type]?params and POST [base]/[type]/_search (form body).
-// Parameters become a fhir::SearchQuery answered by the store from the search index rows written
-// with each version (index_rows() below); results are keyset-paged on (lastUpdated, id).
-#include <charconv>
-#include <cmath>
+// FHIR search: type-level (GET [type]?..., POST [type]/_search), system-level ([base]?_type=...)
+// and compartment ([base]/Patient/[id]/[type]?...). The parameters become a store query
+// (search_request.cpp); the page of matches is completed with _include/_revinclude and written
+// as a searchset Bundle. Also the index rows each write stores (index_rows below).
+#include <set>
 
-#include "common/time.h"
+#include "fhir/search_request.h"
 #include "fhir/service_impl.h"
 #include "fhir/smart_access.h"
 #include "json/json.h"
 #include "search/index_values.h"
-#include "search/match.h"
 #include "search/search_parameters.h"
 
 namespace healthd::fhir {
 
 namespace {
-
-using search::ParamType;
-using Bound = SearchBound;
-using Col = SearchBound::Column;
-using Op = SearchBound::Op;
-
-bool indexed_kind(ParamType t) {
-  switch (t) {
-    case ParamType::String:
-    case ParamType::Token:
-    case ParamType::Reference:
-    case ParamType::Date:
-    case ParamType::Number:
-    case ParamType::Quantity:
-    case ParamType::Uri: return true;
-    default: return false;
-  }
-}
-
-// The parameters search answers from the version rows rather than the index.
-bool version_param(std::string_view code) { return code == "_id" || code == "_lastUpdated"; }
-
-enum class Prefix { Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap };
-
-Prefix take_prefix(std::string_view& v) {
-  static constexpr std::pair<std::string_view, Prefix> kPrefixes[] = {
-      {"eq", Prefix::Eq}, {"ne", Prefix::Ne}, {"gt", Prefix::Gt}, {"lt", Prefix::Lt}, {"ge", Prefix::Ge},
-      {"le", Prefix::Le}, {"sa", Prefix::Sa}, {"eb", Prefix::Eb}, {"ap", Prefix::Ap}};
-  if (v.size() > 2)
-    for (const auto& [p, k] : kPrefixes)
-      if (v.substr(0, 2) == p && (std::isdigit(static_cast<unsigned char>(v[2])) || v[2] == '-' || v[2] == '.')) {
-        v.remove_prefix(2);
-        return k;
-      }
-  return Prefix::Eq;
-}
-
-Bound ib(Col c, Op o, int64_t v) {
-  Bound b;
-  b.column = c;
-  b.op = o;
-  b.is_int = true;
-  b.i = v;
-  return b;
-}
-
-Bound db(Col c, Op o, double v) {
-  Bound b;
-  b.column = c;
-  b.op = o;
-  b.is_int = false;
-  b.d = v;
-  return b;
-}
-
-// Date ranges: target [L, H) against the search range [s, e), as search::match does.
-SearchPredicate date_predicate(Prefix pre, int64_t s, int64_t e) {
-  SearchPredicate p;
-  p.kind = SearchPredicate::Kind::Range;
-  std::vector<Bound> eq = {ib(Col::Low, Op::Ge, s), ib(Col::High, Op::Le, e)};
-  switch (pre) {
-    case Prefix::Eq: p.any_of = {eq}; break;
-    case Prefix::Ne: p.any_of = {eq}; p.negate = true; break;
-    case Prefix::Gt: p.any_of = {{ib(Col::High, Op::Gt, e)}}; break;
-    case Prefix::Lt: p.any_of = {{ib(Col::Low, Op::Lt, s)}}; break;
-    case Prefix::Ge: p.any_of = {{ib(Col::High, Op::Gt, e)}, eq}; break;
-    case Prefix::Le: p.any_of = {{ib(Col::Low, Op::Lt, s)}, eq}; break;
-    case Prefix::Sa: p.any_of = {{ib(Col::Low, Op::Ge, e)}}; break;
-    case Prefix::Eb: p.any_of = {{ib(Col::High, Op::Le, s)}}; break;
-    case Prefix::Ap: {
-      int64_t d = static_cast<int64_t>(std::fabs(static_cast<double>(s) - static_cast<double>(now_us())) * 0.1);
-      p.any_of = {{ib(Col::Low, Op::Lt, e + d), ib(Col::High, Op::Gt, s - d)}};
-      break;
-    }
-  }
-  return p;
-}
-
-// Numbers and quantities: target [L, H] (L == H for a plain value) against s with range [lo, hi).
-SearchPredicate number_predicate(Prefix pre, double s, double lo, double hi) {
-  SearchPredicate p;
-  p.kind = SearchPredicate::Kind::Range;
-  std::vector<Bound> eq = {db(Col::Low, Op::Lt, hi), db(Col::High, Op::Ge, lo)};
-  switch (pre) {
-    case Prefix::Eq: p.any_of = {eq}; break;
-    case Prefix::Ne: p.any_of = {eq}; p.negate = true; break;
-    case Prefix::Gt:
-    case Prefix::Sa: p.any_of = {{db(Col::High, Op::Gt, s)}}; break;
-    case Prefix::Lt:
-    case Prefix::Eb: p.any_of = {{db(Col::Low, Op::Lt, s)}}; break;
-    case Prefix::Ge: p.any_of = {{db(Col::High, Op::Ge, s)}}; break;
-    case Prefix::Le: p.any_of = {{db(Col::Low, Op::Le, s)}}; break;
-    case Prefix::Ap: {
-      double tol = std::max(std::fabs(s) * 0.1, (hi - lo) / 2);
-      p.any_of = {{db(Col::Low, Op::Le, s + tol), db(Col::High, Op::Ge, s - tol)}};
-      break;
-    }
-  }
-  return p;
-}
-
-bool parse_int(std::string_view s, int64_t& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
-
-// Cursor text: the store's key of the last resource of the previous page.
-std::optional<int64_t> parse_cursor(std::string_view v) {
-  int64_t key;
-  if (!parse_int(v, key) || key <= 0) return std::nullopt;
-  return key;
-}
-
-// The index that holds a parameter's values.
-IndexRow::Kind index_kind(ParamType t) {
-  switch (t) {
-    case ParamType::String: return IndexRow::Kind::String;
-    case ParamType::Reference: return IndexRow::Kind::Reference;
-    case ParamType::Date: return IndexRow::Kind::Date;
-    case ParamType::Number: return IndexRow::Kind::Number;
-    case ParamType::Quantity: return IndexRow::Kind::Quantity;
-    case ParamType::Uri: return IndexRow::Kind::Uri;
-    default: return IndexRow::Kind::Token;
-  }
-}
-
-std::string strip_history(std::string ref) {
-  if (auto h = ref.find("/_history/"); h != std::string::npos) ref.resize(h);
-  return ref;
-}
-
-bool is_absolute(std::string_view v) { return v.find("://") != std::string_view::npos || v.starts_with("urn:"); }
-
-// One value of a parameter -> predicate; an error message when it is malformed.
-std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, std::string_view modifier,
-                                               std::string_view raw, const std::string& base_url,
-                                               std::string& why) {
-  SearchPredicate p;
-  switch (sp.kind) {
-    case ParamType::String:
-      if (modifier == "exact") {
-        p.kind = SearchPredicate::Kind::Exact;
-        p.value = search::unescape(raw);
-      } else if (modifier == "contains") {
-        p.kind = SearchPredicate::Kind::Contains;
-        p.value = search::normalize_string(search::unescape(raw));
-      } else {
-        p.kind = SearchPredicate::Kind::Prefix;
-        p.value = search::normalize_string(search::unescape(raw));
-      }
-      return p;
-    case ParamType::Uri:
-      p.kind = SearchPredicate::Kind::Text;
-      p.value = search::unescape(raw);
-      return p;
-    case ParamType::Token: {
-      auto parts = search::split_escaped(raw, '|');
-      p.kind = SearchPredicate::Kind::Token;
-      if (parts.size() == 1) {
-        p.value = search::unescape(parts[0]);
-      } else if (parts.size() == 2) {
-        p.has_system = true;
-        p.system = search::unescape(parts[0]);
-        p.value = search::unescape(parts[1]);
-        p.has_code = !p.value.empty();
-      } else {
-        why = "a token is [system|]code";
-        return std::nullopt;
-      }
-      return p;
-    }
-    case ParamType::Reference: {
-      std::string v = search::unescape(raw);
-      if (is_absolute(v) && v.starts_with(base_url + "/")) v = v.substr(base_url.size() + 1);
-      p.kind = SearchPredicate::Kind::Text;
-      if (is_absolute(v)) {
-        p.value = v;
-      } else if (v.find('/') != std::string::npos) {
-        p.value = strip_history(v);
-      } else if (!modifier.empty()) {
-        p.value = std::string(modifier) + "/" + v;  // subject:Patient=x
-      } else {
-        p.kind = SearchPredicate::Kind::TextSuffix;
-        p.value = v;
-      }
-      if (v.empty()) {
-        why = "an empty reference";
-        return std::nullopt;
-      }
-      return p;
-    }
-    case ParamType::Date: {
-      std::string v = search::unescape(raw);
-      std::string_view sv = v;
-      Prefix pre = take_prefix(sv);
-      auto r = parse_fhir_datetime_range(sv);
-      if (!r) {
-        why = "'" + v + "' is not a FHIR date or dateTime";
-        return std::nullopt;
-      }
-      return date_predicate(pre, r->start_us, r->end_us);
-    }
-    case ParamType::Number: {
-      std::string v = search::unescape(raw);
-      std::string_view sv = v;
-      Prefix pre = take_prefix(sv);
-      double s, lo, hi;
-      if (!search::decimal_range(sv, s, lo, hi)) {
-        why = "'" + v + "' is not a number";
-        return std::nullopt;
-      }
-      return number_predicate(pre, s, lo, hi);
-    }
-    case ParamType::Quantity: {
-      auto parts = search::split_escaped(raw, '|');
-      if (parts.size() != 1 && parts.size() != 3) {
-        why = "a quantity is [prefix]number[|system|code]";
-        return std::nullopt;
-      }
-      std::string num = search::unescape(parts[0]);
-      std::string_view sv = num;
-      Prefix pre = take_prefix(sv);
-      double s, lo, hi;
-      if (!search::decimal_range(sv, s, lo, hi)) {
-        why = "'" + num + "' is not a number";
-        return std::nullopt;
-      }
-      p = number_predicate(pre, s, lo, hi);
-      if (parts.size() == 3) {
-        std::string sys = search::unescape(parts[1]);
-        if (!sys.empty()) {
-          p.has_system = true;
-          p.system = sys;
-        }
-        p.unit = search::unescape(parts[2]);
-      }
-      return p;
-    }
-    default: break;
-  }
-  why = "parameters of type " + std::string(search::param_type_name(sp.kind)) + " are not supported yet";
-  return std::nullopt;
-}
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -273,11 +29,40 @@ void link(Writer& w, const char* relation, const std::string& url) {
   w.EndObject();
 }
 
-}  // namespace
+// At most this many resources are added by _include/_revinclude to one page.
+constexpr size_t kMaxIncluded = 1000;
 
-bool searchable(const search::SearchParam& p) {
-  return version_param(p.code) || (indexed_kind(p.kind) && p.compiled_ok);
+// _elements: the resource with only the named top-level elements (and resourceType, id, meta),
+// marked SUBSETTED.
+std::string subset(const std::string& json_text, const std::vector<std::string>& elements) {
+  json::Document doc;
+  if (!json::parse(json_text, doc) || !doc.IsObject()) return json_text;
+  json::Document out;
+  out.SetObject();
+  auto& a = out.GetAllocator();
+  for (auto& m : doc.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "resourceType" || name == "id" || name == "meta" ||
+        std::find(elements.begin(), elements.end(), name) != elements.end())
+      out.AddMember(json::Value(m.name, a), json::Value(m.value, a), a);
+  }
+  if (!out.HasMember("meta") || !out["meta"].IsObject()) {
+    out.RemoveMember("meta");
+    out.AddMember("meta", json::Value(rapidjson::kObjectType), a);
+  }
+  json::Value* meta = &out["meta"];
+  json::Value tag(rapidjson::kObjectType);
+  tag.AddMember("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", a);
+  tag.AddMember("code", "SUBSETTED", a);
+  if (!meta->HasMember("tag") || !(*meta)["tag"].IsArray()) {
+    meta->RemoveMember("tag");
+    meta->AddMember("tag", json::Value(rapidjson::kArrayType), a);
+  }
+  (*meta)["tag"].PushBack(tag, a);
+  return json::to_string(out);
 }
+
+}  // namespace
 
 std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, const json::Value& resource,
                                                     const std::string& base_url) const {
@@ -287,7 +72,7 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
   ctx.definitions = definitions.get();
   ctx.resource = &resource;
   for (const search::SearchParam* sp : search_params->for_type(type)) {
-    if (version_param(sp->code) || !indexed_kind(sp->kind) || !sp->compiled_ok) continue;
+    if (!searchable(*sp) || sp->code == "_id" || sp->code == "_lastUpdated") continue;
     search::IndexValues values = search::extract(*sp, resource, ctx);
     // An expression that fails on this resource indexes what it could (usually nothing); the
     // write itself is never refused for it.
@@ -337,7 +122,9 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
   return rows;
 }
 
-Response FhirService::Impl::search(Request& req, const std::string& type, const SmartAccess& smart) {
+
+Response FhirService::Impl::search(Request& req, const std::vector<std::string>& types, const SmartAccess& smart,
+                                   const std::optional<std::pair<std::string, std::string>>& in_compartment) {
   std::vector<std::pair<std::string, std::string>> params = req.query;
   if (req.method == "POST") {
     auto ct = req.headers.get("Content-Type");
@@ -345,141 +132,137 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
       return error(415, "not-supported", "POST _search takes an application/x-www-form-urlencoded body");
     for (auto& kv : parse_query(req.body)) params.push_back(std::move(kv));
   }
-  bool strict = false;
-  if (auto p = req.headers.get("Prefer")) strict = p->find("handling=strict") != std::string_view::npos;
+  SearchContext ctx;
+  ctx.params = search_params.get();
+  ctx.definitions = definitions.get();
+  ctx.settings = &settings;
+  ctx.base_url = req.base_url;
+  if (auto p = req.headers.get("Prefer")) ctx.strict = p->find("handling=strict") != std::string_view::npos;
 
-  SearchQuery q;
-  q.type = type;
-  q.count = settings.default_count;
-  std::vector<Issue> warnings;
-  std::string kept;  // the query minus _cursor and ignored parameters, for the links
-  auto keep = [&](const std::string& name, const std::string& value) {
-    if (!kept.empty()) kept += "&";
-    kept += percent_encode(name) + "=" + percent_encode(value);
-  };
-  auto reject = [&](const std::string& name, const std::string& why) -> std::optional<Response> {
-    if (strict) return error(400, "not-supported", why, name);
-    warnings.push_back({"warning", "not-supported", why + "; ignored", {}});
-    return std::nullopt;
-  };
+  ParsedSearch parsed;
+  if (auto bad = parse_search(ctx, types, params, parsed)) return std::move(*bad);
+  SearchQuery& q = parsed.query;
 
-  for (const auto& [name, value] : params) {
-    if (name == "_count") {
-      int64_t n;
-      if (!parse_int(value, n) || n < 0) return error(400, "invalid", "_count must be a non-negative integer", "_count");
-      if (n > settings.max_count) {
-        warnings.push_back({"warning", "informational",
-                            "_count " + value + " exceeds the maximum " + std::to_string(settings.max_count) +
-                                "; " + std::to_string(settings.max_count) + " used",
-                            {}});
-        n = settings.max_count;
-      }
-      q.count = static_cast<int>(n);
-      keep(name, value);
-      continue;
+  if (in_compartment) {
+    // [base]/Patient/[id]/[type]: a reference through any of the type's compartment parameters.
+    const auto& [ctype, cid] = *in_compartment;
+    const std::vector<std::string>& cparams = compartment ? compartment->params(q.type) : std::vector<std::string>{};
+    if (cparams.empty()) return error(400, "not-supported", q.type + " is not in the " + ctype + " compartment");
+    SearchClause c;
+    c.param = cparams[0];
+    c.also_params.assign(cparams.begin() + 1, cparams.end());
+    c.kind = IndexRow::Kind::Reference;
+    SearchPredicate p;
+    p.kind = SearchPredicate::Kind::Text;
+    p.value = ctype + "/" + cid;
+    c.any_of.push_back(std::move(p));
+    if (q.type == ctype) {
+      // The Patient itself is in its compartment: _id instead of a reference.
+      c = SearchClause{};
+      c.param = "_id";
+      SearchPredicate idp;
+      idp.kind = SearchPredicate::Kind::Text;
+      idp.value = cid;
+      c.any_of.push_back(std::move(idp));
     }
-    if (name == "_total") {
-      if (value != "none" && value != "estimate" && value != "accurate")
-        return error(400, "invalid", "_total must be none, estimate or accurate", "_total");
-      q.with_total = value != "none";
-      keep(name, value);
-      continue;
-    }
-    if (name == "_cursor") {
-      auto after = parse_cursor(value);
-      if (!after) return error(400, "invalid", "_cursor is not a valid paging cursor", "_cursor");
-      q.after = *after;
-      continue;
-    }
-    if (name == "_format" || name == "_pretty") continue;
-
-    std::string_view code = name, modifier;
-    if (auto colon = code.find(':'); colon != std::string_view::npos) {
-      modifier = code.substr(colon + 1);
-      code = code.substr(0, colon);
-    }
-    const search::SearchParam* sp = search_params ? search_params->find(type, code) : nullptr;
-    if (!sp || !searchable(*sp)) {
-      if (auto bad = reject(name, "Unknown or unsupported search parameter '" + name + "' for " + type)) return *bad;
-      continue;
-    }
-    SearchClause clause;
-    clause.param = sp->code;
-    clause.kind = index_kind(sp->kind);
-    if (modifier == "missing") {
-      if (value != "true" && value != "false") {
-        if (auto bad = reject(name, ":missing takes true or false")) return *bad;
-        continue;
-      }
-      clause.missing = value == "true";
-    } else {
-      bool modifier_ok = modifier.empty() ||
-                         (sp->kind == ParamType::String && (modifier == "exact" || modifier == "contains")) ||
-                         (sp->kind == ParamType::Reference && definitions->is_resource_type(std::string(modifier)));
-      if (!modifier_ok) {
-        if (auto bad = reject(name, "Modifier ':" + std::string(modifier) + "' is not supported on '" +
-                                        std::string(code) + "'"))
-          return *bad;
-        continue;
-      }
-      std::string why;
-      bool malformed = false;
-      for (std::string_view part : search::split_escaped(value, ',')) {
-        std::optional<SearchPredicate> p;
-        if (sp->code == "_id") {
-          p.emplace();
-          p->kind = SearchPredicate::Kind::Text;
-          p->value = search::unescape(part);
-        } else if (sp->code == "_lastUpdated") {
-          std::string v = search::unescape(part);
-          std::string_view sv = v;
-          Prefix pre = take_prefix(sv);
-          if (auto r = parse_fhir_datetime_range(sv))
-            p = date_predicate(pre, r->start_us, r->end_us);
-          else
-            why = "'" + v + "' is not a FHIR date or dateTime";
-        } else {
-          p = value_predicate(*sp, modifier, part, req.base_url, why);
-        }
-        if (!p) {
-          malformed = true;
-          break;
-        }
-        if (p->kind == SearchPredicate::Kind::TextSuffix && !sp->target.empty()) {
-          // A bare id: the reference is "<target type>/<id>" for one of the parameter's targets.
-          for (const std::string& target : sp->target) {
-            SearchPredicate t;
-            t.kind = SearchPredicate::Kind::Text;
-            t.value = target + "/" + p->value;
-            clause.any_of.push_back(std::move(t));
-          }
-          continue;
-        }
-        clause.any_of.push_back(std::move(*p));
-      }
-      if (malformed) {
-        if (auto bad = reject(name, "Invalid value of search parameter '" + name + "': " + why)) return *bad;
-        continue;
-      }
-    }
-    q.clauses.push_back(std::move(clause));
-    keep(name, value);
+    q.clauses.push_back(std::move(c));
   }
 
   const bool filtered = smart.needs_resource_check();
   if (filtered) q.with_total = false;  // a filtered page cannot say how many match in all
+  if (parsed.summary_count) q.count = 0;
   SearchPage page = store->search(q);
-  std::optional<int64_t> next;
-  if (page.has_more) next = page.next;
   if (filtered)
     std::erase_if(page.entries,
                   [&](const StoredVersion& v) { return !smart.permits_json(v.json, auth::Interaction::Search); });
+  if (!smart.active() || !filtered) {
+    // Types the scopes do not cover are dropped from system searches.
+    if (smart.active() && types.empty())
+      std::erase_if(page.entries, [&](const StoredVersion& v) { return smart.check(v.type, auth::Interaction::Search).has_value(); });
+  }
 
-  const std::string path = req.base_url + "/" + type;
-  auto with_cursor = [&](int64_t after) {
-    return path + "?" + kept + (kept.empty() ? "" : "&") + "_cursor=" + std::to_string(after);
+  // _include / _revinclude: resources the matches refer to, and that refer to them.
+  std::vector<StoredVersion> included;
+  std::set<std::string> have;  // "Type/id" already in the Bundle
+  for (const auto& v : page.entries) have.insert(v.type + "/" + v.id);
+  auto add_included = [&](StoredVersion v) {
+    if (included.size() >= kMaxIncluded || v.deleted()) return;
+    if (!have.insert(v.type + "/" + v.id).second) return;
+    if (filtered && !smart.permits_json(v.json, auth::Interaction::Read)) return;
+    if (smart.active() && smart.check(v.type, auth::Interaction::Read)) return;
+    included.push_back(std::move(v));
+  };
+  std::vector<const StoredVersion*> sources;
+  for (const auto& v : page.entries) sources.push_back(&v);
+  for (int round = 0; round < 4 && !sources.empty() && (!parsed.include.empty() || !parsed.revinclude.empty());
+       ++round) {
+    const size_t before = included.size();
+    for (const IncludeSpec& inc : parsed.include) {
+      if (round > 0 && !inc.iterate) continue;
+      for (const StoredVersion* src : sources) {
+        if (src->type != inc.source_type) continue;
+        json::Document doc;
+        if (!json::parse(src->json, doc)) continue;
+        fhirpath::EvalContext ectx;
+        ectx.definitions = definitions.get();
+        ectx.resource = &doc;
+        for (const search::SearchParam* sp : search_params->for_type(src->type)) {
+          if (sp->kind != search::ParamType::Reference || !sp->compiled_ok) continue;
+          if (inc.param != "*" && sp->code != inc.param) continue;
+          for (const auto& ref : search::extract(*sp, doc, ectx).references) {
+            auto local = ref.local_key(req.base_url);
+            if (!local) continue;
+            auto slash = local->find('/');
+            if (slash == std::string::npos) continue;
+            std::string t = local->substr(0, slash), id = local->substr(slash + 1);
+            if (!inc.target_type.empty() && t != inc.target_type) continue;
+            if (have.contains(t + "/" + id)) continue;
+            if (auto cur = store->current(t, id)) add_included(std::move(*cur));
+          }
+        }
+      }
+    }
+    for (const IncludeSpec& inc : parsed.revinclude) {
+      if (round > 0 && !inc.iterate) continue;
+      SearchQuery rq;
+      rq.type = inc.source_type;
+      rq.count = static_cast<int>(kMaxIncluded);
+      SearchClause c;
+      c.kind = IndexRow::Kind::Reference;
+      std::vector<std::string> ref_params;
+      if (inc.param == "*") {
+        for (const search::SearchParam* sp : search_params->for_type(inc.source_type))
+          if (sp->kind == search::ParamType::Reference && searchable(*sp)) ref_params.push_back(sp->code);
+      } else {
+        ref_params.push_back(inc.param);
+      }
+      if (ref_params.empty()) continue;
+      c.param = ref_params[0];
+      c.also_params.assign(ref_params.begin() + 1, ref_params.end());
+      for (const StoredVersion* src : sources) {
+        if (!inc.target_type.empty() && src->type != inc.target_type) continue;
+        SearchPredicate p;
+        p.kind = SearchPredicate::Kind::Text;
+        p.value = src->type + "/" + src->id;
+        c.any_of.push_back(std::move(p));
+      }
+      if (c.any_of.empty()) continue;
+      rq.clauses.push_back(std::move(c));
+      for (auto& v : store->search(rq).entries) add_included(std::move(v));
+    }
+    sources.clear();
+    for (size_t i = before; i < included.size(); ++i) sources.push_back(&included[i]);
+  }
+
+  const std::string path = req.base_url + (in_compartment ? "/" + in_compartment->first + "/" + in_compartment->second : "") +
+                           (types.empty() ? "" : "/" + types[0]);
+  const std::string& kept = parsed.kept;
+  auto page_url = [&](int64_t at) {
+    std::string cursor = q.sort.empty() ? "_cursor=" : "_offset=";
+    return path + "?" + kept + (kept.empty() ? "" : "&") + cursor + std::to_string(at);
   };
   const std::string first = path + (kept.empty() ? "" : "?" + kept);
+  const int64_t at = q.sort.empty() ? q.after : q.offset;
 
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -494,16 +277,22 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
   }
   key(w, "link");
   w.StartArray();
-  link(w, "self", q.after ? with_cursor(q.after) : first);
+  link(w, "self", at > 0 ? page_url(at) : first);
   link(w, "first", first);
-  if (next) link(w, "next", with_cursor(*next));
+  if (!parsed.summary_count) {
+    if (q.sort.empty() ? q.after > 0 : q.offset > 0) {
+      // Keyset paging cannot step back: previous goes to the first page of a sorted search only.
+      if (!q.sort.empty()) link(w, "previous", q.offset - q.count > 0 ? page_url(q.offset - q.count) : first);
+    }
+    if (page.has_more) link(w, "next", page_url(page.next));
+  }
   w.EndArray();
   key(w, "entry");
   w.StartArray();
-  if (!warnings.empty()) {
+  if (!parsed.warnings.empty()) {
     w.StartObject();
     key(w, "resource");
-    std::string oo = operation_outcome_json(warnings);
+    std::string oo = operation_outcome_json(parsed.warnings);
     w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
     key(w, "search");
     w.StartObject();
@@ -512,18 +301,27 @@ Response FhirService::Impl::search(Request& req, const std::string& type, const 
     w.EndObject();
     w.EndObject();
   }
-  for (const auto& v : page.entries) {
+  auto entry = [&](const StoredVersion& v, const char* mode) {
     w.StartObject();
     key(w, "fullUrl");
     string(w, req.base_url + "/" + v.type + "/" + v.id);
     key(w, "resource");
-    w.RawValue(v.json.data(), v.json.size(), rapidjson::kObjectType);
+    if (parsed.elements.empty()) {
+      w.RawValue(v.json.data(), v.json.size(), rapidjson::kObjectType);
+    } else {
+      std::string s = subset(v.json, parsed.elements);
+      w.RawValue(s.data(), s.size(), rapidjson::kObjectType);
+    }
     key(w, "search");
     w.StartObject();
     key(w, "mode");
-    string(w, "match");
+    string(w, mode);
     w.EndObject();
     w.EndObject();
+  };
+  if (!parsed.summary_count) {
+    for (const auto& v : page.entries) entry(v, "match");
+    for (const auto& v : included) entry(v, "include");
   }
   w.EndArray();
   w.EndObject();

@@ -64,9 +64,11 @@ struct FhirService::Impl {
   Response patch(Request& req, const std::string& type, const std::string& id, const SmartAccess& smart);
   Response remove(Request& req, const std::string& type, const std::string& id);
   Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
-  // search.cpp: type-level search, and the index rows of a version about to be written (none
+  // search.cpp: search over one type (types = {type}) or all/_type (types empty), optionally in
+  // a compartment ({"Patient", id}); and the index rows of a version about to be written (none
   // without a SearchParameter registry).
-  Response search(Request& req, const std::string& type, const SmartAccess& smart);
+  Response search(Request& req, const std::vector<std::string>& types, const SmartAccess& smart,
+                  const std::optional<std::pair<std::string, std::string>>& in_compartment = std::nullopt);
   std::vector<IndexRow> index_rows(const std::string& type, const json::Value& resource,
                                    const std::string& base_url) const;
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
@@ -76,8 +78,6 @@ struct FhirService::Impl {
   Response smart_configuration(Request& req);
 };
 
-// search.cpp: whether search answers this parameter (and the CapabilityStatement lists it).
-bool searchable(const search::SearchParam& param);
 
 // ---- representation.cpp: how resources and errors go on the wire ----
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,25 +129,54 @@ struct SearchPredicate {
 
 // One search parameter: matches when any value matches (OR). `_id` and `_lastUpdated` are answered
 // from the resources themselves; every other parameter from the index of its kind.
+struct SearchClause;
+
+// Resources of one type on which every clause matches.
+struct SearchFilter {
+  std::string type;
+  std::vector<SearchClause> clauses;
+};
+
 struct SearchClause {
   std::string param;
+  // More parameters whose values count as this one's (a compartment: subject or performer).
+  std::vector<std::string> also_params;
   IndexRow::Kind kind = IndexRow::Kind::Token;  // which index holds the parameter's values
   std::vector<SearchPredicate> any_of;
   std::optional<bool> missing;  // :missing=true/false (any_of is then ignored)
+  bool negate = false;          // :not: no value of the parameter matches any_of
+  // A chain (param is a reference): the reference points at a resource matching one of these
+  // filters (one per target type), instead of any_of.
+  std::vector<SearchFilter> chain;
+  // _has (param is a reference parameter of has->type): some resource matching `has` refers to
+  // the resource through param, instead of any_of.
+  std::shared_ptr<SearchFilter> has;
+};
+
+// One _sort key: lowest value first (or highest first when descending), resources without a
+// value last, ties in creation order.
+struct SearchSort {
+  std::string param;  // "_id", "_lastUpdated" or a parameter of the query's type
+  IndexRow::Kind kind = IndexRow::Kind::Token;
+  bool descending = false;
 };
 
 struct SearchQuery {
   std::string type;
+  // System search (type empty): the types searched, each with its own clauses; all when empty.
+  std::vector<SearchFilter> types;
   std::vector<SearchClause> clauses;  // all must match (AND)
   int count = 10;
   int64_t after = 0;   // keyset paging: only resources after this key (SearchPage::next)
   bool with_total = false;
+  std::vector<SearchSort> sort;  // when set, paging is by offset (SearchPage::next = next offset)
+  int64_t offset = 0;
 };
 
 struct SearchPage {
   std::vector<StoredVersion> entries;  // current, non-deleted versions in creation order
   bool has_more = false;
-  int64_t next = 0;  // when has_more: the `after` of the next page
+  int64_t next = 0;  // when has_more: the `after` (or, sorted, the `offset`) of the next page
   std::optional<int64_t> total;  // when with_total (ignores after)
 };
 

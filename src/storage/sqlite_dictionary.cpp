@@ -1,5 +1,6 @@
 #include "storage/sqlite_dictionary.h"
 
+#include <algorithm>
 #include <mutex>
 
 namespace healthd::storage {
@@ -35,6 +36,21 @@ std::optional<int64_t> SqliteDictionary::param_id(int64_t type_id, std::string_v
   auto it = params_.find(param_key(type_id, code));
   if (it == params_.end()) return std::nullopt;
   return it->second;
+}
+
+std::string SqliteDictionary::type_name(int64_t type_id) const {
+  std::shared_lock lock(mu_);
+  for (const auto& [name, id] : types_)
+    if (id == type_id) return name;
+  return {};
+}
+
+std::vector<std::string> SqliteDictionary::type_names() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, id] : types_) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool SqliteDictionary::ensure(Db& db, const std::vector<std::string>& types,

@@ -28,6 +28,8 @@ class SqliteDictionary {
 
   std::optional<int64_t> type_id(std::string_view type) const;
   std::optional<int64_t> param_id(int64_t type_id, std::string_view code) const;
+  std::string type_name(int64_t type_id) const;  // "" when unknown
+  std::vector<std::string> type_names() const;   // every type ever stored
 
   // Writer only, outside any transaction: gives every type and (type, code) an id, committing the
   // new ones at once. Returns whether anything was added.

@@ -595,7 +595,7 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
     while (s.step()) {
       if (page.entries.size() == static_cast<size_t>(count)) {
         page.has_more = true;
-        page.next = last_rid;
+        page.next = q.sort.empty() ? last_rid : q.offset + count;
         break;
       }
       last_rid = s.column_int64(0);

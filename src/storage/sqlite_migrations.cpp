@@ -113,6 +113,13 @@ const Schema& fhir_store_schema() {
               unit TEXT NOT NULL, rid INTEGER NOT NULL,
               PRIMARY KEY (pid, low, high, sys, unit, rid)
             ) WITHOUT ROWID;
+            -- One resource's values of one parameter (_sort). rid first: a new resource's rows
+            -- land together at the end of each index.
+            CREATE INDEX ix_string_by_rid ON ix_string (rid, pid);
+            CREATE INDEX ix_token_by_rid ON ix_token (rid, pid);
+            CREATE INDEX ix_ref_by_rid ON ix_ref (rid, pid);
+            CREATE INDEX ix_date_by_rid ON ix_date (rid, pid);
+            CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid, pid);
           )sql"},
       },
   };

@@ -26,8 +26,7 @@ struct SearchSql {
   std::vector<SqlArg> total_args;
 };
 
-// nullopt when nothing can match (a type never stored). Throws std::invalid_argument when the
-// query has no type.
+// nullopt when nothing can match (no type searched was ever stored).
 std::optional<SearchSql> search_sql(const fhir::SearchQuery& query, const SqliteDictionary& dictionary);
 
 // "a*b" -> "a[*]b": a GLOB pattern that matches the text literally.

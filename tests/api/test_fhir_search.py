@@ -1,4 +1,5 @@
-"""Type-level search: GET [type]?params and POST [type]/_search, backed by the search index."""
+"""Search: type-level, system-level and compartment, with chains, _has, modifiers, _sort, _include/_revinclude,
+_summary=count, _elements and paging; backed by the search index."""
 import uuid
 
 import requests
@@ -190,8 +191,139 @@ def test_missing_modifier(base):
     assert ids(search(base, f"Patient?family={fam}&birthdate:missing=false")) == [with_bd]
 
 
-def test_system_search_is_not_supported_yet(base):
-    assert_outcome(requests.get(f"{base}?_type=Patient"), 501, "not-supported")
+def test_system_search_over_types(base):
+    tag = uniq()
+    pid = make(base, "Patient", patient(identifier=[{"system": "urn:sys", "value": tag}]))
+    oid = make(base, "Observation", observation(f"Patient/{pid}", identifier=[{"system": "urn:sys", "value": tag}]))
+    b = search(base, f"?_type=Patient,Observation&identifier=urn:sys|{tag}")
+    assert sorted(ids(b)) == sorted([pid, oid])
+    assert ids(search(base, f"?_type=Observation&identifier=urn:sys|{tag}")) == [oid]
+    b = search(base, f"?_id={pid},{oid}")  # every type: parameters common to all
+    assert sorted(ids(b)) == sorted([pid, oid])
+    # identifier is not a parameter of every type: lenient ignores it (with a warning), strict refuses.
+    b = requests.get(f"{base}?_id={pid}&identifier=x").json()
+    assert ids(b) == [pid] and b["entry"][0]["search"]["mode"] == "outcome"
+    assert_outcome(requests.get(f"{base}?identifier=x", headers={"Prefer": "handling=strict"}), 400, "not-supported")
+    b = search(base, f"?_type=Patient,Observation&_id={pid},{oid}")
+    assert sorted(ids(b)) == sorted([pid, oid])
+    r = requests.post(f"{base}/_search", data={"_type": "Patient", "identifier": f"urn:sys|{tag}"})
+    assert r.status_code == 200 and ids(r.json()) == [pid]
+    assert_outcome(requests.get(f"{base}?_type=NotAType"), 400, "invalid")
+
+
+def test_chained_parameters(base):
+    fam = uniq()
+    p1 = make(base, "Patient", patient(family=fam, gender="female"))
+    p2 = make(base, "Patient", patient(family=fam + "x", gender="male"))
+    o1 = make(base, "Observation", observation(f"Patient/{p1}"))
+    o2 = make(base, "Observation", observation(f"Patient/{p2}"))
+    assert ids(search(base, f"Observation?subject:Patient.family={fam}")) == [o1, o2]  # prefix match
+    assert ids(search(base, f"Observation?subject:Patient.family:exact={fam}x")) == [o2]
+    assert ids(search(base, f"Observation?subject.gender=female&subject.family={fam}")) == [o1]
+    assert ids(search(base, f"Observation?patient.gender=male&patient.family={fam}")) == [o2]
+    # Two levels: Observation -> Patient -> Organization.
+    org = make(base, "Organization", {"resourceType": "Organization", "name": "Org" + fam})
+    p3 = make(base, "Patient", patient(family=fam + "y", managingOrganization={"reference": f"Organization/{org}"}))
+    o3 = make(base, "Observation", observation(f"Patient/{p3}"))
+    assert ids(search(base, f"Observation?subject:Patient.organization.name=org{fam}")) == [o3]
+    r = requests.get(f"{base}/Observation?code.display=x", headers={"Prefer": "handling=strict"})
+    assert_outcome(r, 400, "not-supported")
+
+
+def test_reverse_chains_has(base):
+    fam = uniq()
+    p1 = make(base, "Patient", patient(family=fam))
+    p2 = make(base, "Patient", patient(family=fam))
+    make(base, "Observation", observation(f"Patient/{p1}", code="1234-5"))
+    make(base, "Observation", observation(f"Patient/{p2}", code="9999-9"))
+    assert ids(search(base, f"Patient?family={fam}&_has:Observation:patient:code=1234-5")) == [p1]
+    assert ids(search(base, f"Patient?family={fam}&_has:Observation:subject:code=9999-9")) == [p2]
+    assert ids(search(base, f"Patient?family={fam}&_has:Observation:patient:code=0000-0")) == []
+    # Nested: patients with an observation that a final DiagnosticReport lists as a result.
+    o = make(base, "Observation", observation(f"Patient/{p2}", code="5555-5"))
+    make(base, "DiagnosticReport", {"resourceType": "DiagnosticReport", "status": "final",
+                                    "code": {"text": "panel"}, "result": [{"reference": f"Observation/{o}"}]})
+    q = f"Patient?family={fam}&_has:Observation:patient:_has:DiagnosticReport:result:status=final"
+    assert ids(search(base, q)) == [p2]
+    r = requests.get(f"{base}/Patient?_has:Observation:nope:code=1", headers={"Prefer": "handling=strict"})
+    assert_outcome(r, 400, "not-supported")
+
+
+def test_not_modifier_on_tokens(base):
+    fam = uniq()
+    a = make(base, "Patient", patient(family=fam, gender="female"))
+    b = make(base, "Patient", patient(family=fam, gender="male"))
+    c = make(base, "Patient", {"resourceType": "Patient", "name": [{"family": fam}]})
+    assert ids(search(base, f"Patient?family={fam}&gender:not=male")) == [a, c]
+    assert ids(search(base, f"Patient?family={fam}&gender:not=male,female")) == [c]
+
+
+def test_sort_by_parameters(base):
+    fam = uniq()
+    a = make(base, "Patient", patient(family=fam + "b", birthDate="1990-01-01"))
+    b = make(base, "Patient", patient(family=fam + "a", birthDate="1980-01-01"))
+    c = make(base, "Patient", {"resourceType": "Patient", "name": [{"family": fam + "c"}]})
+    assert ids(search(base, f"Patient?family={fam}&_sort=birthdate")) == [b, a, c]  # missing last
+    assert ids(search(base, f"Patient?family={fam}&_sort=-birthdate")) == [a, b, c]
+    assert ids(search(base, f"Patient?family={fam}&_sort=family")) == [b, a, c]
+    assert ids(search(base, f"Patient?family={fam}&_sort=-_lastUpdated")) == [c, b, a]
+    # Paging a sorted search.
+    page1 = search(base, f"Patient?family={fam}&_sort=family&_count=2")
+    assert ids(page1) == [b, a]
+    nxt = [l["url"] for l in page1["link"] if l["relation"] == "next"][0]
+    page2 = search(base, nxt[len(base) + 1:])
+    assert ids(page2) == [c]
+    assert any(l["relation"] == "previous" for l in page2["link"])
+    r = requests.get(f"{base}/Patient?_sort=nope", headers={"Prefer": "handling=strict"})
+    assert_outcome(r, 400, "not-supported")
+
+
+def test_include_and_revinclude(base):
+    fam = uniq()
+    org = make(base, "Organization", {"resourceType": "Organization", "name": "O" + fam})
+    pid = make(base, "Patient", patient(family=fam, managingOrganization={"reference": f"Organization/{org}"}))
+    o1 = make(base, "Observation", observation(f"Patient/{pid}"))
+    o2 = make(base, "Observation", observation(f"Patient/{pid}"))
+
+    def included(b):
+        return sorted(e["resource"]["id"] for e in b["entry"] if e["search"]["mode"] == "include")
+
+    b = search(base, f"Observation?subject={pid}&_include=Observation:subject")
+    assert ids(b) == [o1, o2] and included(b) == [pid]
+    b = search(base, f"Observation?subject={pid}&_include=Observation:subject&_include:iterate=Patient:organization")
+    assert included(b) == sorted([pid, org])
+    b = search(base, f"Patient?_id={pid}&_revinclude=Observation:subject")
+    assert ids(b) == [pid] and included(b) == sorted([o1, o2])
+    b = search(base, f"Observation?subject={pid}&_include=Observation:*")
+    assert pid in included(b)
+    b = search(base, f"Observation?subject={pid}&_include=Observation:subject:Group")
+    assert included(b) == []
+
+
+def test_summary_count_and_elements(base):
+    fam = uniq()
+    for _ in range(3):
+        make(base, "Patient", patient(family=fam))
+    b = search(base, f"Patient?family={fam}&_summary=count")
+    assert b["total"] == 3 and b.get("entry", []) == []
+    b = search(base, f"Patient?family={fam}&_elements=gender")
+    res = b["entry"][0]["resource"]
+    assert "gender" in res and "name" not in res and "birthDate" not in res
+    assert any(t["code"] == "SUBSETTED" for t in res["meta"]["tag"])
+
+
+def test_patient_compartment_search(base):
+    p1 = make(base, "Patient", patient(family=uniq()))
+    p2 = make(base, "Patient", patient(family=uniq()))
+    o1 = make(base, "Observation", observation(f"Patient/{p1}"))
+    make(base, "Observation", observation(f"Patient/{p2}"))
+    o3 = make(base, "Observation", observation(f"Patient/{p2}", performer=[{"reference": f"Patient/{p1}"}]))
+    b = search(base, f"Patient/{p1}/Observation")
+    assert ids(b) == [o1, o3]
+    assert ids(search(base, f"Patient/{p1}/Observation?code=8867-4&_count=1")) == [o1]
+    assert ids(search(base, f"Patient/{p1}/Patient")) == [p1]
+    assert_outcome(requests.get(f"{base}/Patient/{p1}/Organization"), 400, "not-supported")
+    assert_outcome(requests.get(f"{base}/Patient/{p1}/NotAType"), 404, "not-found")
 
 
 def test_capability_lists_search_params(base):

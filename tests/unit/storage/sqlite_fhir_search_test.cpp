@@ -2,6 +2,7 @@
 // ones), predicates, AND/OR, missing, current non-deleted resources only, keyset paging, totals.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -258,8 +259,105 @@ TEST_F(SqliteFhirSearchTest, KeysetPagingVisitsEachResourceOnceAndCountsTotal) {
   EXPECT_FALSE(store->search(q).total);
 }
 
-TEST_F(SqliteFhirSearchTest, QueryWithoutTypeIsRejected) {
-  EXPECT_THROW(store->search(SearchQuery{}), std::invalid_argument);
+TEST_F(SqliteFhirSearchTest, SystemSearchOverAllOrSomeTypesWithPerTypeClauses) {
+  SearchQuery all;
+  all.count = 100;
+  // Grouped by type (in the order types were first stored), then creation order.
+  EXPECT_EQ(ids(all), (V{"a", "b", "c", "o"}));
+  SearchQuery some;
+  some.count = 100;
+  some.types = {{"Patient", {clause("gender", {tok("male")})}}, {"Observation", {clause("gender", {tok("male")})}}};
+  auto got = ids(some);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (V{"b", "c", "o"}));
+  some.types = {{"Encounter", {}}};
+  EXPECT_EQ(ids(some), V{});
+}
+
+TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPagedByOffset) {
+  auto sorted = [&](std::vector<fhir::SearchSort> sort, int count = 100, int64_t offset = 0) {
+    SearchQuery q = query("Patient", {});
+    q.sort = std::move(sort);
+    q.count = count;
+    q.offset = offset;
+    return q;
+  };
+  using S = fhir::SearchSort;
+  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, false}})), (V{"a", "b", "c"}));
+  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, true}})), (V{"b", "a", "c"}));  // c has none
+  EXPECT_EQ(ids(sorted({S{"name", IndexRow::Kind::String, true}})), (V{"c", "b", "a"}));
+  EXPECT_EQ(ids(sorted({S{"gender", IndexRow::Kind::Token, false}, S{"name", IndexRow::Kind::String, true}})),
+            (V{"a", "c", "b"}));
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}})), (V{"c", "b", "a"}));
+  fhir::SearchPage p = store->search(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2));
+  EXPECT_TRUE(p.has_more);
+  EXPECT_EQ(p.next, 2);
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2, p.next)), (V{"a"}));
+}
+
+TEST_F(SqliteFhirSearchTest, NotModifierExcludesResourcesWithAMatchingValue) {
+  SearchClause c = clause("gender", {tok("male")});
+  c.negate = true;
+  EXPECT_EQ(ids(query("Patient", {c})), (V{"a"}));
+  SearchClause id = clause("_id", {text(K::Text, "a")});
+  id.negate = true;
+  EXPECT_EQ(ids(query("Patient", {id})), (V{"b", "c"}));
+}
+
+class SqliteFhirChainTest : public SqliteFhirSearchTest {
+ protected:
+  void SetUp() override {
+    SqliteFhirSearchTest::SetUp();
+    commit(with(create("Observation", "o1", 400), {ref("subject", "Patient/b"), token("code", "", "x")}));
+    commit(with(create("Observation", "o2", 401), {ref("subject", "Patient/a"), token("code", "", "y")}));
+    commit(with(create("Observation", "o3", 402), {ref("performer", "Patient/c"), token("code", "", "x")}));
+  }
+  static IndexRow ref(std::string param, std::string value) {
+    IndexRow r;
+    r.param = std::move(param);
+    r.kind = IndexRow::Kind::Reference;
+    r.text = std::move(value);
+    return r;
+  }
+  static SearchClause ref_clause(std::string param) {
+    SearchClause c;
+    c.param = std::move(param);
+    c.kind = IndexRow::Kind::Reference;
+    return c;
+  }
+};
+
+TEST_F(SqliteFhirChainTest, ChainFollowsTheReferenceToAMatchingResource) {
+  SearchClause c = ref_clause("subject");
+  c.chain = {{"Patient", {clause("name", {text(K::Prefix, "smi")})}}};
+  EXPECT_EQ(ids(query("Observation", {c})), (V{"o1"}));
+  c.chain = {{"Patient", {clause("gender", {tok("female")})}}};
+  EXPECT_EQ(ids(query("Observation", {c})), (V{"o2"}));
+  c.chain = {{"Group", {}}};
+  EXPECT_EQ(ids(query("Observation", {c})), V{});
+}
+
+TEST_F(SqliteFhirChainTest, HasFindsResourcesReferredToByMatchingOnes) {
+  SearchClause h = ref_clause("subject");
+  h.has = std::make_shared<fhir::SearchFilter>(fhir::SearchFilter{"Observation", {clause("code", {tok("x")})}});
+  EXPECT_EQ(ids(query("Patient", {h})), (V{"b"}));
+  h.has->clauses = {};
+  EXPECT_EQ(ids(query("Patient", {h})), (V{"a", "b"}));
+  // Nested: patients referred to by observations whose subject is a female patient... (o2 -> a).
+  SearchClause inner = ref_clause("subject");
+  inner.chain = {{"Patient", {clause("gender", {tok("female")})}}};
+  h.has->clauses = {inner};
+  EXPECT_EQ(ids(query("Patient", {h})), (V{"a"}));
+}
+
+TEST_F(SqliteFhirChainTest, AlsoParamsCountAsTheSameParameter) {
+  SearchClause c = ref_clause("subject");
+  c.also_params = {"performer"};
+  SearchPredicate p = text(K::Text, "Patient/c");
+  c.any_of = {p};
+  EXPECT_EQ(ids(query("Observation", {c})), (V{"o3"}));
+  c.also_params.clear();
+  EXPECT_EQ(ids(query("Observation", {c})), V{});
 }
 
 TEST(SqliteSearchSql, GlobEscape) {
