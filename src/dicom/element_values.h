@@ -1,0 +1,57 @@
+// Internal to src/dicom: reading element values the way the rest of the library needs them.
+// String values are split, trimmed and decoded like pydicom reads them (so the DICOM JSON
+// matches it): see text_values().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dicom/tag.h"
+#include "dicom/text_decoder.h"
+
+class DcmElement;
+class DcmItem;
+
+namespace healthd::dicom::detail {
+
+enum class VrKind {
+  kText,          // AE AS CS DA DT LO LT SH ST TM UC UI UR UT
+  kPersonName,    // PN
+  kNumberText,    // DS IS
+  kBinaryNumber,  // FD FL SL SS SV UL US UV
+  kTag,           // AT
+  kBytes,         // OB OD OF OL OV OW UN
+  kSequence,      // SQ
+};
+
+VrKind vr_kind(std::string_view vr);
+
+// The element's VR as a standard two-letter name (DCMTK's internal VRs mapped: "up" -> UL,
+// unknown -> UN, ...).
+std::string vr_name(DcmElement& e);
+
+// The decoder for item: its own Specific Character Set if it has one, else inherited.
+TextDecoder decoder_for(DcmItem& item, const TextDecoder& inherited);
+
+// Values of a text or PN element: split on "\", padding trimmed per VR as pydicom does, decoded
+// to UTF-8. A PN value is the whole name ("Family^Given=Ideographic"). An empty element gives
+// no values; "A\\" gives {"A", ""}. nullopt when the value cannot be read.
+std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind,
+                                                    const TextDecoder& text);
+
+// The values of any non-sequence, non-bytes element as text (numbers in decimal, AT as
+// "GGGGEEEE"). nullopt when unreadable.
+std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text);
+
+// The element tag of item (top level only), or nullptr.
+DcmElement* find_element(DcmItem& item, Tag tag);
+
+// Trims DICOM padding (spaces and NULs) from both ends.
+std::string_view trim_padding(std::string_view s);
+
+// The dictionary name of tag ("PatientName"), "" when unknown.
+std::string tag_keyword(Tag tag);
+
+}  // namespace healthd::dicom::detail
