@@ -65,6 +65,16 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
         params.PushBack(sp, a);
       }
       r.AddMember("searchParam", params, a);
+      // Every reference parameter can be included; and every type's reference parameters that
+      // can point here can be revincluded ("*" says so without listing them all).
+      json::Value includes(rapidjson::kArrayType);
+      includes.PushBack(json::Value("*", a), a);
+      for (const search::SearchParam* p : svc.search_params->for_type(type))
+        if (p->kind == search::ParamType::Reference && searchable(*p)) includes.PushBack(s(type + ":" + p->code), a);
+      r.AddMember("searchInclude", includes, a);
+      json::Value revincludes(rapidjson::kArrayType);
+      revincludes.PushBack(json::Value("*", a), a);
+      r.AddMember("searchRevInclude", revincludes, a);
     }
     r.AddMember("versioning", json::Value(capability_versioning(svc.settings.versioning_for(type)), a), a);
     r.AddMember("readHistory", true, a);
@@ -80,6 +90,9 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
   json::Value hs(rapidjson::kObjectType);
   hs.AddMember("code", "history-system", a);
   sys.PushBack(hs, a);
+  json::Value ss(rapidjson::kObjectType);
+  ss.AddMember("code", "search-system", a);
+  sys.PushBack(ss, a);
   rest.AddMember("interaction", sys, a);
   json::Value rests(rapidjson::kArrayType);
   rests.PushBack(rest, a);
