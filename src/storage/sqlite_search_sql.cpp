@@ -142,21 +142,88 @@ struct Builder {
   int depth = 0;  // nesting of chains and _has: each level gets its own resource alias
 
   // "t.rid > ? AND t.rid < ? AND t.deleted = 0 AND <clauses>" for resources of one type under alias t.
-  std::string filter_sql(const fhir::SearchFilter& f, const std::string& t);
-  std::string clause_sql(const SearchClause& c, int64_t type_id, const std::string& t);
+  // skip: a clause answered elsewhere (the index scan that drives an equality search).
+  std::string filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip = -1);
+  // A single exact value of a token (system|code) or reference: its index rows are already in
+  // rid order, so the page can be read straight off the index (d.pid = ... ORDER BY d.rid).
+  static bool index_ordered(const SearchClause& c);
+  std::string index_scan_sql(const SearchClause& c, int64_t type_id, std::string& table);
+  // drive: the clause lists candidates (t.rid IN ...); otherwise it is checked per candidate.
+  std::string clause_sql(const SearchClause& c, int64_t type_id, const std::string& t, bool drive);
+  static int driving_clause(const std::vector<SearchClause>& clauses);
   // "SELECT t.rid FROM resource t WHERE ..." / "SELECT '<Type>/' || t.id ..." for a nested filter.
   std::string nested_rids(const fhir::SearchFilter& f);
   std::string nested_refs(const fhir::SearchFilter& f);
 };
 
-std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& t) {
+std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip) {
   auto type_id = dict.type_id(f.type);
   if (!type_id) return "0";  // a type never stored
   args.push_back(int_arg(type_lo(*type_id)));
   args.push_back(int_arg(type_hi(*type_id)));
   std::string out = t + ".rid > ? AND " + t + ".rid < ? AND " + t + ".deleted = 0";
-  for (const SearchClause& c : f.clauses) out += " AND " + clause_sql(c, *type_id, t);
+  // One clause drives: its index lookup lists the candidate rids. Every other clause is checked
+  // per candidate through the (rid, pid) indexes, so a broad clause (date >= 2010) costs one
+  // lookup per candidate instead of listing every value it matches.
+  const int driver = skip >= 0 ? skip : driving_clause(f.clauses);
+  for (size_t i = 0; i < f.clauses.size(); ++i)
+    if (static_cast<int>(i) != skip) out += " AND " + clause_sql(f.clauses[i], *type_id, t, static_cast<int>(i) == driver);
   return out;
+}
+
+bool Builder::index_ordered(const SearchClause& c) {
+  if (c.negate || c.missing || c.has || !c.chain.empty() || !c.also_params.empty() || c.any_of.size() != 1) return false;
+  if (c.param == "_id" || c.param == "_lastUpdated") return false;
+  const SearchPredicate& p = c.any_of[0];
+  if (c.kind == fhir::IndexRow::Kind::Token) return p.kind == SearchPredicate::Kind::Token && p.has_system && p.has_code;
+  if (c.kind == fhir::IndexRow::Kind::Reference || c.kind == fhir::IndexRow::Kind::Uri)
+    return p.kind == SearchPredicate::Kind::Text;
+  return false;
+}
+
+std::string Builder::index_scan_sql(const SearchClause& c, int64_t type_id, std::string& table) {
+  const SearchPredicate& p = c.any_of[0];
+  table = table_name(c.kind);
+  args.push_back(int_arg(dict.param_id(type_id, c.param).value_or(-1)));
+  if (c.kind == fhir::IndexRow::Kind::Token) {
+    args.push_back(text_arg(p.value));
+    args.push_back(int_arg(system_hash(p.system)));
+    return "d.pid = ? AND d.code = ? AND d.sys = ?";
+  }
+  args.push_back(text_arg(p.value));
+  return "d.pid = ? AND d.value = ?";
+}
+
+int Builder::driving_clause(const std::vector<SearchClause>& clauses) {
+  // Lower is more selective, as a rule of thumb: exact references and ids, then codes with a
+  // system, codes, string prefixes, ranges. Negations and :missing never drive.
+  auto rank = [](const SearchClause& c) {
+    if (c.negate || c.missing || c.has) return 100;
+    if (c.param == "_id") return 0;
+    if (c.param == "_lastUpdated") return 100;  // a column of resource, no index to drive from
+    if (!c.chain.empty()) return 3;
+    int best = 100;
+    for (const auto& p : c.any_of) {
+      int r = 50;
+      switch (p.kind) {
+        case SearchPredicate::Kind::Text: r = 1; break;
+        case SearchPredicate::Kind::Token: r = p.has_system && p.has_code ? 2 : p.has_code ? 4 : 30; break;
+        case SearchPredicate::Kind::Exact:
+        case SearchPredicate::Kind::Prefix: r = 5; break;
+        case SearchPredicate::Kind::Range: r = 20; break;
+        default: r = 60; break;
+      }
+      best = std::max(best == 100 ? 0 : best, r);  // an OR is as broad as its broadest value
+    }
+    return c.any_of.empty() ? 100 : best;
+  };
+  int driver = -1, best = 100;
+  for (size_t i = 0; i < clauses.size(); ++i)
+    if (int r = rank(clauses[i]); r < best) {
+      best = r;
+      driver = static_cast<int>(i);
+    }
+  return driver;
 }
 
 std::string Builder::nested_rids(const fhir::SearchFilter& f) {
@@ -175,7 +242,7 @@ std::string Builder::nested_refs(const fhir::SearchFilter& f) {
   return select + where;
 }
 
-std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const std::string& t) {
+std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const std::string& t, bool drive) {
   if (c.param == "_id") {
     if (c.missing) return *c.missing ? "0" : "1";
     std::string in;
@@ -198,12 +265,15 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
     // The other resource's reference parameter holds "<this type>/<id>".
     auto has_type = dict.type_id(c.has->type);
     if (!has_type) return "0";
-    auto type_name = dict.type_name(type_id);
-    args.push_back(text_arg(type_name + "/"));
-    std::string lhs = "(? || " + t + ".id)";
+    // t.id IN (the ids those references name): answered through resource_by_id.
+    const std::string prefix = dict.type_name(type_id) + "/";
+    args.push_back(int_arg(static_cast<int64_t>(prefix.size()) + 1));
     args.push_back(int_arg(dict.param_id(*has_type, c.param).value_or(-1)));
-    std::string sub = "SELECT x.value FROM ix_ref x WHERE x.pid = ? AND x.rid IN (" + nested_rids(*c.has) + ")";
-    return lhs + " IN (" + sub + ")";
+    args.push_back(text_arg(prefix));
+    args.push_back(text_arg(prefix.substr(0, prefix.size() - 1) + "0"));  // '/' + 1
+    std::string sub = "SELECT substr(x.value, ?) FROM ix_ref x WHERE x.pid = ? AND x.value >= ? AND x.value < ?"
+                      " AND x.rid IN (" + nested_rids(*c.has) + ")";
+    return t + ".id IN (" + sub + ")";
   }
   // A parameter never written has no rows: pid -1 matches none.
   std::string pids = "?";
@@ -212,9 +282,16 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
     pids += ", ?";
     args.push_back(int_arg(dict.param_id(type_id, extra).value_or(-1)));
   }
-  std::string sub = std::string("SELECT x.rid FROM ") + table_name(c.kind) + " x WHERE x.pid " +
-                    (c.also_params.empty() ? "= ?" : "IN (" + pids + ")");
-  if (c.missing) return t + (*c.missing ? ".rid NOT IN (" : ".rid IN (") + sub + ")";
+  const std::string pid_test = c.also_params.empty() ? "x.pid = ?" : "x.pid IN (" + pids + ")";
+  // Listing (drive): SELECT x.rid ... WHERE pid; checking: SELECT 1 ... WHERE x.rid = t.rid AND pid.
+  std::string sub = drive ? std::string("SELECT x.rid FROM ") + table_name(c.kind) + " x WHERE " + pid_test
+                          : std::string("SELECT 1 FROM ") + table_name(c.kind) + " x WHERE x.rid = " + t +
+                                ".rid AND " + pid_test;
+  auto wrap = [&](bool positive, const std::string& inner) {
+    if (drive) return t + (positive ? ".rid IN (" : ".rid NOT IN (") + inner + ")";
+    return std::string(positive ? "EXISTS (" : "NOT EXISTS (") + inner + ")";
+  };
+  if (c.missing) return wrap(!*c.missing, sub);
   std::string any;
   if (!c.chain.empty()) {
     for (const auto& f : c.chain) any += (any.empty() ? "x.value IN (" : " UNION ALL ") + nested_refs(f);
@@ -223,7 +300,7 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
     for (const auto& p : c.any_of) any += (any.empty() ? "" : " OR ") + predicate_sql(p, args);
   }
   if (any.empty()) any = "0";
-  return t + (c.negate ? ".rid NOT IN (" : ".rid IN (") + sub + " AND (" + any + "))";
+  return wrap(!c.negate, sub + " AND (" + any + ")");
 }
 
 }  // namespace
@@ -255,6 +332,36 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
   } else {
     for (const std::string& t : dict.type_names()) filters.push_back({t, q.clauses});
   }
+  // One type, unsorted, with a single exact token or reference value: the page streams off that
+  // value's index rows (already in rid order), stopping at count + 1, however many match.
+  if (filters.size() == 1 && q.sort.empty()) {
+    const auto& clauses = filters[0].clauses;
+    const int driver = Builder::driving_clause(clauses);
+    const auto type_id = dict.type_id(filters[0].type);
+    if (!type_id) return std::nullopt;
+    if (driver >= 0 && Builder::index_ordered(clauses[driver])) {
+      std::string table;
+      // Two statements: the arguments must be pushed in text order.
+      std::string where = " WHERE " + b.index_scan_sql(clauses[driver], *type_id, table);
+      where += " AND " + b.filter_sql(filters[0], "r", driver);
+      std::string from = " FROM " + table + " d JOIN resource r ON r.rid = d.rid";
+      SearchSql out;
+      out.total = "SELECT count(*)" + from + where;
+      out.total_args = args;
+      std::string page = std::string("SELECT r.rid, ") + kVersionColumns + from +
+                         " JOIN resource_version v ON v.seq = r.seq" + where;
+      if (q.after > 0) {
+        page += " AND d.rid > ?";
+        args.push_back(int_arg(q.after));
+      }
+      page += " ORDER BY d.rid LIMIT ?";
+      args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
+      out.page = std::move(page);
+      out.page_args = std::move(args);
+      return out;
+    }
+  }
+
   std::string any;
   for (const auto& f : filters) {
     if (!dict.type_id(f.type)) continue;
