@@ -92,10 +92,30 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
       r.text = t.code;
       r.system = t.system;
     }
+    // Modifier indexes live under "<code>:<modifier>": display texts (:text), identifier types
+    // (:of-type, code "<type code>|<value>"), logical references (:identifier).
+    for (const auto& text : values.texts) {
+      IndexRow& r = row(IndexRow::Kind::String);
+      r.param = sp->code + ":text";
+      r.text = text;
+      r.system = text;
+    }
+    for (const auto& o : values.of_type) {
+      IndexRow& r = row(IndexRow::Kind::Token);
+      r.param = sp->code + ":of-type";
+      r.text = o.type_code + "|" + o.value;
+      r.system = o.type_system;
+    }
     for (const auto& ref : values.references) {
       IndexRow& r = row(IndexRow::Kind::Reference);
       auto local = ref.local_key(base_url);
       r.text = local ? *local : ref.key();
+      if (!ref.identifier_value.empty()) {
+        IndexRow& id = row(IndexRow::Kind::Token);
+        id.param = sp->code + ":identifier";
+        id.text = ref.identifier_value;
+        id.system = ref.identifier_system;
+      }
     }
     for (const auto& d : values.dates) {
       IndexRow& r = row(IndexRow::Kind::Date);

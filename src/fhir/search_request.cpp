@@ -164,8 +164,14 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
       }
       return p;
     case ParamType::Uri:
-      p.kind = SearchPredicate::Kind::Text;
       p.value = search::unescape(raw);
+      if (modifier == "below") {
+        p.kind = SearchPredicate::Kind::Below;  // the uri starts with the value
+      } else if (modifier == "above") {
+        p.kind = SearchPredicate::Kind::Above;  // the value starts with the uri
+      } else {
+        p.kind = SearchPredicate::Kind::Text;
+      }
       return p;
     case ParamType::Token: {
       auto parts = search::split_escaped(raw, '|');
@@ -392,9 +398,44 @@ std::optional<SearchClause> Parser::clause(const std::string& type, std::string_
     c.missing = value == "true";
     return c;
   }
+  // Modifiers answered from an index of their own ("<code>:<modifier>").
+  if ((sp->kind == ParamType::Token && (modifier == "text" || modifier == "of-type")) ||
+      (sp->kind == ParamType::Reference && modifier == "identifier")) {
+    SearchClause m;
+    m.param = sp->code + ":" + std::string(modifier);
+    m.kind = modifier == "text" ? IndexRow::Kind::String : IndexRow::Kind::Token;
+    for (std::string_view part : search::split_escaped(value, ',')) {
+      SearchPredicate p;
+      if (modifier == "text") {
+        p.kind = SearchPredicate::Kind::Prefix;
+        p.value = search::normalize_string(search::unescape(part));
+      } else {
+        auto pieces = search::split_escaped(part, '|');
+        p.kind = SearchPredicate::Kind::Token;
+        if (modifier == "of-type") {
+          if (pieces.size() != 3) {
+            why = "Invalid value of search parameter '" + std::string(name) + "': :of-type takes system|code|value";
+            return std::nullopt;
+          }
+          p.has_system = true;
+          p.system = search::unescape(pieces[0]);
+          p.value = search::unescape(pieces[1]) + "|" + search::unescape(pieces[2]);
+        } else if (pieces.size() == 2) {
+          p.has_system = true;
+          p.system = search::unescape(pieces[0]);
+          p.value = search::unescape(pieces[1]);
+        } else {
+          p.value = search::unescape(part);
+        }
+      }
+      m.any_of.push_back(std::move(p));
+    }
+    return m;
+  }
   const bool modifier_ok =
       modifier.empty() || (sp->kind == ParamType::String && (modifier == "exact" || modifier == "contains")) ||
       (sp->kind == ParamType::Token && modifier == "not") ||
+      (sp->kind == ParamType::Uri && (modifier == "above" || modifier == "below")) ||
       (sp->kind == ParamType::Reference && ctx_.definitions->is_resource_type(std::string(modifier)));
   if (!modifier_ok) {
     why = "Modifier ':" + std::string(modifier) + "' is not supported on '" + std::string(code) + "'";

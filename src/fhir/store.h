@@ -111,6 +111,8 @@ struct SearchBound {
 struct SearchPredicate {
   enum class Kind : uint8_t {
     Text,        // value = text (reference key, uri, _id)
+    Below,       // uri :below: value starts with text
+    Above,       // uri :above: text starts with value
     TextSuffix,  // value ends with "/" + text (a bare-id reference whose target types are unknown)
     Prefix,      // string: normalized value starts with text
     Contains,    // string :contains: normalized value contains text

@@ -94,6 +94,20 @@ std::string predicate_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
     case SearchPredicate::Kind::Text:
       args.push_back(text_arg(p.value));
       return "x.value = ?";
+    case SearchPredicate::Kind::Below:
+      args.push_back(text_arg(p.value));
+      args.push_back(text_arg(p.value + "\xF4\x8F\xBF\xBF"));
+      return "(x.value >= ? AND x.value < ?)";
+    case SearchPredicate::Kind::Above: {
+      // Every prefix of the value that ends at a '/' (and the value itself).
+      std::string in;
+      for (size_t i = 1; i <= p.value.size(); ++i)
+        if (i == p.value.size() || p.value[i] == '/') {
+          in += in.empty() ? "?" : ", ?";
+          args.push_back(text_arg(p.value.substr(0, i)));
+        }
+      return in.empty() ? "0" : "x.value IN (" + in + ")";
+    }
     case SearchPredicate::Kind::TextSuffix:
       args.push_back(text_arg("*/" + glob_escape(p.value)));
       return "x.value GLOB ?";

@@ -335,3 +335,33 @@ def test_capability_lists_search_params(base):
     assert params["birthdate"]["type"] == "date"
     assert params["_id"]["type"] == "token"
     assert params["name"]["definition"] == "http://hl7.org/fhir/SearchParameter/Patient-name"
+
+
+def test_text_of_type_identifier_above_below_modifiers(base):
+    tag = uniq()
+    pid = make(base, "Patient", patient(identifier=[{
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+        "system": "urn:mrn", "value": tag}]))
+    body = observation(f"Patient/{pid}")
+    body["code"] = {"coding": [{"system": "http://loinc.org", "code": "8867-4", "display": f"Heart rate {tag}"}],
+                    "text": "Pulse"}
+    o = make(base, "Observation", body)
+    assert ids(search(base, f"Observation?code:text=heart rate {tag}")) == [o]
+    assert ids(search(base, f"Observation?code:text=pulse&subject={pid}")) == [o]
+    assert ids(search(base, f"Observation?code:text=nothing{tag}")) == []
+    q = f"Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|{tag}"
+    assert ids(search(base, q)) == [pid]
+    assert ids(search(base, q.replace("|MR|", "|SS|"))) == []
+    # A logical reference (identifier only) is found by :identifier.
+    body = observation(f"Patient/{pid}")
+    body["subject"] = {"identifier": {"system": "urn:mrn", "value": tag}}
+    lo = make(base, "Observation", body)
+    assert ids(search(base, f"Observation?subject:identifier=urn:mrn|{tag}")) == [lo]
+    assert ids(search(base, f"Observation?subject:identifier={tag}")) == [lo]
+    # uri :below / :above on ValueSet.url
+    url = f"http://example.org/fhir/ValueSet/{tag}/v2"
+    vs = make(base, "ValueSet", {"resourceType": "ValueSet", "status": "active", "url": url})
+    assert ids(search(base, f"ValueSet?url:below=http://example.org/fhir/ValueSet/{tag}")) == [vs]
+    assert ids(search(base, f"ValueSet?url:above={url}/more/parts")) == [vs]
+    assert ids(search(base, f"ValueSet?url:above=http://example.org/fhir/ValueSet/{tag}")) == []
+    assert ids(search(base, f"ValueSet?url={url}")) == [vs]
