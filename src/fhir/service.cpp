@@ -224,7 +224,11 @@ Response FhirService::Impl::route(Request& req) {
       r = error(501, "not-supported", "Conditional " + req.method + " is not supported yet");
       break;
     case Interaction::Operation:
-      r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
+      if (seg.back() == "$reindex" && (seg.size() == 1 || seg.size() == 3)) {
+        r = reindex(req, type, id);
+      } else {
+        r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
+      }
       break;
   }
   return labelled(std::move(r), route.name);

@@ -11,6 +11,7 @@
 #include "common/request.h"
 #include "auth/compartment.h"
 #include "fhir/definitions.h"
+#include "fhir/reindex.h"
 #include "fhir/routes.h"
 #include "fhir/service.h"
 #include "fhir/settings.h"
@@ -42,6 +43,8 @@ struct FhirService::Impl {
   std::mutex capability_mu;
   std::unordered_map<std::string, std::string> capability_by_base;
   std::string smart_configuration_json;  // set once at wiring time
+  // Last member: destroyed first, so its thread stops before what it uses goes away.
+  std::unique_ptr<ReindexJob> reindex_job = std::make_unique<ReindexJob>();
 
   Impl(std::string n, ServiceSettings s, std::shared_ptr<Store> st, std::shared_ptr<const Definitions> d,
        std::shared_ptr<const auth::PatientCompartment> c, std::shared_ptr<const search::SearchParameterRegistry> sp)
@@ -74,6 +77,8 @@ struct FhirService::Impl {
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
                                      const std::string& id, const Request& req);
   HistoryFilter smart_history_filter(const SmartAccess& smart);
+  // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex.
+  Response reindex(Request& req, const std::string& type, const std::string& id);
   Response capabilities(Request& req);
   Response smart_configuration(Request& req);
 };

@@ -49,6 +49,9 @@ struct WriteOp {
     Update,  // new version of a resource (history method PUT)
     Delete,  // a deleted-marker version (history method DELETE), json empty
     Purge,   // remove every version of type/id (hard delete); version is ignored
+    // Replace the search index of the current version, which must be `version`; no new version
+    // (json unused). $reindex and stores written before search existed.
+    Reindex,
   };
   Kind kind = Kind::Create;
   std::string type;

@@ -254,7 +254,7 @@ CommitResult SqliteFhirStore::commit(std::vector<WriteOp> ops) {
   try {
     for (size_t i = 0; i < ops.size(); ++i) {
       WriteOp& op = ops[i];
-      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge) {
+      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::Reindex) {
         op.json.clear();
       } else if (op.json.size() > options_.compress_threshold) {
         std::string packed = zstd::compress(op.json);
@@ -444,11 +444,15 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
       s.bind_text(1, op.type).bind_text(2, op.id);
       if (s.step()) newest = s.column_int64(0);
     }
-    if (newest != op.version - 1) {
+    const int64_t expected = op.kind == WriteOp::Kind::Reindex ? op.version : op.version - 1;
+    if (newest != expected) {
       r.status = CommitResult::Status::Conflict;
       r.failed_op = static_cast<int>(i);
       r.current_version = newest;
-      r.message = newest == 0 ? resource_ref(op) + " does not exist; cannot write version " + std::to_string(op.version)
+      r.message = op.kind == WriteOp::Kind::Reindex
+                      ? resource_ref(op) + " is at version " + std::to_string(newest) + ", not " +
+                            std::to_string(op.version) + "; not reindexed"
+                  : newest == 0 ? resource_ref(op) + " does not exist; cannot write version " + std::to_string(op.version)
                               : resource_ref(op) + " is at version " + std::to_string(newest) +
                                     "; cannot write version " + std::to_string(op.version);
       return false;
@@ -470,6 +474,11 @@ void SqliteFhirStore::write_ops(PendingCommit& p) {
       s.bind_text(1, op.type).bind_text(2, op.id).run();
       index_writer_->purge(op);
       r.seqs.push_back(0);  // nothing is stored, so no seq
+      continue;
+    }
+    if (op.kind == WriteOp::Kind::Reindex) {
+      index_writer_->reindex(op);
+      r.seqs.push_back(0);
       continue;
     }
     const int64_t seq = next_seq_++;

@@ -144,6 +144,11 @@ void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
     ResetOnExit reset(s);
     s.bind(1, rid).bind(2, seq).bind(3, op.last_updated_us).bind(4, deleted ? 1 : 0).bind_blob(5, blob).run();
   }
+  apply_diff(old_keys, keys, rid);
+}
+
+void SqliteIndexWriter::apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys,
+                                   int64_t rid) {
   // Both lists are sorted: one merge pass finds what went and what came.
   std::vector<IndexKey> added;
   auto o = old_keys.cbegin();
@@ -208,6 +213,29 @@ Statement& SqliteIndexWriter::multi_insert(IndexTable table, size_t rows) {
     slot = &db_.cached(sql);
   }
   return *slot;
+}
+
+void SqliteIndexWriter::reindex(const WriteOp& op) {
+  auto type_id = dictionary_.type_id(op.type);
+  if (!type_id) throw std::logic_error("resource type " + op.type + " has no id");
+  int64_t rid = 0;
+  std::vector<std::string> old_keys;
+  {
+    Statement& s = *find_;
+    ResetOnExit reset(s);
+    s.bind(1, *type_id).bind_text(2, op.id);
+    if (!s.step()) return;  // nothing to index (the version check already passed)
+    rid = s.column_int64(0);
+    if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
+      throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
+  }
+  const std::vector<std::string> keys = keys_of(op, *type_id);
+  {
+    Statement& s = db_.cached("UPDATE resource SET index_keys = ?2 WHERE rid = ?1");
+    ResetOnExit reset(s);
+    s.bind(1, rid).bind_blob(2, join_keys(keys)).run();
+  }
+  apply_diff(old_keys, keys, rid);
 }
 
 void SqliteIndexWriter::purge(const WriteOp& op) {

@@ -25,12 +25,16 @@ class SqliteIndexWriter {
   void write(const fhir::WriteOp& op, int64_t seq);
   // op (Purge) removed every version of its resource.
   void purge(const fhir::WriteOp& op);
+  // op (Reindex): the current version's index becomes op.index; no version is written.
+  void reindex(const fhir::WriteOp& op);
   // The stored keys of op.index (sorted, unique).
   std::vector<std::string> keys_of(const fhir::WriteOp& op, int64_t type_id) const;
 
  private:
   int64_t new_rid(int64_t type_id);
   void insert_keys(std::vector<IndexKey>& keys, int64_t rid);
+  // Removes the keys in old_keys but not in keys and adds the others (both sorted).
+  void apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys, int64_t rid);
   Statement& multi_insert(IndexTable table, size_t rows);
   static constexpr size_t kMaxRowsPerInsert = 16;
   void delete_key(const std::string& key, int64_t rid);

@@ -365,3 +365,25 @@ def test_text_of_type_identifier_above_below_modifiers(base):
     assert ids(search(base, f"ValueSet?url:above={url}/more/parts")) == [vs]
     assert ids(search(base, f"ValueSet?url:above=http://example.org/fhir/ValueSet/{tag}")) == []
     assert ids(search(base, f"ValueSet?url={url}")) == [vs]
+
+
+def test_reindex_resource_preview_and_job(base):
+    fam = uniq()
+    pid = make(base, "Patient", patient(family=fam))
+    r = requests.get(f"{base}/Patient/{pid}/$reindex")
+    assert r.status_code == 200, r.text
+    values = {p["name"]: p["valueString"] for p in r.json()["parameter"]}
+    assert values["family"] == fam.lower()
+    assert requests.post(f"{base}/Patient/{pid}/$reindex").status_code == 200
+    assert_outcome(requests.get(f"{base}/Patient/nope-{fam}/$reindex"), 404, "not-found")
+    r = requests.post(f"{base}/$reindex")
+    assert r.status_code in (202, 409), r.text
+    import time
+    for _ in range(200):
+        status = {p["name"]: p for p in requests.get(f"{base}/$reindex").json()["parameter"]}
+        if status["status"]["valueCode"] != "running":
+            break
+        time.sleep(0.05)
+    assert status["status"]["valueCode"] == "completed", status
+    assert status["processed"]["valueInteger"] >= 1
+    assert ids(search(base, f"Patient?family={fam}")) == [pid]

@@ -382,6 +382,24 @@ TEST_F(SqliteFhirSearchTest, UpdatesAddAndRemoveExactlyTheChangedKeys) {
   EXPECT_EQ(count("ix_string"), 2);
 }
 
+TEST_F(SqliteFhirSearchTest, ReindexReplacesTheCurrentVersionsIndexWithoutANewVersion) {
+  fhir::WriteOp op;
+  op.kind = fhir::WriteOp::Kind::Reindex;
+  op.type = "Patient";
+  op.id = "c";
+  op.version = 1;
+  op.index = {str("name", "zz", "ZZ"), token("gender", "", "other")};
+  fhir::CommitResult r = store->commit({op});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "zz")})})), (V{"c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smithson")})})), V{});
+  EXPECT_EQ(store->current("Patient", "c")->version, 1);  // no new version
+  op.version = 2;  // not the current version: refused, index unchanged
+  r = store->commit({op});
+  EXPECT_EQ(r.status, fhir::CommitResult::Status::Conflict);
+  EXPECT_EQ(r.current_version, 1);
+}
+
 TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   TempDir dir;
   auto store = open_sqlite_fhir_store(options_in(dir));
