@@ -8,6 +8,10 @@ namespace healthd {
 
 // A random (version 4) UUID in lower case: 8-4-4-4-12 hex digits.
 std::string new_uuid();
+// A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds, then 74 random bits.
+// Server-assigned resource ids use it: ids made later sort later, so the store's id indexes grow
+// at their end instead of at random pages (several times fewer pages written per create).
+std::string new_time_ordered_uuid();
 
 // FHIR logical id rule: [A-Za-z0-9\-\.]{1,64}
 bool is_valid_fhir_id(std::string_view id);

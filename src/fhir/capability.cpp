@@ -1,7 +1,9 @@
 // GET [base]/metadata: the CapabilityStatement, generated from what this service really does.
 #include "common/time.h"
+#include "fhir/search_request.h"
 #include "fhir/service_impl.h"
 #include "json/json.h"
+#include "search/search_parameters.h"
 
 namespace healthd::fhir {
 
@@ -40,8 +42,8 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
   json::Value rest(rapidjson::kObjectType);
   rest.AddMember("mode", "server", a);
   json::Value resources(rapidjson::kArrayType);
-  static const char* kTypeInteractions[] = {"read",   "vread",           "update",      "patch",
-                                            "delete", "history-instance", "history-type", "create"};
+  static const char* kTypeInteractions[] = {"read",         "vread",  "update",     "patch",           "delete",
+                                            "history-instance", "history-type", "create", "search-type"};
   for (const auto& type : svc.definitions->resource_types()) {
     json::Value r(rapidjson::kObjectType);
     r.AddMember("type", s(type), a);
@@ -52,6 +54,28 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
       inter.PushBack(i, a);
     }
     r.AddMember("interaction", inter, a);
+    if (svc.search_params) {
+      json::Value params(rapidjson::kArrayType);
+      for (const search::SearchParam* p : svc.search_params->for_type(type)) {
+        if (!searchable(*p)) continue;
+        json::Value sp(rapidjson::kObjectType);
+        sp.AddMember("name", s(p->code), a);
+        sp.AddMember("definition", s(p->url), a);
+        sp.AddMember("type", s(search::param_type_name(p->kind)), a);
+        params.PushBack(sp, a);
+      }
+      r.AddMember("searchParam", params, a);
+      // Every reference parameter can be included; and every type's reference parameters that
+      // can point here can be revincluded ("*" says so without listing them all).
+      json::Value includes(rapidjson::kArrayType);
+      includes.PushBack(json::Value("*", a), a);
+      for (const search::SearchParam* p : svc.search_params->for_type(type))
+        if (p->kind == search::ParamType::Reference && searchable(*p)) includes.PushBack(s(type + ":" + p->code), a);
+      r.AddMember("searchInclude", includes, a);
+      json::Value revincludes(rapidjson::kArrayType);
+      revincludes.PushBack(json::Value("*", a), a);
+      r.AddMember("searchRevInclude", revincludes, a);
+    }
     r.AddMember("versioning", json::Value(capability_versioning(svc.settings.versioning_for(type)), a), a);
     r.AddMember("readHistory", true, a);
     r.AddMember("updateCreate", true, a);
@@ -66,6 +90,9 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
   json::Value hs(rapidjson::kObjectType);
   hs.AddMember("code", "history-system", a);
   sys.PushBack(hs, a);
+  json::Value ss(rapidjson::kObjectType);
+  ss.AddMember("code", "search-system", a);
+  sys.PushBack(ss, a);
   rest.AddMember("interaction", sys, a);
   json::Value rests(rapidjson::kArrayType);
   rests.PushBack(rest, a);

@@ -14,16 +14,20 @@ Response FhirService::Impl::create(Request& req, const std::string& type) {
   if (auto bad = parse_resource(*this, req, type, doc)) return *bad;
 
   // The server owns the id of a created resource; an id in the body is ignored (FHIR R4 3.1.0.6).
-  std::string id = new_uuid();
+  std::string id = new_time_ordered_uuid();
   int64_t ts = now_us();
   StoredVersion v;
   v.type = type;
   v.id = id;
   v.version = 1;
   v.last_updated_us = ts;
+  // Indexed before stamping: stamp_resource() moves the members out of doc.
+  std::vector<IndexRow> index = index_rows(type, doc, req.base_url);
   v.json = stamp_resource(doc, id, 1, ts);
 
-  CommitResult r = store->commit({write_op_for(v, WriteOp::Kind::Create)});
+  WriteOp op = write_op_for(v, WriteOp::Kind::Create);
+  op.index = std::move(index);
+  CommitResult r = store->commit({std::move(op)});
   if (!r.ok()) return store_failure(r);
   return resource_response(req, 201, v, true, return_preference(req));
 }
@@ -108,9 +112,12 @@ Response FhirService::Impl::update(Request& req, const std::string& type, const 
     v.version = cur_version + 1;
     v.last_updated_us = ts;
     v.kind = StoredVersion::Kind::Update;
+    std::vector<IndexRow> index = index_rows(type, copy, req.base_url);  // before stamping (it moves)
     v.json = stamp_resource(copy, id, v.version, ts);
 
-    CommitResult r = store->commit({write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion)});
+    WriteOp op = write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion);
+    op.index = std::move(index);
+    CommitResult r = store->commit({std::move(op)});
     if (r.ok()) return resource_response(req, exists ? 200 : 201, v, true, pref);
     if (r.status != CommitResult::Status::Conflict) return store_failure(r);
     if (if_match.version)

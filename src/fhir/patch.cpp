@@ -149,13 +149,16 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
     v.version = cur->version + 1;
     v.last_updated_us = ts;
     v.kind = StoredVersion::Kind::Update;
+    std::vector<IndexRow> index = index_rows(type, doc, req.base_url);  // before stamping (it moves)
     v.json = stamp_resource(doc, id, v.version, ts);
     if (v.json.size() > settings.max_resource_bytes)
       return error(413, "too-costly",
                    "The patched resource of " + std::to_string(v.json.size()) + " bytes exceeds the limit of " +
                        std::to_string(settings.max_resource_bytes) + " bytes");
 
-    CommitResult r = store->commit({write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion)});
+    WriteOp op = write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion);
+    op.index = std::move(index);
+    CommitResult r = store->commit({std::move(op)});
     if (r.ok()) return resource_response(req, 200, v, true, pref);
     if (r.status != CommitResult::Status::Conflict) return store_failure(r);
     if (if_match)

@@ -14,6 +14,7 @@ const std::vector<RouteSpec>& fhir_routes() {
       {"fhir.bundle", "POST", "", A::Write, false, I::Bundle},
       {"fhir.search-system", "GET", "", A::Read, false, I::SearchSystem},
       {"fhir.history-system", "GET", "_history", A::Read, false, I::HistorySystem},
+      {"fhir.search-system", "POST", "_search", A::Read, false, I::SearchSystem},
       {"fhir.create", "POST", "{type}", A::Write, false, I::Create},
       {"fhir.search", "GET", "{type}", A::Read, false, I::Search},
       {"fhir.conditional", "PUT", "{type}", A::Write, false, I::Conditional},
@@ -27,6 +28,7 @@ const std::vector<RouteSpec>& fhir_routes() {
       {"fhir.patch", "PATCH", "{type}/{id}", A::Write, false, I::Patch},
       {"fhir.history-instance", "GET", "{type}/{id}/_history", A::Read, false, I::HistoryInstance},
       {"fhir.vread", "GET", "{type}/{id}/_history/{vid}", A::Read, false, I::VRead},
+      {"fhir.search-compartment", "GET", "{type}/{id}/{ctype}", A::Read, false, I::SearchCompartment},
       // Operations: the action named here is the floor; operation_action() names the real one.
       {"fhir.operation", "GET", "{op}", A::Read, false, I::Operation},
       {"fhir.operation", "POST", "{op}", A::Read, false, I::Operation},
@@ -57,7 +59,7 @@ bool matches(const std::vector<std::string>& parts, const std::vector<std::strin
     const std::string& p = parts[i];
     if (p == "{op}") {
       if (!seg[i].starts_with("$")) return false;
-    } else if (p == "{type}" || p == "{id}" || p == "{vid}") {
+    } else if (p == "{type}" || p == "{id}" || p == "{vid}" || p == "{ctype}") {
       // A literal that another route owns is not a type or an id.
       if (seg[i] == "_history" || seg[i] == "_search" || seg[i] == "metadata" || seg[i].starts_with("$")) return false;
     } else if (p != seg[i]) {

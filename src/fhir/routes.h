@@ -24,6 +24,7 @@ enum class Interaction {
   HistorySystem,
   Search,
   SearchSystem,
+  SearchCompartment,  // [base]/Patient/[id]/[type]
   Bundle,
   Patch,
   Conditional,

@@ -96,6 +96,8 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
     case Interaction::HistorySystem:
     case Interaction::SearchSystem:
       return std::nullopt;  // entries are filtered one by one
+    case Interaction::SearchCompartment:
+      return req.segments.size() >= 3 ? smart.check(req.segments[2], I::Search) : std::nullopt;
     case Interaction::Create:
     case Interaction::Update:
     case Interaction::Patch: {
@@ -203,15 +205,30 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::HistoryInstance: r = history(req, type, id); break;
     case Interaction::HistoryType: r = history(req, type, "", smart_history_filter(smart)); break;
     case Interaction::HistorySystem: r = history(req, "", "", smart_history_filter(smart)); break;
-    case Interaction::Search:
-    case Interaction::SearchSystem: r = error(501, "not-supported", "Search is not supported yet"); break;
+    case Interaction::Search: r = search(req, {type}, smart); break;
+    case Interaction::SearchSystem: r = search(req, {}, smart); break;
+    case Interaction::SearchCompartment: {
+      const std::string& ctype = seg[2];
+      if (type != "Patient") {
+        r = error(400, "not-supported", "Only the Patient compartment can be searched");
+      } else if (!definitions->is_resource_type(ctype)) {
+        r = error(404, "not-found", "Unknown resource type '" + ctype + "'");
+      } else {
+        r = search(req, {ctype}, smart, std::make_pair(type, id));
+      }
+      break;
+    }
     case Interaction::Bundle: r = error(501, "not-supported", "Batch and transaction bundles are not supported yet"); break;
     case Interaction::Patch: r = patch(req, type, id, smart); break;
     case Interaction::Conditional:
       r = error(501, "not-supported", "Conditional " + req.method + " is not supported yet");
       break;
     case Interaction::Operation:
-      r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
+      if (seg.back() == "$reindex" && (seg.size() == 1 || seg.size() == 3)) {
+        r = reindex(req, type, id);
+      } else {
+        r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
+      }
       break;
   }
   return labelled(std::move(r), route.name);

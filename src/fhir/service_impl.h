@@ -11,14 +11,17 @@
 #include "common/request.h"
 #include "auth/compartment.h"
 #include "fhir/definitions.h"
+#include "fhir/reindex.h"
 #include "fhir/routes.h"
 #include "fhir/service.h"
 #include "fhir/settings.h"
 #include "fhir/store.h"
 #include "fhir/validator.h"
+#include "json/json.h"
 
 namespace healthd::search {
 class SearchParameterRegistry;
+struct SearchParam;
 }
 
 namespace healthd::fhir {
@@ -40,6 +43,8 @@ struct FhirService::Impl {
   std::mutex capability_mu;
   std::unordered_map<std::string, std::string> capability_by_base;
   std::string smart_configuration_json;  // set once at wiring time
+  // Last member: destroyed first, so its thread stops before what it uses goes away.
+  std::unique_ptr<ReindexJob> reindex_job = std::make_unique<ReindexJob>();
 
   Impl(std::string n, ServiceSettings s, std::shared_ptr<Store> st, std::shared_ptr<const Definitions> d,
        std::shared_ptr<const auth::PatientCompartment> c, std::shared_ptr<const search::SearchParameterRegistry> sp)
@@ -62,12 +67,22 @@ struct FhirService::Impl {
   Response patch(Request& req, const std::string& type, const std::string& id, const SmartAccess& smart);
   Response remove(Request& req, const std::string& type, const std::string& id);
   Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
+  // search.cpp: search over one type (types = {type}) or all/_type (types empty), optionally in
+  // a compartment ({"Patient", id}); and the index rows of a version about to be written (none
+  // without a SearchParameter registry).
+  Response search(Request& req, const std::vector<std::string>& types, const SmartAccess& smart,
+                  const std::optional<std::pair<std::string, std::string>>& in_compartment = std::nullopt);
+  std::vector<IndexRow> index_rows(const std::string& type, const json::Value& resource,
+                                   const std::string& base_url) const;
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
                                      const std::string& id, const Request& req);
   HistoryFilter smart_history_filter(const SmartAccess& smart);
+  // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex.
+  Response reindex(Request& req, const std::string& type, const std::string& id);
   Response capabilities(Request& req);
   Response smart_configuration(Request& req);
 };
+
 
 // ---- representation.cpp: how resources and errors go on the wire ----
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,22 @@ struct StoredVersion {
   bool deleted() const { return kind == Kind::Delete; }
 };
 
+// One search index value of the version a WriteOp makes current (see search_index in storage/).
+struct IndexRow {
+  enum class Kind : uint8_t { String, Token, Reference, Date, Number, Quantity, Uri };
+  std::string param;  // SearchParameter code ("name", "code", "subject", ...)
+  Kind kind = Kind::Token;
+  // String: normalized text; Token: code; Reference: key ("Patient/x" or an absolute URL); Uri: the uri.
+  std::string text;
+  // Token and Quantity: system ("" when none); String: the original text (for :exact).
+  std::string system;
+  std::string unit;  // Quantity: code, or unit when there is no code
+  // Date: [low_us, high_us) in microseconds since the epoch (open ends INT64_MIN/MAX).
+  int64_t low_us = 0, high_us = 0;
+  // Number and Quantity: [low, high] (low == high for a plain value; +-inf for open Range ends).
+  double low = 0, high = 0;
+};
+
 // One change inside a commit.
 struct WriteOp {
   enum class Kind {
@@ -32,6 +49,9 @@ struct WriteOp {
     Update,  // new version of a resource (history method PUT)
     Delete,  // a deleted-marker version (history method DELETE), json empty
     Purge,   // remove every version of type/id (hard delete); version is ignored
+    // Replace the search index of the current version, which must be `version`; no new version
+    // (json unused). $reindex and stores written before search existed.
+    Reindex,
   };
   Kind kind = Kind::Create;
   std::string type;
@@ -44,6 +64,9 @@ struct WriteOp {
   // false: after writing this version, remove the resource's older versions in the same
   // transaction (the no-version policy keeps only the current version).
   bool keep_history = true;
+  // Create/Update: the search index rows of this version; they replace the resource's previous
+  // rows in the same transaction. Delete and Purge remove the resource's rows.
+  std::vector<IndexRow> index;
 };
 
 struct CommitResult {
@@ -75,6 +98,93 @@ struct HistoryPage {
   std::optional<int64_t> total;        // when with_total
 };
 
+// ---- search ----
+
+// A bound on an index value's range: the value's low or high compared with a number.
+// For _lastUpdated the range is [last_updated_us, last_updated_us + 1).
+struct SearchBound {
+  enum class Column : uint8_t { Low, High } column = Column::Low;
+  enum class Op : uint8_t { Lt, Le, Gt, Ge } op = Op::Lt;
+  bool is_int = true;  // int64 (dates) or double (numbers, quantities)
+  int64_t i = 0;
+  double d = 0;
+};
+
+// One value of a search parameter, as a predicate on one index value.
+struct SearchPredicate {
+  enum class Kind : uint8_t {
+    Text,        // value = text (reference key, uri, _id)
+    Below,       // uri :below: value starts with text
+    Above,       // uri :above: text starts with value
+    TextSuffix,  // value ends with "/" + text (a bare-id reference whose target types are unknown)
+    Prefix,      // string: normalized value starts with text
+    Contains,    // string :contains: normalized value contains text
+    Exact,       // string :exact: the original text equals text
+    Token,       // system = system (when has_system; "" = no system) and code = text (when has_code)
+    Range,       // any_of (OR of AND-ed bounds), negated when negate; plus system/unit when set
+  };
+  Kind kind = Kind::Text;
+  std::string value;
+  std::string system;
+  bool has_system = false, has_code = true;
+  std::string unit;  // Range on quantities: when non-empty, unit = unit
+  std::vector<std::vector<SearchBound>> any_of;
+  bool negate = false;
+};
+
+// One search parameter: matches when any value matches (OR). `_id` and `_lastUpdated` are answered
+// from the resources themselves; every other parameter from the index of its kind.
+struct SearchClause;
+
+// Resources of one type on which every clause matches.
+struct SearchFilter {
+  std::string type;
+  std::vector<SearchClause> clauses;
+};
+
+struct SearchClause {
+  std::string param;
+  // More parameters whose values count as this one's (a compartment: subject or performer).
+  std::vector<std::string> also_params;
+  IndexRow::Kind kind = IndexRow::Kind::Token;  // which index holds the parameter's values
+  std::vector<SearchPredicate> any_of;
+  std::optional<bool> missing;  // :missing=true/false (any_of is then ignored)
+  bool negate = false;          // :not: no value of the parameter matches any_of
+  // A chain (param is a reference): the reference points at a resource matching one of these
+  // filters (one per target type), instead of any_of.
+  std::vector<SearchFilter> chain;
+  // _has (param is a reference parameter of has->type): some resource matching `has` refers to
+  // the resource through param, instead of any_of.
+  std::shared_ptr<SearchFilter> has;
+};
+
+// One _sort key: lowest value first (or highest first when descending), resources without a
+// value last, ties in creation order.
+struct SearchSort {
+  std::string param;  // "_id", "_lastUpdated" or a parameter of the query's type
+  IndexRow::Kind kind = IndexRow::Kind::Token;
+  bool descending = false;
+};
+
+struct SearchQuery {
+  std::string type;
+  // System search (type empty): the types searched, each with its own clauses; all when empty.
+  std::vector<SearchFilter> types;
+  std::vector<SearchClause> clauses;  // all must match (AND)
+  int count = 10;
+  int64_t after = 0;   // keyset paging: only resources after this key (SearchPage::next)
+  bool with_total = false;
+  std::vector<SearchSort> sort;  // when set, paging is by offset (SearchPage::next = next offset)
+  int64_t offset = 0;
+};
+
+struct SearchPage {
+  std::vector<StoredVersion> entries;  // current, non-deleted versions in creation order
+  bool has_more = false;
+  int64_t next = 0;  // when has_more: the `after` (or, sorted, the `offset`) of the next page
+  std::optional<int64_t> total;  // when with_total (ignores after)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -89,6 +199,9 @@ class Store {
   // A specific version, or nullopt.
   virtual std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t version) = 0;
   virtual HistoryPage history(const HistoryQuery& query) = 0;
+  // Current, non-deleted resources of query.type matching every clause. Throws
+  // std::invalid_argument for a malformed query (no type).
+  virtual SearchPage search(const SearchQuery& query) = 0;
 
   // Finishes queued commits and closes the database. Further calls fail.
   virtual void close() = 0;

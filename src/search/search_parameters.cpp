@@ -1,6 +1,7 @@
 #include "search/search_parameters.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -37,6 +38,61 @@ std::vector<std::string> string_array(const json::Value& obj, const char* name) 
 // Types that are Resource but not DomainResource: no _text.
 bool is_domain_resource(std::string_view type) {
   return type != "Bundle" && type != "Binary" && type != "Parameters" && type != "Resource";
+}
+
+// The top-level operands of a union `a | b | (c | d)` -> {"a", "b", "(c | d)"}.
+std::vector<std::string_view> union_operands(std::string_view expr) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < expr.size(); ++i) {
+    const char c = expr[i];
+    if (c == '\'' || c == '`') {  // skip a quoted string or identifier
+      for (++i; i < expr.size() && expr[i] != c; ++i)
+        if (expr[i] == '\\') ++i;
+    } else if (c == '(' || c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ')' || c == ']' || c == '}') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      out.push_back(expr.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(expr.substr(start));
+  return out;
+}
+
+// The resource type an operand starts from ("(Observation.value as Quantity)" -> "Observation").
+std::string_view operand_root(std::string_view operand) {
+  size_t i = 0;
+  while (i < operand.size() && (operand[i] == ' ' || operand[i] == '(')) ++i;
+  size_t j = i;
+  while (j < operand.size() && (std::isalnum(static_cast<unsigned char>(operand[j])) || operand[j] == '_')) ++j;
+  return operand.substr(i, j - i);
+}
+
+// A shared parameter's expression (`AllergyIntolerance.code | Condition.code | Observation.code`)
+// narrowed to the operands that can apply to `type`; empty when nothing is dropped.
+std::string narrowed_expression(const SearchParam& p, const std::string& type) {
+  std::vector<std::string_view> operands = union_operands(p.expression);
+  if (operands.size() < 2) return {};
+  std::string out;
+  size_t kept = 0;
+  for (std::string_view op : operands) {
+    std::string_view root = operand_root(op);
+    const bool other_base =
+        root != type && std::find(p.base.begin(), p.base.end(), root) != p.base.end();
+    if (other_base) continue;
+    if (!out.empty()) out += " | ";
+    // Trim the spaces around the operand.
+    while (!op.empty() && op.front() == ' ') op.remove_prefix(1);
+    while (!op.empty() && op.back() == ' ') op.remove_suffix(1);
+    out += op;
+    ++kept;
+  }
+  if (kept == operands.size() || kept == 0) return {};
+  return out;
 }
 
 }  // namespace
@@ -122,13 +178,37 @@ std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::from_bun
     reg->params_.push_back(std::move(p));
   }
 
+  // A parameter shared by many types evaluates, per type, only its operands for that type:
+  // `patient` on an Observation runs one branch of a union of thirty (most of the cost of
+  // indexing a write otherwise).
+  std::vector<std::unique_ptr<SearchParam>> narrowed;
   for (const auto& p : reg->params_) {
     if (!p->url.empty()) reg->by_url_.emplace(p->url, p.get());
     for (const auto& b : p->base) {
-      reg->by_type_code_.emplace(key(b, p->code), p.get());
-      reg->by_type_[b].push_back(p.get());
+      const SearchParam* for_type = p.get();
+      if (p->base.size() > 1 && p->compiled_ok && p->components.empty()) {
+        if (std::string expr = narrowed_expression(*p, b); !expr.empty()) {
+          if (auto ex = fhirpath::Expression::parse(expr, nullptr)) {
+            auto n = std::make_unique<SearchParam>();
+            n->url = p->url;
+            n->code = p->code;
+            n->type = p->type;
+            n->kind = p->kind;
+            n->base = p->base;
+            n->target = p->target;
+            n->expression = std::move(expr);
+            n->compiled = std::move(*ex);
+            n->compiled_ok = true;
+            for_type = n.get();
+            narrowed.push_back(std::move(n));
+          }
+        }
+      }
+      reg->by_type_code_.emplace(key(b, p->code), for_type);
+      reg->by_type_[b].push_back(for_type);
     }
   }
+  reg->narrowed_ = std::move(narrowed);
   for (const auto& p : reg->params_) {
     for (auto& c : p->components) {
       auto it = reg->by_url_.find(c.definition);

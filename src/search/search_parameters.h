@@ -4,8 +4,9 @@
 //   const search::SearchParam* p = reg->find("Observation", "code");
 //   for (const search::SearchParam* q : reg->for_type("Patient")) ...   // includes _id, _lastUpdated, ...
 //
-// A parameter shared by several types (`Observation.code | Condition.code`) keeps its whole expression:
-// evaluated on a resource of one type, the union yields only that type's part.
+// A parameter shared by several types (`Observation.code | Condition.code`) is found, per type, with
+// its expression narrowed to that type's operands (`Observation.code`); by_url() and all() give the
+// parameter as defined.
 #pragma once
 
 #include <cstdint>
@@ -78,6 +79,7 @@ class SearchParameterRegistry {
   using Map = std::unordered_map<std::string, const SearchParam*, Hash, std::equal_to<>>;
 
   std::vector<std::unique_ptr<SearchParam>> params_;
+  std::vector<std::unique_ptr<SearchParam>> narrowed_;  // per-type copies of shared parameters
   Map by_type_code_;  // "Observation\x1f" "code"
   Map by_url_;
   std::unordered_map<std::string, std::vector<const SearchParam*>, Hash, std::equal_to<>> by_type_;

@@ -23,6 +23,11 @@ Statement::~Statement() {
   if (stmt_) sqlite3_finalize(stmt_);
 }
 
+Statement& Statement::bind_double(int index, double value) {
+  check_bind(db_, sqlite3_bind_double(stmt_, index, value));
+  return *this;
+}
+
 Statement& Statement::bind(int index, int64_t value) {
   check_bind(db_, sqlite3_bind_int64(stmt_, index, value));
   return *this;

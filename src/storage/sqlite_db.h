@@ -36,6 +36,7 @@ class Statement {
   // Parameters are 1-based. Text and blobs are bound without copying: the caller keeps them
   // alive until reset() (use ResetOnExit).
   Statement& bind(int index, int64_t value);
+  Statement& bind_double(int index, double value);
   Statement& bind_text(int index, std::string_view value);
   Statement& bind_blob(int index, std::string_view bytes);  // never NULL, even when empty
   // Index of a named parameter such as ":since", 0 when the statement has none.

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -16,6 +17,9 @@
 #include "storage/sqlite_history_sql.h"
 #include "storage/sqlite_migrations.h"
 #include "storage/sqlite_reader_pool.h"
+#include "storage/sqlite_dictionary.h"
+#include "storage/sqlite_index_writer.h"
+#include "storage/sqlite_search_sql.h"
 #include "storage/zstd_codec.h"
 
 namespace healthd::storage {
@@ -62,17 +66,17 @@ StoredVersion::Kind kind_from_code(int64_t code) {
   return StoredVersion::Kind::Create;
 }
 
-// Reads one row selected with kVersionColumns.
-StoredVersion read_stored_version(const Statement& s) {
+// Reads one row selected with kVersionColumns, starting at column `first`.
+StoredVersion read_stored_version(const Statement& s, int first = 0) {
   StoredVersion v;
-  v.seq = s.column_int64(0);
-  v.type = s.column_text(1);
-  v.id = s.column_text(2);
-  v.version = s.column_int64(3);
-  v.last_updated_us = s.column_int64(4);
-  v.kind = kind_from_code(s.column_int64(5));
-  std::string_view body = s.column_blob(7);
-  v.json = s.column_int64(6) ? zstd::decompress(body) : std::string(body);
+  v.seq = s.column_int64(first);
+  v.type = s.column_text(first + 1);
+  v.id = s.column_text(first + 2);
+  v.version = s.column_int64(first + 3);
+  v.last_updated_us = s.column_int64(first + 4);
+  v.kind = kind_from_code(s.column_int64(first + 5));
+  std::string_view body = s.column_blob(first + 7);
+  v.json = s.column_int64(first + 6) ? zstd::decompress(body) : std::string(body);
   return v;
 }
 
@@ -126,6 +130,7 @@ class SqliteFhirStore final : public fhir::Store {
   std::optional<StoredVersion> current(std::string_view type, std::string_view id) override;
   std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t version) override;
   fhir::HistoryPage history(const fhir::HistoryQuery& query) override;
+  fhir::SearchPage search(const fhir::SearchQuery& query) override;
   void close() override;
 
  private:
@@ -133,8 +138,18 @@ class SqliteFhirStore final : public fhir::Store {
   void configure_reader(Db& db) const;
   void writer_loop();
   void run_batch(const std::vector<PendingCommit*>& batch);
-  // Applies one caller's ops inside its savepoint; false on a version conflict (result set).
-  bool apply_ops(PendingCommit& p);
+  // One transaction for the batch; false (rolled back) when a caller failed mid-way and
+  // isolate_callers was off. With isolate_callers each caller runs inside its own savepoint.
+  bool write_batch(const std::vector<PendingCommit*>& batch, bool isolate_callers);
+  // Checks a caller's version preconditions without writing; false on a conflict (result set).
+  bool check_ops(PendingCommit& p);
+  // Writes a caller's ops (preconditions checked); throws SqliteError.
+  void write_ops(PendingCommit& p);
+  // Gives the batch's types and search parameters their dictionary ids (own transaction).
+  void ensure_dictionary(const std::vector<PendingCommit*>& batch);
+  // A store made before schema 2 has versions but no resource rows: one per resource, not yet
+  // indexed (index_keys NULL), so reindexing can find them.
+  void backfill_resources();
 
   const SqliteStoreOptions options_;
   const metrics::Labels labels_;
@@ -145,6 +160,9 @@ class SqliteFhirStore final : public fhir::Store {
   // Writer side: touched only by the writer thread once it runs.
   std::unique_ptr<Db> writer_db_;
   int64_t next_seq_ = 1;
+  std::unique_ptr<SqliteIndexWriter> index_writer_;
+
+  SqliteDictionary dictionary_;  // shared with readers (it locks)
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -179,7 +197,10 @@ SqliteFhirStore::SqliteFhirStore(const SqliteStoreOptions& options)
 
     writer_db_ = std::make_unique<Db>(options_.path, Db::Mode::ReadWriteCreate);
     configure_writer();
-    migrate(*writer_db_, fhir_store_schema());
+    const int found_version = migrate(*writer_db_, fhir_store_schema());
+    dictionary_.load(*writer_db_);
+    index_writer_ = std::make_unique<SqliteIndexWriter>(*writer_db_, dictionary_);
+    if (found_version == 1) backfill_resources();
     next_seq_ = std::max({writer_db_->query_int("SELECT max(seq) FROM resource_version") + 1,
                           writer_db_->query_int("SELECT value FROM store_meta WHERE key = 'next_seq'"),
                           int64_t{1}});
@@ -233,7 +254,7 @@ CommitResult SqliteFhirStore::commit(std::vector<WriteOp> ops) {
   try {
     for (size_t i = 0; i < ops.size(); ++i) {
       WriteOp& op = ops[i];
-      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge) {
+      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::Reindex) {
         op.json.clear();
       } else if (op.json.size() > options_.compress_threshold) {
         std::string packed = zstd::compress(op.json);
@@ -284,39 +305,13 @@ void SqliteFhirStore::writer_loop() {
 
 void SqliteFhirStore::run_batch(const std::vector<PendingCommit*>& batch) {
   Db& db = *writer_db_;
-  auto step = [&](const char* sql) {
-    Statement& s = db.cached(sql);
-    ResetOnExit reset(s);
-    s.run();
-  };
   std::string batch_error;  // set when the whole transaction is lost
   try {
-    step(kBegin);
-    for (PendingCommit* p : batch) {
-      const int64_t seq_before = next_seq_;
-      try {
-        step(kSavepoint);
-        if (!apply_ops(*p)) {
-          step(kRollbackTo);
-          next_seq_ = seq_before;
-        }
-        step(kRelease);
-      } catch (const SqliteError& e) {
-        // Some errors (disk full, I/O) make SQLite roll back the whole transaction; others
-        // leave it open and only this caller's ops need undoing.
-        if (!db.in_transaction()) throw;
-        step(kRollbackTo);
-        step(kRelease);
-        next_seq_ = seq_before;
-        p->result = error_result(e.what());
-      }
-    }
-    {
-      Statement& s = db.cached(kSaveNextSeq);
-      ResetOnExit reset(s);
-      s.bind(1, next_seq_).run();
-    }
-    step(kCommit);
+    ensure_dictionary(batch);
+    // Savepoints make SQLite copy every page a caller first touches, which costs more than the
+    // writes themselves; so callers are first written without them, and only when one fails
+    // mid-way is the batch redone with a savepoint per caller.
+    if (!write_batch(batch, false)) write_batch(batch, true);
   } catch (const std::exception& e) {
     batch_error = e.what();
   }
@@ -330,10 +325,146 @@ void SqliteFhirStore::run_batch(const std::vector<PendingCommit*>& batch) {
   for (PendingCommit* p : batch) p->result = error_result("FHIR store write failed: " + batch_error);
 }
 
-bool SqliteFhirStore::apply_ops(PendingCommit& p) {
+bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool isolate_callers) {
+  Db& db = *writer_db_;
+  auto step = [&](const char* sql) {
+    Statement& s = db.cached(sql);
+    ResetOnExit reset(s);
+    s.run();
+  };
+  const int64_t seq_start = next_seq_;
+  step(kBegin);
+  for (PendingCommit* p : batch) {
+    const int64_t seq_before = next_seq_;
+    if (!isolate_callers) {
+      // A conflict is found before anything is written, so it needs no undo.
+      if (!check_ops(*p)) continue;
+      try {
+        write_ops(*p);
+      } catch (const SqliteError&) {
+        if (!db.in_transaction()) throw;
+        db.exec("ROLLBACK");
+        next_seq_ = seq_start;
+        return false;
+      }
+      continue;
+    }
+    try {
+      step(kSavepoint);
+      if (check_ops(*p)) write_ops(*p);
+      step(kRelease);
+    } catch (const SqliteError& e) {
+      // Some errors (disk full, I/O) make SQLite roll back the whole transaction; others
+      // leave it open and only this caller's ops need undoing.
+      if (!db.in_transaction()) throw;
+      step(kRollbackTo);
+      step(kRelease);
+      next_seq_ = seq_before;
+      p->result = error_result(e.what());
+    }
+  }
+  {
+    Statement& s = db.cached(kSaveNextSeq);
+    ResetOnExit reset(s);
+    s.bind(1, next_seq_).run();
+  }
+  step(kCommit);
+  return true;
+}
+
+void SqliteFhirStore::ensure_dictionary(const std::vector<PendingCommit*>& batch) {
+  std::vector<std::string> types;
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const PendingCommit* p : batch)
+    for (const WriteOp& op : p->ops) {
+      if (op.kind == WriteOp::Kind::Purge) continue;
+      if (!dictionary_.type_id(op.type)) types.push_back(op.type);
+      auto tid = dictionary_.type_id(op.type);
+      for (const fhir::IndexRow& row : op.index)
+        if (!tid || !dictionary_.param_id(*tid, row.param)) params.emplace_back(op.type, row.param);
+    }
+  if (types.empty() && params.empty()) return;
+  std::sort(params.begin(), params.end());
+  params.erase(std::unique(params.begin(), params.end()), params.end());
+  dictionary_.ensure(*writer_db_, types, params);
+}
+
+void SqliteFhirStore::backfill_resources() {
+  Db& db = *writer_db_;
+  std::vector<std::string> types;
+  {
+    Statement s = db.prepare("SELECT DISTINCT type FROM resource_version");
+    while (s.step()) types.emplace_back(s.column_text(0));
+  }
+  dictionary_.ensure(db, types, {});
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // The newest version of each resource, in creation order of its first version.
+    Statement s = db.prepare(
+        "SELECT v.type, v.id, v.seq, v.last_updated_us, v.kind FROM resource_version v"
+        " WHERE v.version = (SELECT max(n.version) FROM resource_version n WHERE n.type = v.type AND n.id = v.id)"
+        " ORDER BY (SELECT min(f.seq) FROM resource_version f WHERE f.type = v.type AND f.id = v.id)");
+    std::unordered_map<int64_t, int64_t> last;
+    Statement& ins = db.cached(
+        "INSERT INTO resource (rid, type_id, id, seq, last_updated_us, deleted, index_keys)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
+    while (s.step()) {
+      const int64_t tid = *dictionary_.type_id(s.column_text(0));
+      auto [it, fresh] = last.try_emplace(tid, type_lo(tid));
+      ResetOnExit reset(ins);
+      ins.bind(1, ++it->second).bind(2, tid).bind_text(3, s.column_text(1)).bind(4, s.column_int64(2));
+      ins.bind(5, s.column_int64(3)).bind(6, s.column_int64(4) == 2 ? 1 : 0).run();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    if (db.in_transaction()) db.exec("ROLLBACK");
+    throw;
+  }
+}
+
+bool SqliteFhirStore::check_ops(PendingCommit& p) {
   Db& db = *writer_db_;
   CommitResult& r = p.result;
   r = CommitResult{};
+  // Versions this caller's earlier ops will have written (ops may touch one resource twice).
+  std::map<std::pair<std::string_view, std::string_view>, int64_t> written;
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const WriteOp& op = p.ops[i];
+    const auto key = std::make_pair(std::string_view(op.type), std::string_view(op.id));
+    if (op.kind == WriteOp::Kind::Purge) {
+      written[key] = 0;
+      continue;
+    }
+    int64_t newest = 0;
+    if (auto it = written.find(key); it != written.end()) {
+      newest = it->second;
+    } else {
+      Statement& s = db.cached(kNewestVersion);
+      ResetOnExit reset(s);
+      s.bind_text(1, op.type).bind_text(2, op.id);
+      if (s.step()) newest = s.column_int64(0);
+    }
+    const int64_t expected = op.kind == WriteOp::Kind::Reindex ? op.version : op.version - 1;
+    if (newest != expected) {
+      r.status = CommitResult::Status::Conflict;
+      r.failed_op = static_cast<int>(i);
+      r.current_version = newest;
+      r.message = op.kind == WriteOp::Kind::Reindex
+                      ? resource_ref(op) + " is at version " + std::to_string(newest) + ", not " +
+                            std::to_string(op.version) + "; not reindexed"
+                  : newest == 0 ? resource_ref(op) + " does not exist; cannot write version " + std::to_string(op.version)
+                              : resource_ref(op) + " is at version " + std::to_string(newest) +
+                                    "; cannot write version " + std::to_string(op.version);
+      return false;
+    }
+    written[key] = op.version;
+  }
+  return true;
+}
+
+void SqliteFhirStore::write_ops(PendingCommit& p) {
+  Db& db = *writer_db_;
+  CommitResult& r = p.result;
   r.seqs.reserve(p.ops.size());
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const WriteOp& op = p.ops[i];
@@ -341,28 +472,15 @@ bool SqliteFhirStore::apply_ops(PendingCommit& p) {
       Statement& s = db.cached(kPurge);
       ResetOnExit reset(s);
       s.bind_text(1, op.type).bind_text(2, op.id).run();
+      index_writer_->purge(op);
       r.seqs.push_back(0);  // nothing is stored, so no seq
       continue;
     }
-
-    int64_t newest = 0;
-    {
-      Statement& s = db.cached(kNewestVersion);
-      ResetOnExit reset(s);
-      s.bind_text(1, op.type).bind_text(2, op.id);
-      if (s.step()) newest = s.column_int64(0);
+    if (op.kind == WriteOp::Kind::Reindex) {
+      index_writer_->reindex(op);
+      r.seqs.push_back(0);
+      continue;
     }
-    if (newest != op.version - 1) {
-      r.status = CommitResult::Status::Conflict;
-      r.failed_op = static_cast<int>(i);
-      r.current_version = newest;
-      r.seqs.clear();
-      r.message = newest == 0 ? resource_ref(op) + " does not exist; cannot write version " + std::to_string(op.version)
-                              : resource_ref(op) + " is at version " + std::to_string(newest) +
-                                    "; cannot write version " + std::to_string(op.version);
-      return false;
-    }
-
     const int64_t seq = next_seq_++;
     {
       Statement& s = db.cached(kInsertVersion);
@@ -382,9 +500,9 @@ bool SqliteFhirStore::apply_ops(PendingCommit& p) {
       ResetOnExit reset(s);
       s.bind_text(1, op.type).bind_text(2, op.id).bind(3, op.version).run();
     }
+    index_writer_->write(op, seq);
     r.seqs.push_back(seq);
   }
-  return true;
 }
 
 // ---- reads ----
@@ -452,6 +570,50 @@ fhir::HistoryPage SqliteFhirStore::history(const fhir::HistoryQuery& q) {
     Statement& s = db.cached(history_total_sql(q));
     ResetOnExit reset(s);
     bind_common(s);
+    if (s.step()) page.total = s.column_int64(0);
+  }
+  return page;
+}
+
+fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
+  fhir::SearchPage page;
+  const std::optional<SearchSql> sql = search_sql(q, dictionary_);  // validates the query first
+  if (!sql) {
+    if (q.with_total) page.total = 0;
+    return page;
+  }
+  auto lease = readers_->acquire();
+  if (!lease) return page;
+  Db& db = **lease;
+  auto bind_all = [](Statement& s, const std::vector<SqlArg>& args) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const int n = static_cast<int>(i) + 1;
+      switch (args[i].kind) {
+        case SqlArg::Kind::Int: s.bind(n, args[i].i); break;
+        case SqlArg::Kind::Real: s.bind_double(n, args[i].d); break;
+        case SqlArg::Kind::Text: s.bind_text(n, args[i].t); break;
+      }
+    }
+  };
+  // Query shapes vary with the parameters: prepared per call rather than cached without bound.
+  const int count = std::max(q.count, 0);
+  int64_t last_rid = 0;
+  {
+    Statement s = db.prepare(sql->page);
+    bind_all(s, sql->page_args);
+    while (s.step()) {
+      if (page.entries.size() == static_cast<size_t>(count)) {
+        page.has_more = true;
+        page.next = q.sort.empty() ? last_rid : q.offset + count;
+        break;
+      }
+      last_rid = s.column_int64(0);
+      page.entries.push_back(read_stored_version(s, 1));
+    }
+  }
+  if (q.with_total) {
+    Statement s = db.prepare(sql->total);
+    bind_all(s, sql->total_args);
     if (s.step()) page.total = s.column_int64(0);
   }
   return page;

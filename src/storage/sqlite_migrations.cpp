@@ -65,6 +65,62 @@ const Schema& fhir_store_schema() {
               value INTEGER NOT NULL
             ) WITHOUT ROWID;
           )sql"},
+          {2, R"sql(
+            -- One row per resource: its current version (seq) and the search index keys written
+            -- for it. rid = (type_id << 40) + n, so one type's resources are one rowid range and
+            -- index lookups return rids in creation order (the search result order).
+            CREATE TABLE resource (
+              rid             INTEGER PRIMARY KEY,
+              type_id         INTEGER NOT NULL,
+              id              TEXT    NOT NULL,
+              seq             INTEGER NOT NULL,  -- resource_version.seq of the current version
+              last_updated_us INTEGER NOT NULL,
+              deleted         INTEGER NOT NULL,  -- 1: the current version is a deletion
+              index_keys      BLOB               -- the index rows of the current version; NULL: never indexed
+            );
+            CREATE UNIQUE INDEX resource_by_id ON resource (type_id, id);
+            -- Dictionaries: resource types and (type, search parameter code) as small integers.
+            CREATE TABLE search_type (
+              type_id INTEGER PRIMARY KEY,
+              name    TEXT NOT NULL UNIQUE
+            );
+            CREATE TABLE search_param (
+              pid     INTEGER PRIMARY KEY,
+              type_id INTEGER NOT NULL,
+              code    TEXT    NOT NULL,
+              UNIQUE (type_id, code)
+            );
+            -- Index values of current, non-deleted resources, one table per value kind, each keyed
+            -- for its lookups (one B-tree per row written). pid: search_param; rid: resource.
+            CREATE TABLE ix_string (   -- value: normalized (case/accent folded); original for :exact
+              pid INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL, original TEXT NOT NULL,
+              PRIMARY KEY (pid, value, rid, original)
+            ) WITHOUT ROWID;
+            CREATE TABLE ix_token (    -- sys: 64-bit hash of the system, 0 when there is none
+              pid INTEGER NOT NULL, code TEXT NOT NULL, sys INTEGER NOT NULL, rid INTEGER NOT NULL,
+              PRIMARY KEY (pid, code, sys, rid)
+            ) WITHOUT ROWID;
+            CREATE TABLE ix_ref (      -- references ("Patient/1" or absolute) and uris
+              pid INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL,
+              PRIMARY KEY (pid, value, rid)
+            ) WITHOUT ROWID;
+            CREATE TABLE ix_date (     -- [low, high) in microseconds since the epoch
+              pid INTEGER NOT NULL, low INTEGER NOT NULL, high INTEGER NOT NULL, rid INTEGER NOT NULL,
+              PRIMARY KEY (pid, low, high, rid)
+            ) WITHOUT ROWID;
+            CREATE TABLE ix_quantity ( -- numbers (sys 0, unit '') and quantities: [low, high]
+              pid INTEGER NOT NULL, low REAL NOT NULL, high REAL NOT NULL, sys INTEGER NOT NULL,
+              unit TEXT NOT NULL, rid INTEGER NOT NULL,
+              PRIMARY KEY (pid, low, high, sys, unit, rid)
+            ) WITHOUT ROWID;
+            -- One resource's values of one parameter (_sort). rid first: a new resource's rows
+            -- land together at the end of each index.
+            CREATE INDEX ix_string_by_rid ON ix_string (rid, pid);
+            CREATE INDEX ix_token_by_rid ON ix_token (rid, pid);
+            CREATE INDEX ix_ref_by_rid ON ix_ref (rid, pid);
+            CREATE INDEX ix_date_by_rid ON ix_date (rid, pid);
+            CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid, pid);
+          )sql"},
       },
   };
   return schema;

@@ -92,6 +92,7 @@ def test_capability_statement(base):
     types = {res["type"]: res for res in cs["rest"][0]["resource"]}
     assert len(types) >= 140 and "Patient" in types and "Observation" in types
     codes = {i["code"] for i in types["Patient"]["interaction"]}
-    assert codes == {"read", "vread", "update", "patch", "delete", "create", "history-instance", "history-type"}
+    assert codes == {"read", "vread", "update", "patch", "delete", "create", "history-instance", "history-type",
+                     "search-type"}
     assert types["Patient"]["versioning"] == "versioned"
     assert {"code": "history-system"} in cs["rest"][0]["interaction"]

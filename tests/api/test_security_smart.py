@@ -128,6 +128,24 @@ def test_patient_scope_type_and_system_history_filtered(server, base, data):
         assert data["ob"] not in txt and data["b"] not in txt
 
 
+def test_patient_scope_search_filtered(server, base, data):
+    a = data["a"]
+    h = auth(server, "patient/*.rs", f"Patient/{a}")
+    ids, url, pages = set(), f"{base}/Observation?_count=1", 0
+    while url and pages < 50:
+        r = get(url, h)
+        assert r.status_code == 200, r.text
+        b = r.json()
+        assert b["type"] == "searchset" and "total" not in b
+        ids |= {e["resource"]["id"] for e in b["entry"] if e["search"]["mode"] == "match"}
+        url = next((l["url"] for l in b["link"] if l["relation"] == "next"), None)
+        pages += 1
+    assert data["oa"] in ids and data["ob"] not in ids
+    r = get(f"{base}/Patient?_id={data['b']}&_total=accurate", h)
+    assert r.status_code == 200 and r.json()["entry"] == [] and "total" not in r.json()
+    assert get(f"{base}/Patient?_id={a}", h).json()["entry"][0]["resource"]["id"] == a
+
+
 def test_patient_scope_type_restricts_history(server, base, data):
     h = auth(server, "patient/Observation.rs", f"Patient/{data['a']}")
     assert get(f"{base}/Patient/_history", h).status_code == 403

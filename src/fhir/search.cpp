@@ -1,0 +1,355 @@
+// FHIR search: type-level (GET [type]?..., POST [type]/_search), system-level ([base]?_type=...)
+// and compartment ([base]/Patient/[id]/[type]?...). The parameters become a store query
+// (search_request.cpp); the page of matches is completed with _include/_revinclude and written
+// as a searchset Bundle. Also the index rows each write stores (index_rows below).
+#include <set>
+
+#include "fhir/search_request.h"
+#include "fhir/service_impl.h"
+#include "fhir/smart_access.h"
+#include "json/json.h"
+#include "search/index_values.h"
+#include "search/search_parameters.h"
+
+namespace healthd::fhir {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void key(Writer& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+void string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+void link(Writer& w, const char* relation, const std::string& url) {
+  w.StartObject();
+  key(w, "relation");
+  string(w, relation);
+  key(w, "url");
+  string(w, url);
+  w.EndObject();
+}
+
+// At most this many resources are added by _include/_revinclude to one page.
+constexpr size_t kMaxIncluded = 1000;
+
+// _elements: the resource with only the named top-level elements (and resourceType, id, meta),
+// marked SUBSETTED.
+std::string subset(const std::string& json_text, const std::vector<std::string>& elements) {
+  json::Document doc;
+  if (!json::parse(json_text, doc) || !doc.IsObject()) return json_text;
+  json::Document out;
+  out.SetObject();
+  auto& a = out.GetAllocator();
+  for (auto& m : doc.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name == "resourceType" || name == "id" || name == "meta" ||
+        std::find(elements.begin(), elements.end(), name) != elements.end())
+      out.AddMember(json::Value(m.name, a), json::Value(m.value, a), a);
+  }
+  if (!out.HasMember("meta") || !out["meta"].IsObject()) {
+    out.RemoveMember("meta");
+    out.AddMember("meta", json::Value(rapidjson::kObjectType), a);
+  }
+  json::Value* meta = &out["meta"];
+  json::Value tag(rapidjson::kObjectType);
+  tag.AddMember("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", a);
+  tag.AddMember("code", "SUBSETTED", a);
+  if (!meta->HasMember("tag") || !(*meta)["tag"].IsArray()) {
+    meta->RemoveMember("tag");
+    meta->AddMember("tag", json::Value(rapidjson::kArrayType), a);
+  }
+  (*meta)["tag"].PushBack(tag, a);
+  return json::to_string(out);
+}
+
+}  // namespace
+
+std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, const json::Value& resource,
+                                                    const std::string& base_url) const {
+  std::vector<IndexRow> rows;
+  if (!search_params) return rows;
+  fhirpath::EvalContext ctx;
+  ctx.definitions = definitions.get();
+  ctx.resource = &resource;
+  for (const search::SearchParam* sp : search_params->for_type(type)) {
+    if (!searchable(*sp) || sp->code == "_id" || sp->code == "_lastUpdated") continue;
+    search::IndexValues values = search::extract(*sp, resource, ctx);
+    // An expression that fails on this resource indexes what it could (usually nothing); the
+    // write itself is never refused for it.
+    auto row = [&](IndexRow::Kind kind) -> IndexRow& {
+      IndexRow& r = rows.emplace_back();
+      r.param = sp->code;
+      r.kind = kind;
+      return r;
+    };
+    for (const auto& s : values.strings) {
+      IndexRow& r = row(IndexRow::Kind::String);
+      r.text = s.normalized;
+      r.system = s.original;
+    }
+    for (const auto& t : values.tokens) {
+      IndexRow& r = row(IndexRow::Kind::Token);
+      r.text = t.code;
+      r.system = t.system;
+    }
+    // Modifier indexes live under "<code>:<modifier>": display texts (:text), identifier types
+    // (:of-type, code "<type code>|<value>"), logical references (:identifier).
+    for (const auto& text : values.texts) {
+      IndexRow& r = row(IndexRow::Kind::String);
+      r.param = sp->code + ":text";
+      r.text = text;
+      r.system = text;
+    }
+    for (const auto& o : values.of_type) {
+      IndexRow& r = row(IndexRow::Kind::Token);
+      r.param = sp->code + ":of-type";
+      r.text = o.type_code + "|" + o.value;
+      r.system = o.type_system;
+    }
+    for (const auto& ref : values.references) {
+      IndexRow& r = row(IndexRow::Kind::Reference);
+      auto local = ref.local_key(base_url);
+      r.text = local ? *local : ref.key();
+      if (!ref.identifier_value.empty()) {
+        IndexRow& id = row(IndexRow::Kind::Token);
+        id.param = sp->code + ":identifier";
+        id.text = ref.identifier_value;
+        id.system = ref.identifier_system;
+      }
+    }
+    for (const auto& d : values.dates) {
+      IndexRow& r = row(IndexRow::Kind::Date);
+      r.low_us = d.start_us;
+      r.high_us = d.end_us;
+    }
+    for (const auto& n : values.numbers) {
+      IndexRow& r = row(IndexRow::Kind::Number);
+      r.low = n.is_range ? n.low : n.value;
+      r.high = n.is_range ? n.high : n.value;
+    }
+    for (const auto& q : values.quantities) {
+      IndexRow& r = row(IndexRow::Kind::Quantity);
+      r.low = q.is_range ? q.low : q.value;
+      r.high = q.is_range ? q.high : q.value;
+      r.system = q.system;
+      r.unit = q.code.empty() ? q.unit : q.code;
+    }
+    for (const auto& u : values.uris) {
+      IndexRow& r = row(IndexRow::Kind::Uri);
+      r.text = u;
+    }
+  }
+  return rows;
+}
+
+
+Response FhirService::Impl::search(Request& req, const std::vector<std::string>& types, const SmartAccess& smart,
+                                   const std::optional<std::pair<std::string, std::string>>& in_compartment) {
+  std::vector<std::pair<std::string, std::string>> params = req.query;
+  if (req.method == "POST") {
+    auto ct = req.headers.get("Content-Type");
+    if (!req.body.empty() && (!ct || ct->find("application/x-www-form-urlencoded") == std::string_view::npos))
+      return error(415, "not-supported", "POST _search takes an application/x-www-form-urlencoded body");
+    for (auto& kv : parse_query(req.body)) params.push_back(std::move(kv));
+  }
+  SearchContext ctx;
+  ctx.params = search_params.get();
+  ctx.definitions = definitions.get();
+  ctx.settings = &settings;
+  ctx.base_url = req.base_url;
+  if (auto p = req.headers.get("Prefer")) ctx.strict = p->find("handling=strict") != std::string_view::npos;
+
+  ParsedSearch parsed;
+  if (auto bad = parse_search(ctx, types, params, parsed)) return std::move(*bad);
+  SearchQuery& q = parsed.query;
+
+  if (in_compartment) {
+    // [base]/Patient/[id]/[type]: a reference through any of the type's compartment parameters.
+    const auto& [ctype, cid] = *in_compartment;
+    const std::vector<std::string>& cparams = compartment ? compartment->params(q.type) : std::vector<std::string>{};
+    if (cparams.empty()) return error(400, "not-supported", q.type + " is not in the " + ctype + " compartment");
+    SearchClause c;
+    c.param = cparams[0];
+    c.also_params.assign(cparams.begin() + 1, cparams.end());
+    c.kind = IndexRow::Kind::Reference;
+    SearchPredicate p;
+    p.kind = SearchPredicate::Kind::Text;
+    p.value = ctype + "/" + cid;
+    c.any_of.push_back(std::move(p));
+    if (q.type == ctype) {
+      // The Patient itself is in its compartment: _id instead of a reference.
+      c = SearchClause{};
+      c.param = "_id";
+      SearchPredicate idp;
+      idp.kind = SearchPredicate::Kind::Text;
+      idp.value = cid;
+      c.any_of.push_back(std::move(idp));
+    }
+    q.clauses.push_back(std::move(c));
+  }
+
+  const bool filtered = smart.needs_resource_check();
+  if (filtered) q.with_total = false;  // a filtered page cannot say how many match in all
+  if (parsed.summary_count) q.count = 0;
+  SearchPage page = store->search(q);
+  if (filtered)
+    std::erase_if(page.entries,
+                  [&](const StoredVersion& v) { return !smart.permits_json(v.json, auth::Interaction::Search); });
+  if (!smart.active() || !filtered) {
+    // Types the scopes do not cover are dropped from system searches.
+    if (smart.active() && types.empty())
+      std::erase_if(page.entries, [&](const StoredVersion& v) { return smart.check(v.type, auth::Interaction::Search).has_value(); });
+  }
+
+  // _include / _revinclude: resources the matches refer to, and that refer to them.
+  std::vector<StoredVersion> included;
+  std::set<std::string> have;  // "Type/id" already in the Bundle
+  for (const auto& v : page.entries) have.insert(v.type + "/" + v.id);
+  auto add_included = [&](StoredVersion v) {
+    if (included.size() >= kMaxIncluded || v.deleted()) return;
+    if (!have.insert(v.type + "/" + v.id).second) return;
+    if (filtered && !smart.permits_json(v.json, auth::Interaction::Read)) return;
+    if (smart.active() && smart.check(v.type, auth::Interaction::Read)) return;
+    included.push_back(std::move(v));
+  };
+  std::vector<const StoredVersion*> sources;
+  for (const auto& v : page.entries) sources.push_back(&v);
+  for (int round = 0; round < 4 && !sources.empty() && (!parsed.include.empty() || !parsed.revinclude.empty());
+       ++round) {
+    const size_t before = included.size();
+    for (const IncludeSpec& inc : parsed.include) {
+      if (round > 0 && !inc.iterate) continue;
+      for (const StoredVersion* src : sources) {
+        if (src->type != inc.source_type) continue;
+        json::Document doc;
+        if (!json::parse(src->json, doc)) continue;
+        fhirpath::EvalContext ectx;
+        ectx.definitions = definitions.get();
+        ectx.resource = &doc;
+        for (const search::SearchParam* sp : search_params->for_type(src->type)) {
+          if (sp->kind != search::ParamType::Reference || !sp->compiled_ok) continue;
+          if (inc.param != "*" && sp->code != inc.param) continue;
+          for (const auto& ref : search::extract(*sp, doc, ectx).references) {
+            auto local = ref.local_key(req.base_url);
+            if (!local) continue;
+            auto slash = local->find('/');
+            if (slash == std::string::npos) continue;
+            std::string t = local->substr(0, slash), id = local->substr(slash + 1);
+            if (!inc.target_type.empty() && t != inc.target_type) continue;
+            if (have.contains(t + "/" + id)) continue;
+            if (auto cur = store->current(t, id)) add_included(std::move(*cur));
+          }
+        }
+      }
+    }
+    for (const IncludeSpec& inc : parsed.revinclude) {
+      if (round > 0 && !inc.iterate) continue;
+      SearchQuery rq;
+      rq.type = inc.source_type;
+      rq.count = static_cast<int>(kMaxIncluded);
+      SearchClause c;
+      c.kind = IndexRow::Kind::Reference;
+      std::vector<std::string> ref_params;
+      if (inc.param == "*") {
+        for (const search::SearchParam* sp : search_params->for_type(inc.source_type))
+          if (sp->kind == search::ParamType::Reference && searchable(*sp)) ref_params.push_back(sp->code);
+      } else {
+        ref_params.push_back(inc.param);
+      }
+      if (ref_params.empty()) continue;
+      c.param = ref_params[0];
+      c.also_params.assign(ref_params.begin() + 1, ref_params.end());
+      for (const StoredVersion* src : sources) {
+        if (!inc.target_type.empty() && src->type != inc.target_type) continue;
+        SearchPredicate p;
+        p.kind = SearchPredicate::Kind::Text;
+        p.value = src->type + "/" + src->id;
+        c.any_of.push_back(std::move(p));
+      }
+      if (c.any_of.empty()) continue;
+      rq.clauses.push_back(std::move(c));
+      for (auto& v : store->search(rq).entries) add_included(std::move(v));
+    }
+    sources.clear();
+    for (size_t i = before; i < included.size(); ++i) sources.push_back(&included[i]);
+  }
+
+  const std::string path = req.base_url + (in_compartment ? "/" + in_compartment->first + "/" + in_compartment->second : "") +
+                           (types.empty() ? "" : "/" + types[0]);
+  const std::string& kept = parsed.kept;
+  auto page_url = [&](int64_t at) {
+    std::string cursor = q.sort.empty() ? "_cursor=" : "_offset=";
+    return path + "?" + kept + (kept.empty() ? "" : "&") + cursor + std::to_string(at);
+  };
+  const std::string first = path + (kept.empty() ? "" : "?" + kept);
+  const int64_t at = q.sort.empty() ? q.after : q.offset;
+
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  key(w, "resourceType");
+  string(w, "Bundle");
+  key(w, "type");
+  string(w, "searchset");
+  if (page.total) {
+    key(w, "total");
+    w.Int64(*page.total);
+  }
+  key(w, "link");
+  w.StartArray();
+  link(w, "self", at > 0 ? page_url(at) : first);
+  link(w, "first", first);
+  if (!parsed.summary_count) {
+    if (q.sort.empty() ? q.after > 0 : q.offset > 0) {
+      // Keyset paging cannot step back: previous goes to the first page of a sorted search only.
+      if (!q.sort.empty()) link(w, "previous", q.offset - q.count > 0 ? page_url(q.offset - q.count) : first);
+    }
+    if (page.has_more) link(w, "next", page_url(page.next));
+  }
+  w.EndArray();
+  key(w, "entry");
+  w.StartArray();
+  if (!parsed.warnings.empty()) {
+    w.StartObject();
+    key(w, "resource");
+    std::string oo = operation_outcome_json(parsed.warnings);
+    w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
+    key(w, "search");
+    w.StartObject();
+    key(w, "mode");
+    string(w, "outcome");
+    w.EndObject();
+    w.EndObject();
+  }
+  auto entry = [&](const StoredVersion& v, const char* mode) {
+    w.StartObject();
+    key(w, "fullUrl");
+    string(w, req.base_url + "/" + v.type + "/" + v.id);
+    key(w, "resource");
+    if (parsed.elements.empty()) {
+      w.RawValue(v.json.data(), v.json.size(), rapidjson::kObjectType);
+    } else {
+      std::string s = subset(v.json, parsed.elements);
+      w.RawValue(s.data(), s.size(), rapidjson::kObjectType);
+    }
+    key(w, "search");
+    w.StartObject();
+    key(w, "mode");
+    string(w, mode);
+    w.EndObject();
+    w.EndObject();
+  };
+  if (!parsed.summary_count) {
+    for (const auto& v : page.entries) entry(v, "match");
+    for (const auto& v : included) entry(v, "include");
+  }
+  w.EndArray();
+  w.EndObject();
+
+  Response r;
+  r.status = 200;
+  set_json_body(req, r, std::string(buf.GetString(), buf.GetSize()));
+  return r;
+}
+
+}  // namespace healthd::fhir

@@ -1,0 +1,686 @@
+#include "fhir/search_request.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "common/time.h"
+#include "search/index_values.h"
+#include "search/match.h"
+#include "search/search_parameters.h"
+
+namespace healthd::fhir {
+
+namespace {
+
+using search::ParamType;
+using Bound = SearchBound;
+using Col = SearchBound::Column;
+using Op = SearchBound::Op;
+
+bool indexed_kind(ParamType t) {
+  switch (t) {
+    case ParamType::String:
+    case ParamType::Token:
+    case ParamType::Reference:
+    case ParamType::Date:
+    case ParamType::Number:
+    case ParamType::Quantity:
+    case ParamType::Uri: return true;
+    default: return false;
+  }
+}
+
+// The parameters search answers from the version rows rather than the index.
+bool version_param(std::string_view code) { return code == "_id" || code == "_lastUpdated"; }
+
+enum class Prefix { Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap };
+
+Prefix take_prefix(std::string_view& v) {
+  static constexpr std::pair<std::string_view, Prefix> kPrefixes[] = {
+      {"eq", Prefix::Eq}, {"ne", Prefix::Ne}, {"gt", Prefix::Gt}, {"lt", Prefix::Lt}, {"ge", Prefix::Ge},
+      {"le", Prefix::Le}, {"sa", Prefix::Sa}, {"eb", Prefix::Eb}, {"ap", Prefix::Ap}};
+  if (v.size() > 2)
+    for (const auto& [p, k] : kPrefixes)
+      if (v.substr(0, 2) == p && (std::isdigit(static_cast<unsigned char>(v[2])) || v[2] == '-' || v[2] == '.')) {
+        v.remove_prefix(2);
+        return k;
+      }
+  return Prefix::Eq;
+}
+
+Bound ib(Col c, Op o, int64_t v) {
+  Bound b;
+  b.column = c;
+  b.op = o;
+  b.is_int = true;
+  b.i = v;
+  return b;
+}
+
+Bound db(Col c, Op o, double v) {
+  Bound b;
+  b.column = c;
+  b.op = o;
+  b.is_int = false;
+  b.d = v;
+  return b;
+}
+
+// Date ranges: target [L, H) against the search range [s, e), as search::match does.
+SearchPredicate date_predicate(Prefix pre, int64_t s, int64_t e) {
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Range;
+  std::vector<Bound> eq = {ib(Col::Low, Op::Ge, s), ib(Col::High, Op::Le, e)};
+  switch (pre) {
+    case Prefix::Eq: p.any_of = {eq}; break;
+    case Prefix::Ne: p.any_of = {eq}; p.negate = true; break;
+    case Prefix::Gt: p.any_of = {{ib(Col::High, Op::Gt, e)}}; break;
+    case Prefix::Lt: p.any_of = {{ib(Col::Low, Op::Lt, s)}}; break;
+    case Prefix::Ge: p.any_of = {{ib(Col::High, Op::Gt, e)}, eq}; break;
+    case Prefix::Le: p.any_of = {{ib(Col::Low, Op::Lt, s)}, eq}; break;
+    case Prefix::Sa: p.any_of = {{ib(Col::Low, Op::Ge, e)}}; break;
+    case Prefix::Eb: p.any_of = {{ib(Col::High, Op::Le, s)}}; break;
+    case Prefix::Ap: {
+      int64_t d = static_cast<int64_t>(std::fabs(static_cast<double>(s) - static_cast<double>(now_us())) * 0.1);
+      p.any_of = {{ib(Col::Low, Op::Lt, e + d), ib(Col::High, Op::Gt, s - d)}};
+      break;
+    }
+  }
+  return p;
+}
+
+// Numbers and quantities: target [L, H] (L == H for a plain value) against s with range [lo, hi).
+SearchPredicate number_predicate(Prefix pre, double s, double lo, double hi) {
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Range;
+  std::vector<Bound> eq = {db(Col::Low, Op::Lt, hi), db(Col::High, Op::Ge, lo)};
+  switch (pre) {
+    case Prefix::Eq: p.any_of = {eq}; break;
+    case Prefix::Ne: p.any_of = {eq}; p.negate = true; break;
+    case Prefix::Gt:
+    case Prefix::Sa: p.any_of = {{db(Col::High, Op::Gt, s)}}; break;
+    case Prefix::Lt:
+    case Prefix::Eb: p.any_of = {{db(Col::Low, Op::Lt, s)}}; break;
+    case Prefix::Ge: p.any_of = {{db(Col::High, Op::Ge, s)}}; break;
+    case Prefix::Le: p.any_of = {{db(Col::Low, Op::Le, s)}}; break;
+    case Prefix::Ap: {
+      double tol = std::max(std::fabs(s) * 0.1, (hi - lo) / 2);
+      p.any_of = {{db(Col::Low, Op::Le, s + tol), db(Col::High, Op::Ge, s - tol)}};
+      break;
+    }
+  }
+  return p;
+}
+
+bool parse_int(std::string_view s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+// Cursor text: the store's key of the last resource of the previous page.
+std::optional<int64_t> parse_cursor(std::string_view v) {
+  int64_t key;
+  if (!parse_int(v, key) || key <= 0) return std::nullopt;
+  return key;
+}
+
+// The index that holds a parameter's values.
+IndexRow::Kind index_kind(ParamType t) {
+  switch (t) {
+    case ParamType::String: return IndexRow::Kind::String;
+    case ParamType::Reference: return IndexRow::Kind::Reference;
+    case ParamType::Date: return IndexRow::Kind::Date;
+    case ParamType::Number: return IndexRow::Kind::Number;
+    case ParamType::Quantity: return IndexRow::Kind::Quantity;
+    case ParamType::Uri: return IndexRow::Kind::Uri;
+    default: return IndexRow::Kind::Token;
+  }
+}
+
+std::string strip_history(std::string ref) {
+  if (auto h = ref.find("/_history/"); h != std::string::npos) ref.resize(h);
+  return ref;
+}
+
+bool is_absolute(std::string_view v) { return v.find("://") != std::string_view::npos || v.starts_with("urn:"); }
+
+// One value of a parameter -> predicate; an error message when it is malformed.
+std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, std::string_view modifier,
+                                               std::string_view raw, const std::string& base_url,
+                                               std::string& why) {
+  SearchPredicate p;
+  switch (sp.kind) {
+    case ParamType::String:
+      if (modifier == "exact") {
+        p.kind = SearchPredicate::Kind::Exact;
+        p.value = search::unescape(raw);
+      } else if (modifier == "contains") {
+        p.kind = SearchPredicate::Kind::Contains;
+        p.value = search::normalize_string(search::unescape(raw));
+      } else {
+        p.kind = SearchPredicate::Kind::Prefix;
+        p.value = search::normalize_string(search::unescape(raw));
+      }
+      return p;
+    case ParamType::Uri:
+      p.value = search::unescape(raw);
+      if (modifier == "below") {
+        p.kind = SearchPredicate::Kind::Below;  // the uri starts with the value
+      } else if (modifier == "above") {
+        p.kind = SearchPredicate::Kind::Above;  // the value starts with the uri
+      } else {
+        p.kind = SearchPredicate::Kind::Text;
+      }
+      return p;
+    case ParamType::Token: {
+      auto parts = search::split_escaped(raw, '|');
+      p.kind = SearchPredicate::Kind::Token;
+      if (parts.size() == 1) {
+        p.value = search::unescape(parts[0]);
+      } else if (parts.size() == 2) {
+        p.has_system = true;
+        p.system = search::unescape(parts[0]);
+        p.value = search::unescape(parts[1]);
+        p.has_code = !p.value.empty();
+      } else {
+        why = "a token is [system|]code";
+        return std::nullopt;
+      }
+      return p;
+    }
+    case ParamType::Reference: {
+      std::string v = search::unescape(raw);
+      if (is_absolute(v) && v.starts_with(base_url + "/")) v = v.substr(base_url.size() + 1);
+      p.kind = SearchPredicate::Kind::Text;
+      if (is_absolute(v)) {
+        p.value = v;
+      } else if (v.find('/') != std::string::npos) {
+        p.value = strip_history(v);
+      } else if (!modifier.empty()) {
+        p.value = std::string(modifier) + "/" + v;  // subject:Patient=x
+      } else {
+        p.kind = SearchPredicate::Kind::TextSuffix;
+        p.value = v;
+      }
+      if (v.empty()) {
+        why = "an empty reference";
+        return std::nullopt;
+      }
+      return p;
+    }
+    case ParamType::Date: {
+      std::string v = search::unescape(raw);
+      std::string_view sv = v;
+      Prefix pre = take_prefix(sv);
+      auto r = parse_fhir_datetime_range(sv);
+      if (!r) {
+        why = "'" + v + "' is not a FHIR date or dateTime";
+        return std::nullopt;
+      }
+      return date_predicate(pre, r->start_us, r->end_us);
+    }
+    case ParamType::Number: {
+      std::string v = search::unescape(raw);
+      std::string_view sv = v;
+      Prefix pre = take_prefix(sv);
+      double s, lo, hi;
+      if (!search::decimal_range(sv, s, lo, hi)) {
+        why = "'" + v + "' is not a number";
+        return std::nullopt;
+      }
+      return number_predicate(pre, s, lo, hi);
+    }
+    case ParamType::Quantity: {
+      auto parts = search::split_escaped(raw, '|');
+      if (parts.size() != 1 && parts.size() != 3) {
+        why = "a quantity is [prefix]number[|system|code]";
+        return std::nullopt;
+      }
+      std::string num = search::unescape(parts[0]);
+      std::string_view sv = num;
+      Prefix pre = take_prefix(sv);
+      double s, lo, hi;
+      if (!search::decimal_range(sv, s, lo, hi)) {
+        why = "'" + num + "' is not a number";
+        return std::nullopt;
+      }
+      p = number_predicate(pre, s, lo, hi);
+      if (parts.size() == 3) {
+        std::string sys = search::unescape(parts[1]);
+        if (!sys.empty()) {
+          p.has_system = true;
+          p.system = sys;
+        }
+        p.unit = search::unescape(parts[2]);
+      }
+      return p;
+    }
+    default: break;
+  }
+  why = "parameters of type " + std::string(search::param_type_name(sp.kind)) + " are not supported yet";
+  return std::nullopt;
+}
+
+
+constexpr int kMaxChainDepth = 4;
+
+class Parser {
+ public:
+  Parser(const SearchContext& ctx, ParsedSearch& out) : ctx_(ctx), out_(out) {}
+
+  // One search parameter (name may chain, _has, or carry a modifier) on `type`: the clause, or
+  // nullopt with why_ set.
+  std::optional<SearchClause> clause(const std::string& type, std::string_view name, std::string_view value,
+                                     int depth);
+  std::string why;
+
+ private:
+  std::optional<SearchClause> has_clause(const std::string& type, std::string_view name, std::string_view value,
+                                         int depth);
+  std::optional<SearchClause> chain_clause(const std::string& type, std::string_view head, std::string_view rest,
+                                           std::string_view value, int depth);
+  const search::SearchParam* param(const std::string& type, std::string_view code) const;
+
+  const SearchContext& ctx_;
+  ParsedSearch& out_;
+};
+
+const search::SearchParam* Parser::param(const std::string& type, std::string_view code) const {
+  const search::SearchParam* sp = ctx_.params ? ctx_.params->find(type, code) : nullptr;
+  return sp && searchable(*sp) ? sp : nullptr;
+}
+
+std::optional<SearchClause> Parser::has_clause(const std::string& type, std::string_view name,
+                                               std::string_view value, int depth) {
+  // _has:Observation:patient:code=x  (the rest may itself be _has:... or a chain)
+  std::string_view rest = name.substr(5);
+  size_t c1 = rest.find(':');
+  size_t c2 = c1 == std::string_view::npos ? c1 : rest.find(':', c1 + 1);
+  if (c2 == std::string_view::npos) {
+    why = "_has is _has:<type>:<reference parameter>:<parameter>";
+    return std::nullopt;
+  }
+  std::string source(rest.substr(0, c1));
+  std::string ref(rest.substr(c1 + 1, c2 - c1 - 1));
+  if (!ctx_.definitions->is_resource_type(source)) {
+    why = "_has names an unknown resource type '" + source + "'";
+    return std::nullopt;
+  }
+  const search::SearchParam* sp = param(source, ref);
+  if (!sp || sp->kind != search::ParamType::Reference) {
+    why = "'" + ref + "' is not a reference parameter of " + source;
+    return std::nullopt;
+  }
+  if (!sp->target.empty() && std::find(sp->target.begin(), sp->target.end(), type) == sp->target.end()) {
+    why = source + "." + ref + " never refers to a " + type;
+    return std::nullopt;
+  }
+  auto inner = clause(source, rest.substr(c2 + 1), value, depth + 1);
+  if (!inner) return std::nullopt;
+  SearchClause c;
+  c.param = sp->code;
+  c.kind = IndexRow::Kind::Reference;
+  c.has = std::make_shared<SearchFilter>(SearchFilter{source, {std::move(*inner)}});
+  return c;
+}
+
+std::optional<SearchClause> Parser::chain_clause(const std::string& type, std::string_view head,
+                                                 std::string_view rest, std::string_view value, int depth) {
+  // subject:Patient.name=x / subject.organization.name=x
+  std::string_view code = head, target;
+  if (auto colon = head.find(':'); colon != std::string_view::npos) {
+    code = head.substr(0, colon);
+    target = head.substr(colon + 1);
+  }
+  const search::SearchParam* sp = param(type, code);
+  if (!sp || sp->kind != search::ParamType::Reference) {
+    why = "'" + std::string(code) + "' is not a reference parameter of " + type + ", so it cannot be chained";
+    return std::nullopt;
+  }
+  std::vector<std::string> targets;
+  if (!target.empty()) {
+    if (!ctx_.definitions->is_resource_type(std::string(target))) {
+      why = "unknown resource type '" + std::string(target) + "' in a chain";
+      return std::nullopt;
+    }
+    targets.emplace_back(target);
+  } else {
+    targets = sp->target;
+  }
+  SearchClause c;
+  c.param = sp->code;
+  c.kind = IndexRow::Kind::Reference;
+  std::string first_why;
+  for (const std::string& t : targets) {
+    auto inner = clause(t, rest, value, depth + 1);
+    if (!inner) {
+      if (first_why.empty()) first_why = why;
+      continue;  // a target without that parameter: the chain cannot go through it
+    }
+    c.chain.push_back(SearchFilter{t, {std::move(*inner)}});
+  }
+  if (c.chain.empty()) {
+    why = first_why.empty() ? "the chain '" + std::string(code) + "' has no target type" : first_why;
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::optional<SearchClause> Parser::clause(const std::string& type, std::string_view name, std::string_view value,
+                                           int depth) {
+  if (depth > kMaxChainDepth) {
+    why = "chains and _has nest at most " + std::to_string(kMaxChainDepth) + " deep";
+    return std::nullopt;
+  }
+  if (name.starts_with("_has:")) return has_clause(type, name, value, depth);
+  if (auto dot = name.find('.'); dot != std::string_view::npos)
+    return chain_clause(type, name.substr(0, dot), name.substr(dot + 1), value, depth);
+
+  std::string_view code = name, modifier;
+  if (auto colon = code.find(':'); colon != std::string_view::npos) {
+    modifier = code.substr(colon + 1);
+    code = code.substr(0, colon);
+  }
+  const search::SearchParam* sp = param(type, code);
+  if (!sp) {
+    why = "Unknown or unsupported search parameter '" + std::string(code) + "' for " + type;
+    return std::nullopt;
+  }
+  SearchClause c;
+  c.param = sp->code;
+  c.kind = index_kind(sp->kind);
+  if (modifier == "missing") {
+    if (value != "true" && value != "false") {
+      why = ":missing takes true or false";
+      return std::nullopt;
+    }
+    c.missing = value == "true";
+    return c;
+  }
+  // Modifiers answered from an index of their own ("<code>:<modifier>").
+  if ((sp->kind == ParamType::Token && (modifier == "text" || modifier == "of-type")) ||
+      (sp->kind == ParamType::Reference && modifier == "identifier")) {
+    SearchClause m;
+    m.param = sp->code + ":" + std::string(modifier);
+    m.kind = modifier == "text" ? IndexRow::Kind::String : IndexRow::Kind::Token;
+    for (std::string_view part : search::split_escaped(value, ',')) {
+      SearchPredicate p;
+      if (modifier == "text") {
+        p.kind = SearchPredicate::Kind::Prefix;
+        p.value = search::normalize_string(search::unescape(part));
+      } else {
+        auto pieces = search::split_escaped(part, '|');
+        p.kind = SearchPredicate::Kind::Token;
+        if (modifier == "of-type") {
+          if (pieces.size() != 3) {
+            why = "Invalid value of search parameter '" + std::string(name) + "': :of-type takes system|code|value";
+            return std::nullopt;
+          }
+          p.has_system = true;
+          p.system = search::unescape(pieces[0]);
+          p.value = search::unescape(pieces[1]) + "|" + search::unescape(pieces[2]);
+        } else if (pieces.size() == 2) {
+          p.has_system = true;
+          p.system = search::unescape(pieces[0]);
+          p.value = search::unescape(pieces[1]);
+        } else {
+          p.value = search::unescape(part);
+        }
+      }
+      m.any_of.push_back(std::move(p));
+    }
+    return m;
+  }
+  const bool modifier_ok =
+      modifier.empty() || (sp->kind == ParamType::String && (modifier == "exact" || modifier == "contains")) ||
+      (sp->kind == ParamType::Token && modifier == "not") ||
+      (sp->kind == ParamType::Uri && (modifier == "above" || modifier == "below")) ||
+      (sp->kind == ParamType::Reference && ctx_.definitions->is_resource_type(std::string(modifier)));
+  if (!modifier_ok) {
+    why = "Modifier ':" + std::string(modifier) + "' is not supported on '" + std::string(code) + "'";
+    return std::nullopt;
+  }
+  if (modifier == "not") c.negate = true;
+  for (std::string_view part : search::split_escaped(value, ',')) {
+    std::optional<SearchPredicate> p;
+    if (sp->code == "_id") {
+      p.emplace();
+      p->kind = SearchPredicate::Kind::Text;
+      p->value = search::unescape(part);
+    } else if (sp->code == "_lastUpdated") {
+      std::string v = search::unescape(part);
+      std::string_view sv = v;
+      Prefix pre = take_prefix(sv);
+      if (auto r = parse_fhir_datetime_range(sv))
+        p = date_predicate(pre, r->start_us, r->end_us);
+      else
+        why = "'" + v + "' is not a FHIR date or dateTime";
+    } else {
+      p = value_predicate(*sp, c.negate ? std::string_view{} : modifier, part, ctx_.base_url, why);
+    }
+    if (!p) {
+      why = "Invalid value of search parameter '" + std::string(name) + "': " + why;
+      return std::nullopt;
+    }
+    if (p->kind == SearchPredicate::Kind::TextSuffix && !sp->target.empty()) {
+      // A bare id: the reference is "<target type>/<id>" for one of the parameter's targets.
+      for (const std::string& t : sp->target) {
+        SearchPredicate tp;
+        tp.kind = SearchPredicate::Kind::Text;
+        tp.value = t + "/" + p->value;
+        c.any_of.push_back(std::move(tp));
+      }
+      continue;
+    }
+    c.any_of.push_back(std::move(*p));
+  }
+  return c;
+}
+
+// _include / _revinclude value: Source:param[:Target], Source:* ; `iterate` from the modifier.
+std::optional<IncludeSpec> parse_include(const SearchContext& ctx, std::string_view value, bool iterate,
+                                         std::string& why) {
+  IncludeSpec inc;
+  inc.iterate = iterate;
+  auto parts = search::split_escaped(value, ':');
+  if (parts.size() < 2 || parts.size() > 3) {
+    why = "'" + std::string(value) + "' is not <type>:<reference parameter>[:<target type>]";
+    return std::nullopt;
+  }
+  inc.source_type = std::string(parts[0]);
+  inc.param = std::string(parts[1]);
+  if (parts.size() == 3) inc.target_type = std::string(parts[2]);
+  if (!ctx.definitions->is_resource_type(inc.source_type) ||
+      (!inc.target_type.empty() && !ctx.definitions->is_resource_type(inc.target_type))) {
+    why = "unknown resource type in '" + std::string(value) + "'";
+    return std::nullopt;
+  }
+  if (inc.param != "*") {
+    const search::SearchParam* sp = ctx.params ? ctx.params->find(inc.source_type, inc.param) : nullptr;
+    if (!sp || sp->kind != ParamType::Reference) {
+      why = "'" + inc.param + "' is not a reference parameter of " + inc.source_type;
+      return std::nullopt;
+    }
+  }
+  return inc;
+}
+
+}  // namespace
+
+bool searchable(const search::SearchParam& p) {
+  return version_param(p.code) || (indexed_kind(p.kind) && p.compiled_ok);
+}
+
+std::optional<Response> parse_search(const SearchContext& ctx, const std::vector<std::string>& types,
+                                     const std::vector<std::pair<std::string, std::string>>& params,
+                                     ParsedSearch& out) {
+  SearchQuery& q = out.query;
+  q.count = ctx.settings->default_count;
+  // The accepted parameters, in the order the request gave them.
+  std::vector<std::pair<size_t, std::string>> kept;
+  size_t at = 0;
+  auto keep = [&](const std::string& name, const std::string& value) {
+    kept.emplace_back(at, percent_encode(name) + "=" + percent_encode(value));
+  };
+  auto reject = [&](const std::string& name, const std::string& why) -> std::optional<Response> {
+    if (ctx.strict) return outcome_response(400, {{"error", "not-supported", why, {name}}});
+    out.warnings.push_back({"warning", "not-supported", why + "; ignored", {}});
+    return std::nullopt;
+  };
+  auto invalid = [](const std::string& name, const std::string& why) {
+    return outcome_response(400, {{"error", "invalid", why, {name}}});
+  };
+
+  // The types searched: the one of a type-level search, or (system search) _type's or all.
+  std::vector<std::string> searched = types;
+  if (types.empty()) {
+    for (const auto& [name, value] : params)
+      if (name == "_type")
+        for (std::string_view t : search::split_escaped(value, ',')) {
+          std::string type(t);
+          if (!ctx.definitions->is_resource_type(type)) return invalid("_type", "Unknown resource type '" + type + "'");
+          searched.push_back(type);
+        }
+  }
+  const bool system = types.empty();
+
+  std::vector<std::pair<std::string, std::string>> clause_params;
+  std::vector<size_t> clause_at;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto& [name, value] = params[i];
+    at = i;
+    if (name == "_count") {
+      int64_t n;
+      if (!parse_int(value, n) || n < 0) return invalid("_count", "_count must be a non-negative integer");
+      if (n > ctx.settings->max_count) {
+        out.warnings.push_back({"warning", "informational",
+                                "_count " + value + " exceeds the maximum " + std::to_string(ctx.settings->max_count) +
+                                    "; " + std::to_string(ctx.settings->max_count) + " used",
+                                {}});
+        n = ctx.settings->max_count;
+      }
+      q.count = static_cast<int>(n);
+      keep(name, value);
+    } else if (name == "_total") {
+      if (value != "none" && value != "estimate" && value != "accurate")
+        return invalid("_total", "_total must be none, estimate or accurate");
+      q.with_total = value != "none";
+      keep(name, value);
+    } else if (name == "_cursor") {
+      auto after = parse_cursor(value);
+      if (!after) return invalid("_cursor", "_cursor is not a valid paging cursor");
+      q.after = *after;
+    } else if (name == "_offset") {
+      int64_t n;
+      if (!parse_int(value, n) || n < 0) return invalid("_offset", "_offset must be a non-negative integer");
+      q.offset = n;
+    } else if (name == "_format" || name == "_pretty" || name == "_type") {
+      if (name == "_type") keep(name, value);
+    } else if (name == "_summary") {
+      if (value == "count") {
+        out.summary_count = true;
+        q.with_total = true;
+      } else if (value != "false") {
+        if (auto bad = reject(name, "_summary=" + value + " is not supported (count and false are)")) return bad;
+        continue;
+      }
+      keep(name, value);
+    } else if (name == "_elements") {
+      for (std::string_view e : search::split_escaped(value, ',')) {
+        std::string el(e);
+        if (auto dot = el.find('.'); dot != std::string::npos) el = el.substr(dot + 1);  // Patient.name -> name
+        if (!el.empty()) out.elements.push_back(el);
+      }
+      keep(name, value);
+    } else if (name == "_include" || name.starts_with("_include:") || name == "_revinclude" ||
+               name.starts_with("_revinclude:")) {
+      const bool rev = name.starts_with("_revinclude");
+      const std::string_view mod = name.find(':') == std::string::npos ? "" : std::string_view(name).substr(name.find(':') + 1);
+      if (!mod.empty() && mod != "iterate" && mod != "recurse") {
+        if (auto bad = reject(name, "Modifier ':" + std::string(mod) + "' is not known on " + name)) return bad;
+        continue;
+      }
+      std::string why;
+      auto inc = parse_include(ctx, value, !mod.empty(), why);
+      if (!inc) {
+        if (auto bad = reject(name, "Invalid " + std::string(rev ? "_revinclude" : "_include") + ": " + why)) return bad;
+        continue;
+      }
+      (rev ? out.revinclude : out.include).push_back(std::move(*inc));
+      keep(name, value);
+    } else if (name == "_sort") {
+      for (std::string_view part : search::split_escaped(value, ',')) {
+        SearchSort s;
+        if (part.starts_with("-")) {
+          s.descending = true;
+          part.remove_prefix(1);
+        }
+        s.param = std::string(part);
+        if (s.param != "_id" && s.param != "_lastUpdated") {
+          const search::SearchParam* sp =
+              searched.size() == 1 && ctx.params ? ctx.params->find(searched[0], s.param) : nullptr;
+          if (!sp || !searchable(*sp)) {
+            if (auto bad = reject(name, "Cannot sort by '" + s.param + "'" +
+                                            (searched.size() == 1 ? " on " + searched[0] : " across types")))
+              return bad;
+            continue;
+          }
+          s.kind = index_kind(sp->kind);
+        }
+        q.sort.push_back(std::move(s));
+      }
+      keep(name, value);
+    } else if (name == "_contained" || name == "_containedType" || name == "_list" || name == "_filter" ||
+               name == "_text" || name == "_content" || name == "_query") {
+      if (auto bad = reject(name, "Search parameter '" + name + "' is not supported")) return bad;
+    } else {
+      clause_params.emplace_back(name, value);
+      clause_at.push_back(i);
+    }
+  }
+
+  // Clauses, per type searched (a system search keeps those every type understands).
+  Parser parser(ctx, out);
+  std::vector<std::string> per_type = searched;
+  if (system && per_type.empty()) per_type.push_back("Resource");  // parse once against Resource's parameters
+  std::vector<SearchFilter> filters;
+  for (const std::string& t : per_type) filters.push_back({t, {}});
+  for (size_t ci = 0; ci < clause_params.size(); ++ci) {
+    const auto& [name, value] = clause_params[ci];
+    at = clause_at[ci];
+    std::vector<SearchClause> made;
+    std::string why;
+    for (const std::string& t : per_type) {
+      auto c = parser.clause(t, name, value, 0);
+      if (!c) {
+        why = parser.why;
+        break;
+      }
+      made.push_back(std::move(*c));
+    }
+    if (made.size() != per_type.size()) {
+      // A malformed value is a 400 in any mode; an unknown parameter depends on handling.
+      if (why.starts_with("Invalid value")) return invalid(name, why);
+      if (auto bad = reject(name, why)) return bad;
+      continue;
+    }
+    for (size_t i = 0; i < made.size(); ++i) filters[i].clauses.push_back(std::move(made[i]));
+    keep(name, value);
+  }
+
+  std::sort(kept.begin(), kept.end());
+  for (const auto& [i, text] : kept) out.kept += (out.kept.empty() ? "" : "&") + text;
+
+  if (!system) {
+    q.type = searched[0];
+    q.clauses = std::move(filters[0].clauses);
+  } else if (!searched.empty()) {
+    q.types = std::move(filters);
+  } else {
+    q.clauses = std::move(filters[0].clauses);  // every stored type
+  }
+  return std::nullopt;
+}
+
+}  // namespace healthd::fhir

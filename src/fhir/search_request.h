@@ -1,0 +1,57 @@
+// A FHIR search request's parameters -> the store query (with chains, _has, modifiers) plus the
+// result controls (_count, _sort, _include, _revinclude, _summary, _elements). Not a public header.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/outcome.h"
+#include "common/request.h"
+#include "fhir/definitions.h"
+#include "fhir/settings.h"
+#include "fhir/store.h"
+
+namespace healthd::search {
+class SearchParameterRegistry;
+struct SearchParam;
+}  // namespace healthd::search
+
+namespace healthd::fhir {
+
+// _include=Observation:subject[:Patient] (or Observation:*), _revinclude=Provenance:target.
+struct IncludeSpec {
+  std::string source_type;  // the type whose reference parameter is followed
+  std::string param;        // "*" for every reference parameter of source_type
+  std::string target_type;  // only references to this type ("" = any)
+  bool iterate = false;     // also from included resources (:iterate / :recurse)
+};
+
+struct ParsedSearch {
+  SearchQuery query;
+  std::string kept;             // the accepted parameters, encoded, for the Bundle links
+  std::vector<Issue> warnings;  // ignored parameters (lenient handling), capped _count
+  std::vector<IncludeSpec> include, revinclude;
+  bool summary_count = false;         // _summary=count: the total only
+  std::vector<std::string> elements;  // _elements: top-level elements kept
+};
+
+struct SearchContext {
+  const search::SearchParameterRegistry* params = nullptr;
+  const Definitions* definitions = nullptr;
+  const ServiceSettings* settings = nullptr;
+  std::string base_url;
+  bool strict = false;  // Prefer: handling=strict
+};
+
+// Parses `params` for a search over `types` (one type; empty = system search over every type,
+// narrowed by _type). Returns an error answer (400) instead when the request is malformed, or
+// when strict handling meets an unknown or unsupported parameter.
+std::optional<Response> parse_search(const SearchContext& ctx, const std::vector<std::string>& types,
+                                     const std::vector<std::pair<std::string, std::string>>& params,
+                                     ParsedSearch& out);
+
+// Whether search answers this parameter (and the CapabilityStatement lists it).
+bool searchable(const search::SearchParam& param);
+
+}  // namespace healthd::fhir

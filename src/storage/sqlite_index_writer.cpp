@@ -1,0 +1,299 @@
+#include "storage/sqlite_index_writer.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "storage/sqlite_index_keys.h"
+
+namespace healthd::storage {
+
+namespace {
+
+using fhir::IndexRow;
+using fhir::WriteOp;
+
+constexpr const char* kFindResource = "SELECT rid, index_keys FROM resource WHERE type_id = ?1 AND id = ?2";
+constexpr const char* kInsertResource =
+    "INSERT INTO resource (rid, type_id, id, seq, last_updated_us, deleted, index_keys)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kUpdateResource =
+    "UPDATE resource SET seq = ?2, last_updated_us = ?3, deleted = ?4, index_keys = ?5 WHERE rid = ?1";
+constexpr const char* kDeleteResource = "DELETE FROM resource WHERE rid = ?1";
+constexpr const char* kMaxRid = "SELECT max(rid) FROM resource WHERE rid >= ?1 AND rid < ?2";
+// Per IndexTable (String, Token, Ref, Date, Quantity).
+constexpr const char* kInsertKey[] = {
+    "INSERT OR IGNORE INTO ix_string (pid, value, rid, original) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT OR IGNORE INTO ix_token (pid, code, sys, rid) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT OR IGNORE INTO ix_ref (pid, value, rid) VALUES (?1, ?2, ?3)",
+    "INSERT OR IGNORE INTO ix_date (pid, low, high, rid) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT OR IGNORE INTO ix_quantity (pid, low, high, sys, unit, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+};
+constexpr int kColumns[] = {4, 4, 3, 4, 6};
+constexpr const char* kDeleteKey[] = {
+    "DELETE FROM ix_string WHERE pid = ?1 AND value = ?2 AND rid = ?3 AND original = ?4",
+    "DELETE FROM ix_token WHERE pid = ?1 AND code = ?2 AND sys = ?3 AND rid = ?4",
+    "DELETE FROM ix_ref WHERE pid = ?1 AND value = ?2 AND rid = ?3",
+    "DELETE FROM ix_date WHERE pid = ?1 AND low = ?2 AND high = ?3 AND rid = ?4",
+    "DELETE FROM ix_quantity WHERE pid = ?1 AND low = ?2 AND high = ?3 AND sys = ?4 AND unit = ?5 AND rid = ?6",
+};
+
+IndexTable table_of(IndexRow::Kind k) {
+  switch (k) {
+    case IndexRow::Kind::String: return IndexTable::String;
+    case IndexRow::Kind::Token: return IndexTable::Token;
+    case IndexRow::Kind::Reference:
+    case IndexRow::Kind::Uri: return IndexTable::Ref;
+    case IndexRow::Kind::Date: return IndexTable::Date;
+    case IndexRow::Kind::Number:
+    case IndexRow::Kind::Quantity: return IndexTable::Quantity;
+  }
+  return IndexTable::Token;
+}
+
+}  // namespace
+
+SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
+    : db_(db),
+      dictionary_(dictionary),
+      find_(&db.cached(kFindResource)),
+      insert_resource_(&db.cached(kInsertResource)),
+      update_resource_(&db.cached(kUpdateResource)),
+      delete_resource_(&db.cached(kDeleteResource)) {
+  for (int i = 0; i < 5; ++i) {
+    delete_[i] = &db.cached(kDeleteKey[i]);
+  }
+}
+
+std::vector<std::string> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t type_id) const {
+  std::vector<std::string> keys;
+  keys.reserve(op.index.size());
+  for (const IndexRow& row : op.index) {
+    auto pid = dictionary_.param_id(type_id, row.param);
+    if (!pid) throw std::logic_error("search parameter " + op.type + "." + row.param + " has no id");
+    IndexKey k;
+    k.table = table_of(row.kind);
+    k.pid = *pid;
+    switch (k.table) {
+      case IndexTable::String:
+        k.text = row.text;
+        k.text2 = row.system;
+        break;
+      case IndexTable::Token:
+        k.text = row.text;
+        k.sys = system_hash(row.system);
+        break;
+      case IndexTable::Ref: k.text = row.text; break;
+      case IndexTable::Date:
+        k.ilow = row.low_us;
+        k.ihigh = row.high_us;
+        break;
+      case IndexTable::Quantity:
+        k.dlow = row.low;
+        k.dhigh = row.high;
+        k.sys = system_hash(row.system);
+        k.text = row.unit;
+        break;
+    }
+    keys.push_back(encode_key(k));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+int64_t SqliteIndexWriter::new_rid(int64_t type_id) {
+  auto [it, fresh] = last_rid_.try_emplace(type_id, 0);
+  if (fresh) {
+    Statement& s = db_.cached(kMaxRid);
+    ResetOnExit reset(s);
+    s.bind(1, type_lo(type_id)).bind(2, type_hi(type_id));
+    it->second = s.step() && !s.column_is_null(0) ? s.column_int64(0) : type_lo(type_id);
+  }
+  if (it->second + 1 >= type_hi(type_id)) throw std::runtime_error("resource key space of a type is exhausted");
+  return ++it->second;
+}
+
+void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
+  auto type_id = dictionary_.type_id(op.type);
+  if (!type_id) throw std::logic_error("resource type " + op.type + " has no id");
+  const bool deleted = op.kind == WriteOp::Kind::Delete;
+  const std::vector<std::string> keys = deleted ? std::vector<std::string>{} : keys_of(op, *type_id);
+
+  int64_t rid = 0;
+  std::vector<std::string> old_keys;
+  {
+    Statement& s = *find_;
+    ResetOnExit reset(s);
+    s.bind(1, *type_id).bind_text(2, op.id);
+    if (s.step()) {
+      rid = s.column_int64(0);
+      // NULL: a resource stored before indexing existed; it has no rows to remove.
+      if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
+        throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
+    }
+  }
+  const std::string blob = join_keys(keys);
+  if (rid == 0) {
+    rid = new_rid(*type_id);
+    Statement& s = *insert_resource_;
+    ResetOnExit reset(s);
+    s.bind(1, rid).bind(2, *type_id).bind_text(3, op.id).bind(4, seq).bind(5, op.last_updated_us);
+    s.bind(6, deleted ? 1 : 0).bind_blob(7, blob).run();
+  } else {
+    Statement& s = *update_resource_;
+    ResetOnExit reset(s);
+    s.bind(1, rid).bind(2, seq).bind(3, op.last_updated_us).bind(4, deleted ? 1 : 0).bind_blob(5, blob).run();
+  }
+  apply_diff(old_keys, keys, rid);
+}
+
+void SqliteIndexWriter::apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys,
+                                   int64_t rid) {
+  // Both lists are sorted: one merge pass finds what went and what came.
+  std::vector<IndexKey> added;
+  auto o = old_keys.cbegin();
+  auto n = keys.cbegin();
+  while (o != old_keys.cend() || n != keys.cend()) {
+    if (n == keys.cend() || (o != old_keys.cend() && *o < *n)) {
+      delete_key(*o++, rid);
+    } else if (o == old_keys.cend() || *n < *o) {
+      IndexKey& k = added.emplace_back();
+      if (!decode_key(*n++, k)) throw std::runtime_error("damaged index key");
+    } else {
+      ++o;
+      ++n;
+    }
+  }
+  insert_keys(added, rid);
+}
+
+void SqliteIndexWriter::insert_keys(std::vector<IndexKey>& keys, int64_t rid) {
+  // Grouped by table (the encoding starts with it), several rows per INSERT: a statement run
+  // costs about as much as the B-tree write it makes.
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const IndexKey& a, const IndexKey& b) { return a.table < b.table; });
+  for (size_t i = 0; i < keys.size();) {
+    const IndexTable table = keys[i].table;
+    size_t j = i;
+    while (j < keys.size() && keys[j].table == table && j - i < kMaxRowsPerInsert) ++j;
+    Statement& s = multi_insert(table, j - i);
+    ResetOnExit reset(s);
+    int at = 1;
+    for (size_t r = i; r < j; ++r) {
+      const IndexKey& k = keys[r];
+      switch (table) {
+        case IndexTable::String: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid).bind_text(at + 3, k.text2); break;
+        case IndexTable::Token: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind(at + 3, rid); break;
+        case IndexTable::Ref: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid); break;
+        case IndexTable::Date: s.bind(at, k.pid).bind(at + 1, k.ilow).bind(at + 2, k.ihigh).bind(at + 3, rid); break;
+        case IndexTable::Quantity:
+          s.bind(at, k.pid).bind_double(at + 1, k.dlow).bind_double(at + 2, k.dhigh).bind(at + 3, k.sys);
+          s.bind_text(at + 4, k.text).bind(at + 5, rid);
+          break;
+      }
+      at += kColumns[static_cast<int>(table) - 1];
+    }
+    s.run();
+    i = j;
+  }
+}
+
+Statement& SqliteIndexWriter::multi_insert(IndexTable table, size_t rows) {
+  Statement*& slot = multi_insert_[static_cast<int>(table) - 1][rows];
+  if (!slot) {
+    // kInsertKey[t] ends with one "(?1, ?2, ...)" group: repeat it with plain ? placeholders.
+    std::string sql = kInsertKey[static_cast<int>(table) - 1];
+    sql.resize(sql.find(" VALUES ") + 8);
+    const int cols = kColumns[static_cast<int>(table) - 1];
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r ? ", (" : "(";
+      for (int c = 0; c < cols; ++c) sql += c ? ", ?" : "?";
+      sql += ")";
+    }
+    slot = &db_.cached(sql);
+  }
+  return *slot;
+}
+
+void SqliteIndexWriter::reindex(const WriteOp& op) {
+  auto type_id = dictionary_.type_id(op.type);
+  if (!type_id) throw std::logic_error("resource type " + op.type + " has no id");
+  int64_t rid = 0;
+  std::vector<std::string> old_keys;
+  {
+    Statement& s = *find_;
+    ResetOnExit reset(s);
+    s.bind(1, *type_id).bind_text(2, op.id);
+    if (!s.step()) return;  // nothing to index (the version check already passed)
+    rid = s.column_int64(0);
+    if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
+      throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
+  }
+  const std::vector<std::string> keys = keys_of(op, *type_id);
+  {
+    Statement& s = db_.cached("UPDATE resource SET index_keys = ?2 WHERE rid = ?1");
+    ResetOnExit reset(s);
+    s.bind(1, rid).bind_blob(2, join_keys(keys)).run();
+  }
+  apply_diff(old_keys, keys, rid);
+}
+
+void SqliteIndexWriter::purge(const WriteOp& op) {
+  auto type_id = dictionary_.type_id(op.type);
+  if (!type_id) return;  // never written
+  int64_t rid = 0;
+  std::vector<std::string> old_keys;
+  {
+    Statement& s = *find_;
+    ResetOnExit reset(s);
+    s.bind(1, *type_id).bind_text(2, op.id);
+    if (!s.step()) return;
+    rid = s.column_int64(0);
+    if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
+      throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
+  }
+  for (const auto& k : old_keys) delete_key(k, rid);
+  Statement& s = *delete_resource_;
+  ResetOnExit reset(s);
+  s.bind(1, rid).run();
+}
+
+void SqliteIndexWriter::delete_key(const std::string& bytes, int64_t rid) {
+  IndexKey k;
+  if (!decode_key(bytes, k)) throw std::runtime_error("damaged index key");
+  switch (k.table) {
+    case IndexTable::String: {
+      Statement& s = *delete_[0];
+      ResetOnExit reset(s);
+      s.bind(1, k.pid).bind_text(2, k.text).bind(3, rid).bind_text(4, k.text2).run();
+      break;
+    }
+    case IndexTable::Token: {
+      Statement& s = *delete_[1];
+      ResetOnExit reset(s);
+      s.bind(1, k.pid).bind_text(2, k.text).bind(3, k.sys).bind(4, rid).run();
+      break;
+    }
+    case IndexTable::Ref: {
+      Statement& s = *delete_[2];
+      ResetOnExit reset(s);
+      s.bind(1, k.pid).bind_text(2, k.text).bind(3, rid).run();
+      break;
+    }
+    case IndexTable::Date: {
+      Statement& s = *delete_[3];
+      ResetOnExit reset(s);
+      s.bind(1, k.pid).bind(2, k.ilow).bind(3, k.ihigh).bind(4, rid).run();
+      break;
+    }
+    case IndexTable::Quantity: {
+      Statement& s = *delete_[4];
+      ResetOnExit reset(s);
+      s.bind(1, k.pid).bind_double(2, k.dlow).bind_double(3, k.dhigh).bind(4, k.sys).bind_text(5, k.text);
+      s.bind(6, rid).run();
+      break;
+    }
+  }
+}
+
+}  // namespace healthd::storage

@@ -1,0 +1,57 @@
+// Keeps table `resource` and the ix_* tables in step with each write, inside the writer's
+// transaction: a new version writes only the index keys that changed (none, for most updates),
+// a deletion or purge removes the resource's keys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fhir/store.h"
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_dictionary.h"
+#include "storage/sqlite_index_keys.h"
+
+namespace healthd::storage {
+
+class SqliteIndexWriter {
+ public:
+  // Prepares its statements on db (the writer connection, schema migrated).
+  SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary);
+
+  // op (Create/Update/Delete) became the current version, stored as seq. The dictionary must
+  // already hold op's type and every param of op.index.
+  void write(const fhir::WriteOp& op, int64_t seq);
+  // op (Purge) removed every version of its resource.
+  void purge(const fhir::WriteOp& op);
+  // op (Reindex): the current version's index becomes op.index; no version is written.
+  void reindex(const fhir::WriteOp& op);
+  // The stored keys of op.index (sorted, unique).
+  std::vector<std::string> keys_of(const fhir::WriteOp& op, int64_t type_id) const;
+
+ private:
+  int64_t new_rid(int64_t type_id);
+  void insert_keys(std::vector<IndexKey>& keys, int64_t rid);
+  // Removes the keys in old_keys but not in keys and adds the others (both sorted).
+  void apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys, int64_t rid);
+  Statement& multi_insert(IndexTable table, size_t rows);
+  static constexpr size_t kMaxRowsPerInsert = 16;
+  void delete_key(const std::string& key, int64_t rid);
+
+  Db& db_;
+  const SqliteDictionary& dictionary_;
+  // Prepared once (owned by db_'s statement cache): one B-tree write per key is the whole cost
+  // worth paying on the single writer thread.
+  Statement* find_;
+  Statement* insert_resource_;
+  Statement* update_resource_;
+  Statement* delete_resource_;
+  Statement* delete_[5];  // by IndexTable - 1
+  Statement* multi_insert_[5][kMaxRowsPerInsert + 1] = {};  // [table - 1][rows], prepared on first use
+  // type_id -> highest rid handed out. A rid handed out in a transaction that rolls back is
+  // simply never used: rids only grow.
+  std::unordered_map<int64_t, int64_t> last_rid_;
+};
+
+}  // namespace healthd::storage

@@ -1,0 +1,437 @@
+#include "storage/sqlite_search_sql.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "storage/sqlite_history_sql.h"
+#include "storage/sqlite_index_keys.h"
+
+namespace healthd::storage {
+
+namespace {
+
+using fhir::SearchBound;
+using fhir::SearchClause;
+using fhir::SearchPredicate;
+
+SqlArg text_arg(std::string t) {
+  SqlArg a;
+  a.kind = SqlArg::Kind::Text;
+  a.t = std::move(t);
+  return a;
+}
+
+SqlArg int_arg(int64_t i) {
+  SqlArg a;
+  a.kind = SqlArg::Kind::Int;
+  a.i = i;
+  return a;
+}
+
+SqlArg bound_arg(const SearchBound& b) {
+  if (b.is_int) return int_arg(b.i);
+  SqlArg a;
+  a.kind = SqlArg::Kind::Real;
+  a.d = b.d;
+  return a;
+}
+
+const char* op_sql(SearchBound::Op op) {
+  switch (op) {
+    case SearchBound::Op::Lt: return " < ?";
+    case SearchBound::Op::Le: return " <= ?";
+    case SearchBound::Op::Gt: return " > ?";
+    case SearchBound::Op::Ge: return " >= ?";
+  }
+  return " = ?";
+}
+
+// (b1 AND b2) OR (b3) ..., over the given low/high expressions.
+std::string ranges_sql(const SearchPredicate& p, const std::string& low, const std::string& high,
+                       std::vector<SqlArg>& args) {
+  std::string out;
+  for (const auto& conj : p.any_of) {
+    std::string c;
+    for (const SearchBound& b : conj) {
+      if (!c.empty()) c += " AND ";
+      c += (b.column == SearchBound::Column::Low ? low : high) + op_sql(b.op);
+      args.push_back(bound_arg(b));
+    }
+    if (c.empty()) c = "1";
+    out += (out.empty() ? "(" : " OR (") + c + ")";
+  }
+  if (out.empty()) out = "0";
+  return p.negate ? "NOT (" + out + ")" : "(" + out + ")";
+}
+
+// "a%b" -> "a\%b" for LIKE ... ESCAPE '\'.
+std::string like_escape(std::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+const char* table_name(fhir::IndexRow::Kind k) {
+  using K = fhir::IndexRow::Kind;
+  switch (k) {
+    case K::String: return "ix_string";
+    case K::Token: return "ix_token";
+    case K::Reference:
+    case K::Uri: return "ix_ref";
+    case K::Date: return "ix_date";
+    case K::Number:
+    case K::Quantity: return "ix_quantity";
+  }
+  return "ix_token";
+}
+
+// The condition on one row x of the clause's index table.
+std::string predicate_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
+  switch (p.kind) {
+    case SearchPredicate::Kind::Text:
+      args.push_back(text_arg(p.value));
+      return "x.value = ?";
+    case SearchPredicate::Kind::Below:
+      args.push_back(text_arg(p.value));
+      args.push_back(text_arg(p.value + "\xF4\x8F\xBF\xBF"));
+      return "(x.value >= ? AND x.value < ?)";
+    case SearchPredicate::Kind::Above: {
+      // Every prefix of the value that ends at a '/' (and the value itself).
+      std::string in;
+      for (size_t i = 1; i <= p.value.size(); ++i)
+        if (i == p.value.size() || p.value[i] == '/') {
+          in += in.empty() ? "?" : ", ?";
+          args.push_back(text_arg(p.value.substr(0, i)));
+        }
+      return in.empty() ? "0" : "x.value IN (" + in + ")";
+    }
+    case SearchPredicate::Kind::TextSuffix:
+      args.push_back(text_arg("*/" + glob_escape(p.value)));
+      return "x.value GLOB ?";
+    case SearchPredicate::Kind::Prefix:
+      // A range on the key rather than GLOB, so the primary key answers it.
+      args.push_back(text_arg(p.value));
+      args.push_back(text_arg(p.value + "\xF4\x8F\xBF\xBF"));
+      return "(x.value >= ? AND x.value < ?)";
+    case SearchPredicate::Kind::Contains:
+      args.push_back(text_arg("%" + like_escape(p.value) + "%"));
+      return "x.value LIKE ? ESCAPE '\\'";
+    case SearchPredicate::Kind::Exact:
+      args.push_back(text_arg(p.value));
+      return "x.original = ?";
+    case SearchPredicate::Kind::Token: {
+      std::string c;
+      if (p.has_code) {
+        c = "x.code = ?";
+        args.push_back(text_arg(p.value));
+      }
+      if (p.has_system) {
+        c += c.empty() ? "x.sys = ?" : " AND x.sys = ?";
+        args.push_back(int_arg(system_hash(p.system)));
+      }
+      return c.empty() ? "1" : "(" + c + ")";
+    }
+    case SearchPredicate::Kind::Range: {
+      std::string c = ranges_sql(p, "x.low", "x.high", args);
+      if (p.has_system) {
+        c += " AND x.sys = ?";
+        args.push_back(int_arg(system_hash(p.system)));
+      }
+      if (!p.unit.empty()) {
+        c += " AND x.unit = ?";
+        args.push_back(text_arg(p.unit));
+      }
+      return "(" + c + ")";
+    }
+  }
+  return "0";
+}
+
+struct Builder {
+  const SqliteDictionary& dict;
+  std::vector<SqlArg>& args;
+  int depth = 0;  // nesting of chains and _has: each level gets its own resource alias
+
+  // "t.rid > ? AND t.rid < ? AND t.deleted = 0 AND <clauses>" for resources of one type under alias t.
+  // skip: a clause answered elsewhere (the index scan that drives an equality search).
+  std::string filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip = -1);
+  // A single exact value of a token (system|code) or reference: its index rows are already in
+  // rid order, so the page can be read straight off the index (d.pid = ... ORDER BY d.rid).
+  static bool index_ordered(const SearchClause& c);
+  std::string index_scan_sql(const SearchClause& c, int64_t type_id, std::string& table);
+  // drive: the clause lists candidates (t.rid IN ...); otherwise it is checked per candidate.
+  std::string clause_sql(const SearchClause& c, int64_t type_id, const std::string& t, bool drive);
+  static int driving_clause(const std::vector<SearchClause>& clauses);
+  // "SELECT t.rid FROM resource t WHERE ..." / "SELECT '<Type>/' || t.id ..." for a nested filter.
+  std::string nested_rids(const fhir::SearchFilter& f);
+  std::string nested_refs(const fhir::SearchFilter& f);
+};
+
+std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip) {
+  auto type_id = dict.type_id(f.type);
+  if (!type_id) return "0";  // a type never stored
+  args.push_back(int_arg(type_lo(*type_id)));
+  args.push_back(int_arg(type_hi(*type_id)));
+  std::string out = t + ".rid > ? AND " + t + ".rid < ? AND " + t + ".deleted = 0";
+  // One clause drives: its index lookup lists the candidate rids. Every other clause is checked
+  // per candidate through the (rid, pid) indexes, so a broad clause (date >= 2010) costs one
+  // lookup per candidate instead of listing every value it matches.
+  const int driver = skip >= 0 ? skip : driving_clause(f.clauses);
+  for (size_t i = 0; i < f.clauses.size(); ++i)
+    if (static_cast<int>(i) != skip) out += " AND " + clause_sql(f.clauses[i], *type_id, t, static_cast<int>(i) == driver);
+  return out;
+}
+
+bool Builder::index_ordered(const SearchClause& c) {
+  if (c.negate || c.missing || c.has || !c.chain.empty() || !c.also_params.empty() || c.any_of.size() != 1) return false;
+  if (c.param == "_id" || c.param == "_lastUpdated") return false;
+  const SearchPredicate& p = c.any_of[0];
+  if (c.kind == fhir::IndexRow::Kind::Token) return p.kind == SearchPredicate::Kind::Token && p.has_system && p.has_code;
+  if (c.kind == fhir::IndexRow::Kind::Reference || c.kind == fhir::IndexRow::Kind::Uri)
+    return p.kind == SearchPredicate::Kind::Text;
+  return false;
+}
+
+std::string Builder::index_scan_sql(const SearchClause& c, int64_t type_id, std::string& table) {
+  const SearchPredicate& p = c.any_of[0];
+  table = table_name(c.kind);
+  args.push_back(int_arg(dict.param_id(type_id, c.param).value_or(-1)));
+  if (c.kind == fhir::IndexRow::Kind::Token) {
+    args.push_back(text_arg(p.value));
+    args.push_back(int_arg(system_hash(p.system)));
+    return "d.pid = ? AND d.code = ? AND d.sys = ?";
+  }
+  args.push_back(text_arg(p.value));
+  return "d.pid = ? AND d.value = ?";
+}
+
+int Builder::driving_clause(const std::vector<SearchClause>& clauses) {
+  // Lower is more selective, as a rule of thumb: exact references and ids, then codes with a
+  // system, codes, string prefixes, ranges. Negations and :missing never drive.
+  auto rank = [](const SearchClause& c) {
+    if (c.negate || c.missing || c.has) return 100;
+    if (c.param == "_id") return 0;
+    if (c.param == "_lastUpdated") return 100;  // a column of resource, no index to drive from
+    if (!c.chain.empty()) return 3;
+    int best = 100;
+    for (const auto& p : c.any_of) {
+      int r = 50;
+      switch (p.kind) {
+        case SearchPredicate::Kind::Text: r = 1; break;
+        case SearchPredicate::Kind::Token: r = p.has_system && p.has_code ? 2 : p.has_code ? 4 : 30; break;
+        case SearchPredicate::Kind::Exact:
+        case SearchPredicate::Kind::Prefix: r = 5; break;
+        case SearchPredicate::Kind::Range: r = 20; break;
+        default: r = 60; break;
+      }
+      best = std::max(best == 100 ? 0 : best, r);  // an OR is as broad as its broadest value
+    }
+    return c.any_of.empty() ? 100 : best;
+  };
+  int driver = -1, best = 100;
+  for (size_t i = 0; i < clauses.size(); ++i)
+    if (int r = rank(clauses[i]); r < best) {
+      best = r;
+      driver = static_cast<int>(i);
+    }
+  return driver;
+}
+
+std::string Builder::nested_rids(const fhir::SearchFilter& f) {
+  const std::string t = "r" + std::to_string(++depth);
+  std::string where = filter_sql(f, t);
+  --depth;
+  return "SELECT " + t + ".rid FROM resource " + t + " WHERE " + where;
+}
+
+std::string Builder::nested_refs(const fhir::SearchFilter& f) {
+  const std::string t = "r" + std::to_string(++depth);
+  args.push_back(text_arg(f.type + "/"));
+  std::string select = "SELECT ? || " + t + ".id FROM resource " + t + " WHERE ";
+  std::string where = filter_sql(f, t);
+  --depth;
+  return select + where;
+}
+
+std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const std::string& t, bool drive) {
+  if (c.param == "_id") {
+    if (c.missing) return *c.missing ? "0" : "1";
+    std::string in;
+    for (const auto& p : c.any_of) {
+      in += in.empty() ? "?" : ", ?";
+      args.push_back(text_arg(p.value));
+    }
+    if (in.empty()) return c.negate ? "1" : "0";
+    return t + ".id " + (c.negate ? "NOT IN (" : "IN (") + in + ")";
+  }
+  if (c.param == "_lastUpdated") {
+    if (c.missing) return *c.missing ? "0" : "1";
+    std::string out;
+    for (const auto& p : c.any_of)
+      out += (out.empty() ? "" : " OR ") +
+             ranges_sql(p, t + ".last_updated_us", "(" + t + ".last_updated_us + 1)", args);
+    return out.empty() ? "0" : "(" + out + ")";
+  }
+  if (c.has) {
+    // The other resource's reference parameter holds "<this type>/<id>".
+    auto has_type = dict.type_id(c.has->type);
+    if (!has_type) return "0";
+    // t.id IN (the ids those references name): answered through resource_by_id.
+    const std::string prefix = dict.type_name(type_id) + "/";
+    args.push_back(int_arg(static_cast<int64_t>(prefix.size()) + 1));
+    args.push_back(int_arg(dict.param_id(*has_type, c.param).value_or(-1)));
+    args.push_back(text_arg(prefix));
+    args.push_back(text_arg(prefix.substr(0, prefix.size() - 1) + "0"));  // '/' + 1
+    std::string sub = "SELECT substr(x.value, ?) FROM ix_ref x WHERE x.pid = ? AND x.value >= ? AND x.value < ?"
+                      " AND x.rid IN (" + nested_rids(*c.has) + ")";
+    return t + ".id IN (" + sub + ")";
+  }
+  // A parameter never written has no rows: pid -1 matches none.
+  std::string pids = "?";
+  args.push_back(int_arg(dict.param_id(type_id, c.param).value_or(-1)));
+  for (const auto& extra : c.also_params) {
+    pids += ", ?";
+    args.push_back(int_arg(dict.param_id(type_id, extra).value_or(-1)));
+  }
+  const std::string pid_test = c.also_params.empty() ? "x.pid = ?" : "x.pid IN (" + pids + ")";
+  // Listing (drive): SELECT x.rid ... WHERE pid; checking: SELECT 1 ... WHERE x.rid = t.rid AND pid.
+  std::string sub = drive ? std::string("SELECT x.rid FROM ") + table_name(c.kind) + " x WHERE " + pid_test
+                          : std::string("SELECT 1 FROM ") + table_name(c.kind) + " x WHERE x.rid = " + t +
+                                ".rid AND " + pid_test;
+  auto wrap = [&](bool positive, const std::string& inner) {
+    if (drive) return t + (positive ? ".rid IN (" : ".rid NOT IN (") + inner + ")";
+    return std::string(positive ? "EXISTS (" : "NOT EXISTS (") + inner + ")";
+  };
+  if (c.missing) return wrap(!*c.missing, sub);
+  std::string any;
+  if (!c.chain.empty()) {
+    for (const auto& f : c.chain) any += (any.empty() ? "x.value IN (" : " UNION ALL ") + nested_refs(f);
+    any += ")";
+  } else {
+    for (const auto& p : c.any_of) any += (any.empty() ? "" : " OR ") + predicate_sql(p, args);
+  }
+  if (any.empty()) any = "0";
+  return wrap(!c.negate, sub + " AND (" + any + ")");
+}
+
+}  // namespace
+
+std::string glob_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    if (ch == '*' || ch == '?' || ch == '[') {
+      out += '[';
+      out += ch;
+      out += ']';
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDictionary& dict) {
+  std::vector<SqlArg> args;
+  Builder b{dict, args};
+  // One type, or (system search) the OR of one filter per type, each on its own rid range.
+  std::vector<fhir::SearchFilter> filters;
+  if (!q.type.empty()) {
+    filters.push_back({q.type, q.clauses});
+  } else if (!q.types.empty()) {
+    filters = q.types;
+  } else {
+    for (const std::string& t : dict.type_names()) filters.push_back({t, q.clauses});
+  }
+  // One type, unsorted, with a single exact token or reference value: the page streams off that
+  // value's index rows (already in rid order), stopping at count + 1, however many match.
+  if (filters.size() == 1 && q.sort.empty()) {
+    const auto& clauses = filters[0].clauses;
+    const int driver = Builder::driving_clause(clauses);
+    const auto type_id = dict.type_id(filters[0].type);
+    if (!type_id) return std::nullopt;
+    if (driver >= 0 && Builder::index_ordered(clauses[driver])) {
+      std::string table;
+      // Two statements: the arguments must be pushed in text order.
+      std::string where = " WHERE " + b.index_scan_sql(clauses[driver], *type_id, table);
+      where += " AND " + b.filter_sql(filters[0], "r", driver);
+      std::string from = " FROM " + table + " d JOIN resource r ON r.rid = d.rid";
+      SearchSql out;
+      out.total = "SELECT count(*)" + from + where;
+      out.total_args = args;
+      std::string page = std::string("SELECT r.rid, ") + kVersionColumns + from +
+                         " JOIN resource_version v ON v.seq = r.seq" + where;
+      if (q.after > 0) {
+        page += " AND d.rid > ?";
+        args.push_back(int_arg(q.after));
+      }
+      page += " ORDER BY d.rid LIMIT ?";
+      args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
+      out.page = std::move(page);
+      out.page_args = std::move(args);
+      return out;
+    }
+  }
+
+  std::string any;
+  for (const auto& f : filters) {
+    if (!dict.type_id(f.type)) continue;
+    any += (any.empty() ? "(" : " OR (") + b.filter_sql(f, "r") + ")";
+  }
+  if (any.empty()) return std::nullopt;  // no type searched was ever stored
+  const std::string where = " WHERE (" + any + ")";
+
+  SearchSql out;
+  out.total = "SELECT count(*) FROM resource r" + where;
+  out.total_args = args;
+  std::string page = std::string("SELECT r.rid, ") + kVersionColumns +
+                     " FROM resource r JOIN resource_version v ON v.seq = r.seq" + where;
+  if (q.sort.empty()) {
+    if (q.after > 0) {
+      page += " AND r.rid > ?";
+      args.push_back(int_arg(q.after));
+    }
+    page += " ORDER BY r.rid LIMIT ?";
+    args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
+  } else {
+    // Sort keys come first in ORDER BY; their arguments too, so they are bound before WHERE's.
+    std::vector<SqlArg> sort_args;
+    std::string order;
+    const auto type_id = dict.type_id(q.type);
+    for (const fhir::SearchSort& s : q.sort) {
+      std::string key;
+      if (s.param == "_id") {
+        key = "r.id";
+      } else if (s.param == "_lastUpdated") {
+        key = "r.last_updated_us";
+      } else {
+        const char* agg = s.descending ? "max" : "min";
+        std::string column = "x.value";
+        switch (s.kind) {
+          case fhir::IndexRow::Kind::Token: column = "x.code"; break;
+          case fhir::IndexRow::Kind::Date:
+          case fhir::IndexRow::Kind::Number:
+          case fhir::IndexRow::Kind::Quantity: column = s.descending ? "x.high" : "x.low"; break;
+          default: break;
+        }
+        sort_args.push_back(int_arg(type_id ? dict.param_id(*type_id, s.param).value_or(-1) : -1));
+        key = std::string("(SELECT ") + agg + "(" + column + ") FROM " + table_name(s.kind) +
+              " x WHERE x.rid = r.rid AND x.pid = ?)";
+      }
+      order += key + (s.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
+    }
+    page += " ORDER BY " + order + "r.rid LIMIT ? OFFSET ?";
+    // ORDER BY's placeholders come after WHERE's in the text.
+    for (auto& a : sort_args) args.push_back(std::move(a));
+    args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
+    args.push_back(int_arg(std::max<int64_t>(q.offset, 0)));
+  }
+  out.page = std::move(page);
+  out.page_args = std::move(args);
+  return out;
+}
+
+}  // namespace healthd::storage

@@ -1,0 +1,445 @@
+// Search over the resource and ix_* tables: index keys replaced per version (only the changed
+// ones), predicates, AND/OR, missing, current non-deleted resources only, keyset paging, totals.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_fhir_store.h"
+#include "storage/sqlite_migrations.h"
+#include "storage/sqlite_search_sql.h"
+#include "storage_test_util.h"
+
+namespace healthd::storage {
+namespace {
+
+using namespace testing;
+using fhir::IndexRow;
+using fhir::SearchBound;
+using fhir::SearchClause;
+using fhir::SearchPredicate;
+using fhir::SearchQuery;
+
+IndexRow token(std::string param, std::string system, std::string code) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Token;
+  r.system = std::move(system);
+  r.text = std::move(code);
+  return r;
+}
+
+IndexRow str(std::string param, std::string normalized, std::string original) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::String;
+  r.text = std::move(normalized);
+  r.system = std::move(original);
+  return r;
+}
+
+IndexRow date(std::string param, int64_t lo, int64_t hi) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Date;
+  r.low_us = lo;
+  r.high_us = hi;
+  return r;
+}
+
+IndexRow number(std::string param, double v) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Quantity;
+  r.low = r.high = v;
+  r.system = "http://unitsofmeasure.org";
+  r.unit = "mg";
+  return r;
+}
+
+fhir::WriteOp with(fhir::WriteOp op, std::vector<IndexRow> rows) {
+  op.index = std::move(rows);
+  return op;
+}
+
+SearchPredicate tok(std::string code, std::optional<std::string> system = std::nullopt) {
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Token;
+  p.value = std::move(code);
+  if (system) {
+    p.has_system = true;
+    p.system = *system;
+  }
+  return p;
+}
+
+SearchPredicate text(SearchPredicate::Kind kind, std::string v) {
+  SearchPredicate p;
+  p.kind = kind;
+  p.value = std::move(v);
+  return p;
+}
+
+SearchPredicate range(std::vector<std::vector<SearchBound>> any_of, bool is_int, bool negate = false) {
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Range;
+  p.any_of = std::move(any_of);
+  p.negate = negate;
+  return p;
+}
+
+SearchBound bound(SearchBound::Column c, SearchBound::Op op, int64_t i) {
+  SearchBound b;
+  b.column = c;
+  b.op = op;
+  b.i = i;
+  return b;
+}
+
+SearchBound dbound(SearchBound::Column c, SearchBound::Op op, double d) {
+  SearchBound b;
+  b.column = c;
+  b.op = op;
+  b.is_int = false;
+  b.d = d;
+  return b;
+}
+
+// The index each test parameter lives in, as the FHIR service would say.
+IndexRow::Kind kind_of(const std::string& param) {
+  if (param == "name") return IndexRow::Kind::String;
+  if (param == "birthdate") return IndexRow::Kind::Date;
+  if (param == "value") return IndexRow::Kind::Quantity;
+  return IndexRow::Kind::Token;
+}
+
+SearchClause clause(std::string param, std::vector<SearchPredicate> any_of) {
+  SearchClause c;
+  c.kind = kind_of(param);
+  c.param = std::move(param);
+  c.any_of = std::move(any_of);
+  return c;
+}
+
+class SqliteFhirSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store = open_sqlite_fhir_store(options_in(dir));
+    commit(with(create("Patient", "a", 100), {str("name", "muller", "Müller"), token("gender", "", "female"),
+                                               date("birthdate", 1000, 2000)}));
+    commit(with(create("Patient", "b", 200), {str("name", "smith", "Smith"), token("gender", "", "male"),
+                                               date("birthdate", 3000, 4000)}));
+    commit(with(create("Patient", "c", 200), {str("name", "smithson", "Smithson"), token("gender", "", "male")}));
+    commit(with(create("Observation", "o", 300), {token("code", "http://loinc.org", "8867-4"), number("value", 72),
+                                                   token("gender", "", "male")}));
+  }
+
+  void commit(fhir::WriteOp op) {
+    fhir::CommitResult r = store->commit({std::move(op)});
+    ASSERT_TRUE(r.ok()) << r.message;
+  }
+
+  std::vector<std::string> ids(const SearchQuery& q) {
+    std::vector<std::string> out;
+    for (const auto& v : store->search(q).entries) out.push_back(v.id);
+    return out;
+  }
+
+  SearchQuery query(std::string type, std::vector<SearchClause> clauses) {
+    SearchQuery q;
+    q.type = std::move(type);
+    q.clauses = std::move(clauses);
+    q.count = 100;
+    return q;
+  }
+
+  TempDir dir;
+  std::shared_ptr<fhir::Store> store;
+};
+
+using V = std::vector<std::string>;
+using K = SearchPredicate::Kind;
+using C = SearchBound::Column;
+using O = SearchBound::Op;
+
+TEST_F(SqliteFhirSearchTest, NoClausesListsCurrentResourcesOfTheTypeInCreationOrder) {
+  EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b", "c"}));
+  EXPECT_EQ(ids(query("Observation", {})), (V{"o"}));
+  EXPECT_EQ(ids(query("Encounter", {})), V{});
+  // An update keeps the resource's place.
+  commit(with(update("Patient", "a", 2, 900), {str("name", "muller", "Müller")}));
+  EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b", "c"}));
+}
+
+TEST_F(SqliteFhirSearchTest, TokenWithAndWithoutSystemIsPerType) {
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male", "")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male", "http://x")})})), V{});
+  EXPECT_EQ(ids(query("Observation", {clause("code", {tok("8867-4", "http://loinc.org")})})), (V{"o"}));
+  SearchPredicate system_only = tok("", "http://loinc.org");
+  system_only.has_code = false;
+  EXPECT_EQ(ids(query("Observation", {clause("code", {system_only})})), (V{"o"}));
+}
+
+TEST_F(SqliteFhirSearchTest, StringPrefixExactOrAndAnd) {
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Exact, "Smith")})})), (V{"b"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Exact, "smith")})})), V{});
+  // GLOB and LIKE metacharacters in a value are literal.
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "s*")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Contains, "ith")})})), (V{"b", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Contains, "%")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Contains, "m_l")})})), V{});
+  // OR within a clause, AND across clauses.
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "mul"), text(K::Prefix, "smithson")})})),
+            (V{"a", "c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")}), clause("gender", {tok("female")})})),
+            V{});
+}
+
+TEST_F(SqliteFhirSearchTest, DateAndNumberRangesIdAndLastUpdated) {
+  // birthdate within [900, 2100)
+  auto eq = range({{bound(C::Low, O::Ge, 900), bound(C::High, O::Le, 2100)}}, true);
+  EXPECT_EQ(ids(query("Patient", {clause("birthdate", {eq})})), (V{"a"}));
+  auto negated = range({{bound(C::Low, O::Ge, 900), bound(C::High, O::Le, 2100)}}, true, true);
+  EXPECT_EQ(ids(query("Patient", {clause("birthdate", {negated})})), (V{"b"}));
+  auto gt = range({{dbound(C::High, O::Gt, 70.0)}}, false);
+  EXPECT_EQ(ids(query("Observation", {clause("value", {gt})})), (V{"o"}));
+  gt.unit = "kg";
+  EXPECT_EQ(ids(query("Observation", {clause("value", {gt})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("_id", {text(K::Text, "c"), text(K::Text, "a")})})), (V{"a", "c"}));
+  auto lu = range({{bound(C::Low, O::Ge, 200)}}, true);
+  EXPECT_EQ(ids(query("Patient", {clause("_lastUpdated", {lu})})), (V{"b", "c"}));
+}
+
+TEST_F(SqliteFhirSearchTest, MissingTrueAndFalse) {
+  SearchClause missing = clause("birthdate", {});
+  missing.missing = true;
+  EXPECT_EQ(ids(query("Patient", {missing})), (V{"c"}));
+  missing.missing = false;
+  EXPECT_EQ(ids(query("Patient", {missing})), (V{"a", "b"}));
+}
+
+TEST_F(SqliteFhirSearchTest, UpdateReplacesRowsDeleteAndPurgeRemoveThem) {
+  commit(with(update("Patient", "b", 2, 400), {str("name", "jones", "Jones"), token("gender", "", "male")}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smi")})})), (V{"c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "jon")})})), (V{"b"}));
+  commit(remove("Patient", "c", 2, 500));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male")})})), (V{"b"}));
+  EXPECT_EQ(ids(query("Patient", {})), (V{"a", "b"}));  // deleted: gone even without clauses
+  commit(purge("Patient", "a"));
+  EXPECT_EQ(ids(query("Patient", {})), (V{"b"}));
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("female")})})), V{});
+
+  // A conflicting write leaves the index as it was.
+  fhir::CommitResult r = store->commit({with(update("Patient", "b", 7, 600), {str("name", "zed", "Zed")})});
+  EXPECT_EQ(r.status, fhir::CommitResult::Status::Conflict);
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "zed")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "jon")})})), (V{"b"}));
+}
+
+TEST_F(SqliteFhirSearchTest, KeysetPagingVisitsEachResourceOnceAndCountsTotal) {
+  SearchQuery q = query("Patient", {});
+  q.count = 2;
+  q.with_total = true;
+  fhir::SearchPage p1 = store->search(q);
+  ASSERT_EQ(p1.entries.size(), 2u);
+  EXPECT_TRUE(p1.has_more);
+  EXPECT_EQ(p1.total, 3);
+  ASSERT_GT(p1.next, 0);
+  q.after = p1.next;
+  fhir::SearchPage p2 = store->search(q);
+  ASSERT_EQ(p2.entries.size(), 1u);
+  EXPECT_EQ(p2.entries[0].id, "c");
+  EXPECT_FALSE(p2.has_more);
+  EXPECT_EQ(p2.total, 3);  // the total ignores the cursor
+  q.with_total = false;
+  EXPECT_FALSE(store->search(q).total);
+}
+
+TEST_F(SqliteFhirSearchTest, SystemSearchOverAllOrSomeTypesWithPerTypeClauses) {
+  SearchQuery all;
+  all.count = 100;
+  // Grouped by type (in the order types were first stored), then creation order.
+  EXPECT_EQ(ids(all), (V{"a", "b", "c", "o"}));
+  SearchQuery some;
+  some.count = 100;
+  some.types = {{"Patient", {clause("gender", {tok("male")})}}, {"Observation", {clause("gender", {tok("male")})}}};
+  auto got = ids(some);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (V{"b", "c", "o"}));
+  some.types = {{"Encounter", {}}};
+  EXPECT_EQ(ids(some), V{});
+}
+
+TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPagedByOffset) {
+  auto sorted = [&](std::vector<fhir::SearchSort> sort, int count = 100, int64_t offset = 0) {
+    SearchQuery q = query("Patient", {});
+    q.sort = std::move(sort);
+    q.count = count;
+    q.offset = offset;
+    return q;
+  };
+  using S = fhir::SearchSort;
+  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, false}})), (V{"a", "b", "c"}));
+  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, true}})), (V{"b", "a", "c"}));  // c has none
+  EXPECT_EQ(ids(sorted({S{"name", IndexRow::Kind::String, true}})), (V{"c", "b", "a"}));
+  EXPECT_EQ(ids(sorted({S{"gender", IndexRow::Kind::Token, false}, S{"name", IndexRow::Kind::String, true}})),
+            (V{"a", "c", "b"}));
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}})), (V{"c", "b", "a"}));
+  fhir::SearchPage p = store->search(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2));
+  EXPECT_TRUE(p.has_more);
+  EXPECT_EQ(p.next, 2);
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2, p.next)), (V{"a"}));
+}
+
+TEST_F(SqliteFhirSearchTest, NotModifierExcludesResourcesWithAMatchingValue) {
+  SearchClause c = clause("gender", {tok("male")});
+  c.negate = true;
+  EXPECT_EQ(ids(query("Patient", {c})), (V{"a"}));
+  SearchClause id = clause("_id", {text(K::Text, "a")});
+  id.negate = true;
+  EXPECT_EQ(ids(query("Patient", {id})), (V{"b", "c"}));
+}
+
+class SqliteFhirChainTest : public SqliteFhirSearchTest {
+ protected:
+  void SetUp() override {
+    SqliteFhirSearchTest::SetUp();
+    commit(with(create("Observation", "o1", 400), {ref("subject", "Patient/b"), token("code", "", "x")}));
+    commit(with(create("Observation", "o2", 401), {ref("subject", "Patient/a"), token("code", "", "y")}));
+    commit(with(create("Observation", "o3", 402), {ref("performer", "Patient/c"), token("code", "", "x")}));
+  }
+  static IndexRow ref(std::string param, std::string value) {
+    IndexRow r;
+    r.param = std::move(param);
+    r.kind = IndexRow::Kind::Reference;
+    r.text = std::move(value);
+    return r;
+  }
+  static SearchClause ref_clause(std::string param) {
+    SearchClause c;
+    c.param = std::move(param);
+    c.kind = IndexRow::Kind::Reference;
+    return c;
+  }
+};
+
+TEST_F(SqliteFhirChainTest, ChainFollowsTheReferenceToAMatchingResource) {
+  SearchClause c = ref_clause("subject");
+  c.chain = {{"Patient", {clause("name", {text(K::Prefix, "smi")})}}};
+  EXPECT_EQ(ids(query("Observation", {c})), (V{"o1"}));
+  c.chain = {{"Patient", {clause("gender", {tok("female")})}}};
+  EXPECT_EQ(ids(query("Observation", {c})), (V{"o2"}));
+  c.chain = {{"Group", {}}};
+  EXPECT_EQ(ids(query("Observation", {c})), V{});
+}
+
+TEST_F(SqliteFhirChainTest, HasFindsResourcesReferredToByMatchingOnes) {
+  SearchClause h = ref_clause("subject");
+  h.has = std::make_shared<fhir::SearchFilter>(fhir::SearchFilter{"Observation", {clause("code", {tok("x")})}});
+  EXPECT_EQ(ids(query("Patient", {h})), (V{"b"}));
+  h.has->clauses = {};
+  EXPECT_EQ(ids(query("Patient", {h})), (V{"a", "b"}));
+  // Nested: patients referred to by observations whose subject is a female patient... (o2 -> a).
+  SearchClause inner = ref_clause("subject");
+  inner.chain = {{"Patient", {clause("gender", {tok("female")})}}};
+  h.has->clauses = {inner};
+  EXPECT_EQ(ids(query("Patient", {h})), (V{"a"}));
+}
+
+TEST_F(SqliteFhirChainTest, AlsoParamsCountAsTheSameParameter) {
+  SearchClause c = ref_clause("subject");
+  c.also_params = {"performer"};
+  SearchPredicate p = text(K::Text, "Patient/c");
+  c.any_of = {p};
+  EXPECT_EQ(ids(query("Observation", {c})), (V{"o3"}));
+  c.also_params.clear();
+  EXPECT_EQ(ids(query("Observation", {c})), V{});
+}
+
+TEST(SqliteSearchSql, GlobEscape) {
+  EXPECT_EQ(glob_escape("a*b?c[d]"), "a[*]b[?]c[[]d]");
+}
+
+TEST_F(SqliteFhirSearchTest, UpdatesAddAndRemoveExactlyTheChangedKeys) {
+  store->close();
+  auto count = [&](const char* table) {
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+    return db.query_int(std::string("SELECT count(*) FROM ") + table);
+  };
+  EXPECT_EQ(count("ix_token"), 5);  // Patient gender x3; Observation code and gender
+  EXPECT_EQ(count("ix_string"), 3);
+  store = open_sqlite_fhir_store(options_in(dir));
+  commit(with(update("Patient", "a", 2, 900),
+              {str("name", "muller", "Müller"), token("gender", "", "female"), token("gender", "", "other")}));
+  commit(remove("Patient", "b", 2, 901));
+  store->close();
+  EXPECT_EQ(count("ix_token"), 5);  // a: +other; b: -male
+  EXPECT_EQ(count("ix_date"), 0);   // a dropped its birthdate, b was deleted
+  EXPECT_EQ(count("ix_string"), 2);
+}
+
+TEST_F(SqliteFhirSearchTest, ReindexReplacesTheCurrentVersionsIndexWithoutANewVersion) {
+  fhir::WriteOp op;
+  op.kind = fhir::WriteOp::Kind::Reindex;
+  op.type = "Patient";
+  op.id = "c";
+  op.version = 1;
+  op.index = {str("name", "zz", "ZZ"), token("gender", "", "other")};
+  fhir::CommitResult r = store->commit({op});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "zz")})})), (V{"c"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "smithson")})})), V{});
+  EXPECT_EQ(store->current("Patient", "c")->version, 1);  // no new version
+  op.version = 2;  // not the current version: refused, index unchanged
+  r = store->commit({op});
+  EXPECT_EQ(r.status, fhir::CommitResult::Status::Conflict);
+  EXPECT_EQ(r.current_version, 1);
+}
+
+TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
+  TempDir dir;
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  store->close();
+  Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 2);
+  for (const char* t : {"resource", "search_type", "search_param", "ix_string", "ix_token", "ix_ref", "ix_date",
+                        "ix_quantity"})
+    EXPECT_EQ(db.query_int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + t + "'"), 1) << t;
+}
+
+TEST(SqliteSearchSchema, AStoreFromSchemaOneGetsOneResourceRowPerResource) {
+  TempDir dir;
+  {
+    // A schema-1 store as healthd wrote it before search existed.
+    std::filesystem::create_directories(dir.file("sub/dir"));
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
+    db.exec("PRAGMA journal_mode = WAL");
+    Schema v1 = fhir_store_schema();
+    v1.migrations.resize(1);
+    migrate(db, v1);
+    db.exec("INSERT INTO resource_version VALUES (1, 'Patient', 'p', 1, 10, 0, 0, '{}')");
+    db.exec("INSERT INTO resource_version VALUES (2, 'Patient', 'q', 1, 11, 0, 0, '{}')");
+    db.exec("INSERT INTO resource_version VALUES (3, 'Patient', 'p', 2, 12, 1, 0, '{}')");
+    db.exec("INSERT INTO resource_version VALUES (4, 'Patient', 'q', 2, 13, 2, 0, '')");
+  }
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  SearchQuery q;
+  q.type = "Patient";
+  auto page = store->search(q);
+  ASSERT_EQ(page.entries.size(), 1u);  // q is deleted
+  EXPECT_EQ(page.entries[0].id, "p");
+  EXPECT_EQ(page.entries[0].version, 2);
+  // Written again, it is indexed like any resource.
+  fhir::CommitResult r = store->commit({with(update("Patient", "p", 3, 20), {token("gender", "", "male")})});
+  ASSERT_TRUE(r.ok()) << r.message;
+  SearchClause c = clause("gender", {tok("male")});
+  q.clauses = {c};
+  EXPECT_EQ(store->search(q).entries.size(), 1u);
+}
+
+}  // namespace
+}  // namespace healthd::storage
