@@ -360,8 +360,20 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
       where += " AND " + b.filter_sql(filters[0], "r", driver);
       std::string from = " FROM " + table + " d JOIN resource r ON r.rid = d.rid";
       SearchSql out;
-      out.total = "SELECT count(*)" + from + where;
-      out.total_args = args;
+      if (clauses.size() == 1) {
+        // Only current, non-deleted resources have index rows: the count needs no resource row.
+        std::vector<SqlArg> count_args;
+        Builder c{dict, count_args};
+        std::string ignored;
+        out.total = "SELECT count(*) FROM " + table + " d WHERE " + c.index_scan_sql(clauses[driver], *type_id, ignored) +
+                    " AND d.rid > ? AND d.rid < ?";
+        count_args.push_back(int_arg(type_lo(*type_id)));
+        count_args.push_back(int_arg(type_hi(*type_id)));
+        out.total_args = std::move(count_args);
+      } else {
+        out.total = "SELECT count(*)" + from + where;
+        out.total_args = args;
+      }
       std::string page = std::string("SELECT r.rid, ") + kVersionColumns + from +
                          " JOIN resource_version v ON v.seq = r.seq" + where;
       if (q.after > 0) {
