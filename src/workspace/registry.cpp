@@ -102,7 +102,8 @@ void Registry::save() {
   {
     std::shared_lock lock(map_mutex_);
     for (const auto& [ws_name, ws] : workspaces_) {
-      SavedWorkspace saved{ws_name, {}};
+      SavedWorkspace saved;
+      saved.name = ws_name;
       for (const auto& [name, entry] : ws->fhir) saved.fhir_services.push_back({name, entry->settings});
       for (const auto& [name, entry] : ws->dicom) saved.dicom_services.push_back({name, entry->settings});
       state.workspaces.push_back(std::move(saved));
