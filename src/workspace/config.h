@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fhir/settings.h"
+#include "medtech/connector_settings.h"
 
 namespace healthd::workspace {
 
@@ -70,7 +71,11 @@ const char* service_kind_name(ServiceKind kind);
 struct ServiceConfig {
   ServiceKind kind = ServiceKind::Fhir;
   std::string name;
-  fhir::ServiceSettings fhir;  // when kind == Fhir
+  fhir::ServiceSettings fhir;           // when kind == Fhir
+  medtech::ConnectorSettings medtech;  // when kind == Medtech (destinations included)
+  // Built-in defaults (no `workspaces` in the config): created when missing, never overriding
+  // what the management API saved (a MedTech service's mappings survive restarts).
+  bool ensure_only = false;
 };
 
 struct WorkspaceConfig {
@@ -91,7 +96,9 @@ struct PlatformConfig {
   std::string public_url(int bound_port) const;
 };
 
-// No config file: workspace "default" holding FHIR service "default".
+// No config file: workspace "default" holding FHIR service "default" and MedTech service
+// "default" (empty mappings) whose destination "default" writes into FHIR service "default"
+// with identity resolution Create.
 PlatformConfig default_config();
 
 // Parses YAML text. A missing `workspaces` key gives the default workspace; an empty list

@@ -1,6 +1,7 @@
 // The management API under /management, shaped like the cloud resource manager:
 // workspaces and their FHIR services (PUT creates or replaces, GET, DELETE, list as {"value": [...]}).
-// DICOM services and IoT connectors are reserved (501 until they arrive).
+// IoT connectors (MedTech services) and their FHIR destinations in management_iot.cpp.
+// DICOM services are reserved (501 until they arrive).
 #pragma once
 
 #include <memory>
@@ -31,6 +32,11 @@ class ManagementApi {
   Response workspace(const Request& request, const std::string& ws);
   Response fhir_services_list(const Request& request, const std::string& ws);
   Response fhir_service(const Request& request, const std::string& ws, const std::string& name);
+  // /management/workspaces/{ws}/iotconnectors[/{name}[/fhirdestinations[/{dest}]]]
+  Response iot(const Request& request, const std::string& ws, const std::vector<std::string>& segments);
+  Response iot_connector(const Request& request, const std::string& ws, const std::string& name);
+  Response fhir_destination(const Request& request, const std::string& ws, const std::string& name,
+                            const std::string& dest);
 
   Registry& registry_;
   std::shared_ptr<const fhir::Definitions> definitions_;

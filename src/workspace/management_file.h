@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fhir/settings.h"
+#include "medtech/connector_settings.h"
 
 namespace healthd::workspace {
 
@@ -14,9 +15,15 @@ struct SavedFhirService {
   fhir::ServiceSettings settings;
 };
 
+struct SavedIotConnector {
+  std::string name;
+  medtech::ConnectorSettings settings;  // destinations included
+};
+
 struct SavedWorkspace {
   std::string name;
   std::vector<SavedFhirService> fhir_services;
+  std::vector<SavedIotConnector> iot_connectors;
 };
 
 struct ManagementState {

@@ -4,6 +4,7 @@
 //   GET /metrics           Prometheus text
 //   /management/...        the management API
 //   /{ws}/fhir/{svc}/...   the FHIR service (request.base_url and request.segments filled in)
+//   /{ws}/medtech/{name}/... the MedTech service (same)
 // Everything else is a 404 OperationOutcome.
 #pragma once
 
@@ -61,6 +62,7 @@ class Platform {
   std::optional<Response> authorize(Request& request, const std::string& audience, DataAction action);
   Response health_ready();
   Response fhir(Request& request, const std::vector<std::string>& segments);
+  Response medtech(Request& request, const std::vector<std::string>& segments);
 
   PlatformConfig config_;
   std::shared_ptr<const fhir::Definitions> definitions_;

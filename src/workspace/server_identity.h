@@ -24,9 +24,11 @@ ServerIdentity read_server_identity(const std::string& data_dir);
 std::string fhir_base_url(const std::string& public_url, const std::string& workspace, const std::string& service);
 std::string fhir_audience(const std::string& public_url, const std::string& workspace, const std::string& service,
                           const fhir::ServiceSettings& settings);
+// Base URL of a MedTech service, which is also the audience its tokens must carry.
+std::string medtech_base_url(const std::string& public_url, const std::string& workspace, const std::string& name);
 // The audience of the management API (and of server-wide routes): the public URL itself.
 inline std::string management_audience(const std::string& public_url) { return public_url; }
-// Every audience of this server: the management API and each FHIR service.
+// Every audience of this server: the management API, each FHIR service and each MedTech service.
 std::vector<std::string> all_audiences(const ServerIdentity& identity, const ManagementState& state);
 
 }  // namespace healthd::workspace
