@@ -35,3 +35,27 @@ def test_accepted_messages_survive_kill_9(new_server):
         wait_for(lambda: requests.get(f"{fhir}/Observation/{oid}").status_code == 200, timeout=30)
     wait_for(lambda: requests.get(f"{mgmt}/iotconnectors/conn1").json()["properties"]["queueDepth"] == 0)
     assert requests.get(f"{base}/errors").json()["total"] == 0
+
+
+def test_medtech_service_declared_in_the_config_file(new_server):
+    from conftest import MEDTECH_DATA
+    import os
+    t = os.path.join(MEDTECH_DATA, "templates")
+    config = f"""
+workspaces:
+  - name: cfgws
+    services:
+      - {{ kind: fhir, name: store }}
+      - kind: medtech
+        name: devices
+        settings:
+          device_mapping_file: {t}/basic_devicecontent.json
+          destinations:
+            - {{ name: out, fhir_service: store, resolution: Create, fhir_mapping_file: {t}/basic_fhirmapping.json }}
+"""
+    s = new_server("medtech-config", config).start()
+    base = f"{s.origin}/cfgws/medtech/devices"
+    steps = medtech_file("readme-messages", "steps.json")
+    oid = medtech_observation_ids(base, steps)[0]
+    assert requests.post(f"{base}/messages", json=steps).status_code == 202
+    wait_for(lambda: requests.get(f"{s.origin}/cfgws/fhir/store/Observation/{oid}").status_code == 200)
