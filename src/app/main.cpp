@@ -16,11 +16,15 @@ usage:
   healthd token [--data ./data] [--client ID] [--roles "FHIR Data Reader,..."] [--scope "patient/*.rs"]
                 [--fhir-user Patient/123] [--audience URL] [--lifetime 3600]
   healthd rotate-key [--data ./data] [--retire-after-s 86460]
+  healthd medtech debug --device-mapping FILE [--fhir-mapping FILE] --message FILE
   healthd version
   healthd help
 
 With no --config, healthd serves workspace "default" holding FHIR service "default"
-at http://HOST:PORT/default/fhir/default, with its data under --data.
+at http://HOST:PORT/default/fhir/default, DICOM service "default" at
+http://HOST:PORT/default/dicom/default and MedTech service "default" at
+http://HOST:PORT/default/medtech/default (writing into FHIR service "default"), with their
+data under --data.
 )";
 
 int usage_error(const std::string& why) {
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return serve_command(argc, argv);
   if (cmd == "token") return token_command(argc, argv);
   if (cmd == "rotate-key") return rotate_key_command(argc, argv);
+  if (cmd == "medtech") return medtech_command(argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("healthd 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

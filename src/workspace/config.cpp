@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "workspace/config_medtech.h"
 #include "workspace/names.h"
 #include "workspace/settings_rules.h"
 
@@ -31,7 +32,16 @@ PlatformConfig default_config() {
   ServiceConfig dicom;
   dicom.kind = ServiceKind::Dicom;
   dicom.name = "default";
-  c.workspaces.push_back(WorkspaceConfig{"default", {fhir, dicom}});
+  ServiceConfig iot;
+  iot.kind = ServiceKind::Medtech;
+  iot.name = "default";
+  medtech::DestinationSettings destination;
+  destination.resolution = medtech::ResolutionType::Create;
+  destination.fhir_service = "default";
+  destination.fhir_mapping = medtech::kEmptyFhirMapping;
+  iot.medtech.destinations["default"] = destination;
+  iot.ensure_only = true;
+  c.workspaces.push_back(WorkspaceConfig{"default", {fhir, dicom, iot}});
   return c;
 }
 
@@ -295,8 +305,10 @@ ServiceConfig parse_service(const YAML::Node& n, const std::string& p) {
   if (!n["name"]) fail(join(p, "name"), "is required");
   s.name = text(n["name"], join(p, "name"));
   if (!is_valid_name(s.name)) fail(join(p, "name"), invalid_name_message("service", s.name));
-  if (s.kind == ServiceKind::Medtech)
-    fail(join(p, "kind"), kind + " services are not yet supported (they arrive in a later release)");
+  if (s.kind == ServiceKind::Medtech) {
+    parse_medtech_settings(n["settings"], join(p, "settings"), s.medtech);
+    return s;
+  }
   if (n["settings"] && s.kind == ServiceKind::Dicom) parse_dicom_settings(n["settings"], join(p, "settings"), s.dicom);
   else if (n["settings"]) parse_fhir_settings(n["settings"], join(p, "settings"), s.fhir);
   return s;

@@ -9,6 +9,7 @@
 
 #include "dicom/settings.h"
 #include "fhir/settings.h"
+#include "medtech/connector_settings.h"
 
 namespace healthd::workspace {
 
@@ -71,8 +72,12 @@ const char* service_kind_name(ServiceKind kind);
 struct ServiceConfig {
   ServiceKind kind = ServiceKind::Fhir;
   std::string name;
-  fhir::ServiceSettings fhir;  // when kind == Fhir
-  dicom::DicomSettings dicom;  // when kind == Dicom
+  fhir::ServiceSettings fhir;           // when kind == Fhir
+  dicom::DicomSettings dicom;           // when kind == Dicom
+  medtech::ConnectorSettings medtech;  // when kind == Medtech (destinations included)
+  // Built-in defaults (no `workspaces` in the config): created when missing, never overriding
+  // what the management API saved (a MedTech service's mappings survive restarts).
+  bool ensure_only = false;
 };
 
 struct WorkspaceConfig {
@@ -93,7 +98,9 @@ struct PlatformConfig {
   std::string public_url(int bound_port) const;
 };
 
-// No config file: workspace "default" holding FHIR service "default" and DICOM service "default".
+// No config file: workspace "default" holding FHIR service "default", DICOM service "default"
+// and MedTech service "default" (empty mappings) whose destination "default" writes into FHIR
+// service "default" with identity resolution Create.
 PlatformConfig default_config();
 
 // Parses YAML text. A missing `workspaces` key gives the default workspace; an empty list

@@ -10,13 +10,14 @@
 #include "json/json.h"
 #include "workspace/dicom_settings_json.h"
 #include "workspace/management_json.h"
+#include "workspace/management_util.h"
 #include "workspace/names.h"
 #include "workspace/registry.h"
 #include "workspace/settings_json.h"
 
 namespace healthd::workspace {
 
-namespace {
+namespace mgmt {
 
 Response labelled(Response r, const std::string& route) {
   r.service = "management";
@@ -43,7 +44,7 @@ Response not_found(std::string message) { return outcome_response(404, "not-foun
 
 Response workspace_not_found(const std::string& ws) { return not_found("Workspace '" + ws + "' not found"); }
 
-Response bad_request(std::string message, std::string expression = {}) {
+Response bad_request(std::string message, std::string expression) {
   return outcome_response(400, "invalid", std::move(message), std::move(expression));
 }
 
@@ -86,7 +87,14 @@ bool read_properties(const Request& req, json::Document& doc, const json::Value*
   return true;
 }
 
-}  // namespace
+std::string verb_route(const std::string& what, const Request& req) {
+  return "management." + what + "." +
+         (req.method == "PUT" ? "put" : req.method == "GET" ? "get" : req.method == "DELETE" ? "delete" : "other");
+}
+
+}  // namespace mgmt
+
+using namespace mgmt;
 
 ManagementApi::ManagementApi(Registry& registry, std::shared_ptr<const fhir::Definitions> definitions)
     : registry_(registry), definitions_(std::move(definitions)) {}
@@ -101,9 +109,7 @@ Response ManagementApi::handle(const Request& req, const std::vector<std::string
       if (kind == "dicomservices" && seg.size() == 4)
         return labelled(dicom_services_list(req, ws), "management.dicomservices.list");
       if (kind == "dicomservices" && seg.size() == 5) return dicom_service(req, ws, seg[4]);
-      if (kind == "iotconnectors")
-        return labelled(outcome_response(501, "not-supported", "MedTech services (IoT connectors) arrive in a later release"),
-                        "management.iotconnectors");
+      if (kind == "iotconnectors") return iot(req, ws, seg);
       if (kind == "fhirservices" && seg.size() == 4)
         return labelled(fhir_services_list(req, ws), "management.fhirservices.list");
       if (kind == "fhirservices" && seg.size() == 5) return fhir_service(req, ws, seg[4]);

@@ -1,6 +1,7 @@
 // The management API under /management, shaped like the cloud resource manager:
 // workspaces and their FHIR and DICOM services (PUT creates or replaces, GET, DELETE, list as
-// {"value": [...]}). IoT connectors are reserved (501 until they arrive).
+// {"value": [...]}). IoT connectors (MedTech services) and their FHIR destinations in
+// management_iot.cpp.
 #pragma once
 
 #include <memory>
@@ -33,6 +34,11 @@ class ManagementApi {
   Response fhir_service(const Request& request, const std::string& ws, const std::string& name);
   Response dicom_services_list(const Request& request, const std::string& ws);
   Response dicom_service(const Request& request, const std::string& ws, const std::string& name);
+  // /management/workspaces/{ws}/iotconnectors[/{name}[/fhirdestinations[/{dest}]]]
+  Response iot(const Request& request, const std::string& ws, const std::vector<std::string>& segments);
+  Response iot_connector(const Request& request, const std::string& ws, const std::string& name);
+  Response fhir_destination(const Request& request, const std::string& ws, const std::string& name,
+                            const std::string& dest);
 
   Registry& registry_;
   std::shared_ptr<const fhir::Definitions> definitions_;

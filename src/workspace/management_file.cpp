@@ -12,6 +12,7 @@
 
 #include "json/json.h"
 #include "workspace/dicom_settings_json.h"
+#include "workspace/iot_settings_json.h"
 #include "workspace/names.h"
 #include "workspace/settings_json.h"
 
@@ -33,6 +34,45 @@ void fsync_path(const std::string& path, int flags) {
 
 [[noreturn]] void damaged(const std::string& path, const std::string& why) {
   throw std::runtime_error("management file '" + path + "' is damaged: " + why);
+}
+
+void read_iot_connector(const std::string& path, SavedWorkspace& ws, const json::Value& c) {
+  auto name = json::get_string(c, "name");
+  if (!name || !is_valid_name(*name)) damaged(path, "an IoT connector of '" + ws.name + "' has no valid name");
+  SavedIotConnector saved{std::string(*name), {}};
+  std::string error;
+  if (const json::Value* props = json::get_member(c, "properties"); props && props->IsObject())
+    if (!read_connector_properties(*props, saved.settings, error)) damaged(path, ws.name + "/" + saved.name + ": " + error);
+  if (const json::Value* dests = json::get_member(c, "fhirDestinations"); dests && dests->IsArray())
+    for (const auto& d : dests->GetArray()) {
+      auto dname = json::get_string(d, "name");
+      const json::Value* props = json::get_member(d, "properties");
+      if (!dname || !is_valid_name(*dname) || !props || !props->IsObject())
+        damaged(path, "a FHIR destination of '" + ws.name + "/" + saved.name + "' is not valid");
+      medtech::DestinationSettings dest;
+      if (!read_destination_properties(*props, dest, error))
+        damaged(path, ws.name + "/" + saved.name + "/" + std::string(*dname) + ": " + error);
+      saved.settings.destinations[std::string(*dname)] = dest;
+    }
+  ws.iot_connectors.push_back(std::move(saved));
+}
+
+json::Value iot_connector_json(const SavedIotConnector& c, json::Allocator& a) {
+  json::Value co(rapidjson::kObjectType);
+  co.AddMember("name", json::str(c.name, a), a);
+  json::Value props(rapidjson::kObjectType);
+  add_connector_members(c.settings, props, a);
+  co.AddMember("properties", props, a);
+  json::Value dests(rapidjson::kArrayType);
+  for (const auto& [dname, d] : c.settings.destinations) {
+    json::Value dobj(rapidjson::kObjectType), dprops(rapidjson::kObjectType);
+    dobj.AddMember("name", json::str(dname, a), a);
+    add_destination_members(d, dprops, a);
+    dobj.AddMember("properties", dprops, a);
+    dests.PushBack(dobj, a);
+  }
+  co.AddMember("fhirDestinations", dests, a);
+  return co;
 }
 
 }  // namespace
@@ -78,7 +118,7 @@ ManagementState read_management_file(const std::string& path) {
   for (const auto& w : list->GetArray()) {
     auto name = json::get_string(w, "name");
     if (!name || !is_valid_name(*name)) damaged(path, "a workspace has no valid name");
-    SavedWorkspace ws{std::string(*name), {}, {}};
+    SavedWorkspace ws{std::string(*name), {}, {}, {}};
     if (const json::Value* services = json::get_member(w, "fhirServices")) {
       if (!services->IsArray()) damaged(path, "fhirServices of '" + ws.name + "' is not a list");
       for (const auto& s : services->GetArray()) {
@@ -100,6 +140,10 @@ ManagementState read_management_file(const std::string& path) {
           if (!read_dicom_settings(*props, svc.settings, error)) damaged(path, ws.name + "/" + svc.name + ": " + error);
         ws.dicom_services.push_back(std::move(svc));
       }
+    }
+    if (const json::Value* connectors = json::get_member(w, "iotConnectors")) {
+      if (!connectors->IsArray()) damaged(path, "iotConnectors of '" + ws.name + "' is not a list");
+      for (const auto& c : connectors->GetArray()) read_iot_connector(path, ws, c);
     }
     state.workspaces.push_back(std::move(ws));
   }
@@ -134,6 +178,9 @@ void write_management_file(const std::string& path, const ManagementState& state
       dicom.PushBack(so, a);
     }
     wo.AddMember("dicomServices", dicom, a);
+    json::Value connectors(rapidjson::kArrayType);
+    for (const auto& c : w.iot_connectors) connectors.PushBack(iot_connector_json(c, a), a);
+    wo.AddMember("iotConnectors", connectors, a);
     list.PushBack(wo, a);
   }
   doc.AddMember("workspaces", list, a);

@@ -7,6 +7,7 @@
 
 #include "dicom/settings.h"
 #include "fhir/settings.h"
+#include "medtech/connector_settings.h"
 
 namespace healthd::workspace {
 
@@ -20,10 +21,16 @@ struct SavedDicomService {
   dicom::DicomSettings settings;
 };
 
+struct SavedIotConnector {
+  std::string name;
+  medtech::ConnectorSettings settings;  // destinations included
+};
+
 struct SavedWorkspace {
   std::string name;
   std::vector<SavedFhirService> fhir_services;
   std::vector<SavedDicomService> dicom_services;  // "dicomServices"
+  std::vector<SavedIotConnector> iot_connectors;  // "iotConnectors"
 };
 
 struct ManagementState {

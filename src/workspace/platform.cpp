@@ -18,6 +18,7 @@
 #include "fhir/service.h"
 #include "search/search_parameters.h"
 #include "json/json.h"
+#include "medtech/connector.h"
 #include "workspace/management_api.h"
 #include "workspace/registry.h"
 #include "workspace/server_identity.h"
@@ -146,6 +147,8 @@ std::vector<std::string> Platform::audiences() const {
   for (const auto& w : registry_->workspaces())
     for (const auto& s : registry_->dicom_services(w.name).value_or(std::vector<DicomServiceInfo>{}))
       out.push_back(dicom_audience(public_url_, w.name, s.name, s.settings));
+  for (const auto& w : registry_->workspaces())
+    for (const auto& c : w.iot_connectors) out.push_back(medtech_base_url(public_url_, w.name, c));
   return out;
 }
 
@@ -193,11 +196,7 @@ Response Platform::dispatch(Request& req, const std::vector<std::string>& seg) {
   if (!seg.empty() && seg[0] == "management") return management(req, seg);
   if (seg.size() >= 2 && seg[1] == "fhir") return fhir(req, seg);
   if (seg.size() >= 2 && seg[1] == "dicom") return dicom(req, seg);
-  if (seg.size() >= 2 && seg[1] == "medtech") {
-    std::string which = seg.size() >= 3 ? " '" + seg[2] + "'" : "";
-    return not_found("Workspace '" + seg[0] + "' has no MedTech service" + which +
-                     " (MedTech services arrive in a later release)");
-  }
+  if (seg.size() >= 2 && seg[1] == "medtech") return medtech(req, seg);
   return not_found("No resource at " + req.path + " (FHIR services are at /{workspace}/fhir/{service})");
 }
 
@@ -226,6 +225,10 @@ Response Platform::health_ready() {
     for (const auto& w : registry_->workspaces())
       for (const auto& s : registry_->dicom_services(w.name).value_or(std::vector<DicomServiceInfo>{}))
         if (!s.opened) failed.PushBack(json::str(w.name + "/dicom/" + s.name + ": " + s.error, a), a);
+  if (open_)
+    for (const auto& w : registry_->workspaces())
+      for (const auto& c : registry_->iot_connectors(w.name).value_or(std::vector<IotConnectorInfo>{}))
+        if (!c.opened) failed.PushBack(json::str(w.name + "/medtech/" + c.name + ": " + c.error, a), a);
   doc.AddMember("failed", failed, a);
   Response r = json_text(503, json::to_string(doc));
   r.headers.set("Retry-After", "5");
@@ -293,6 +296,28 @@ Response Platform::dicom(Request& req, const std::vector<std::string>& seg) {
     r = found.service->handle(req);
   }
   cors_apply(settings.cors, req, r);
+  r.service = label;
+  return r;
+}
+
+// /{ws}/medtech/{name}/...: every route needs a bearer token for the connector's base URL and
+// the FHIR write action (ingest, dead letters, replay and $debug alike).
+Response Platform::medtech(Request& req, const std::vector<std::string>& seg) {
+  const std::string& ws = seg[0];
+  if (seg.size() < 3) return not_found("No MedTech service named in the path: use /" + ws + "/medtech/{name}");
+  const std::string& name = seg[2];
+  IotLookup found = registry_->iot_connector(ws, name);
+  if (!found.workspace_found) return not_found("Workspace '" + ws + "' not found");
+  if (!found.connector_found) return not_found("MedTech service '" + name + "' not found in workspace '" + ws + "'");
+  const std::string label = ws + "/medtech/" + name;
+  if (!found.connector)
+    return labelled(outcome_response(503, "transient", "MedTech service '" + label + "' is unavailable: " + found.error),
+                    label, "unavailable");
+  req.base_url = req.origin + "/" + label;
+  req.segments.assign(seg.begin() + 3, seg.end());
+  if (auto denied = authorize(req, medtech_base_url(public_url_, ws, name), DataAction::Write))
+    return labelled(std::move(*denied), label, "medtech.auth");
+  Response r = found.connector->handle(req);
   r.service = label;
   return r;
 }

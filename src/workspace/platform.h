@@ -5,6 +5,7 @@
 //   /management/...        the management API
 //   /{ws}/fhir/{svc}/...   the FHIR service (request.base_url and request.segments filled in)
 //   /{ws}/dicom/{svc}/...  the DICOM service (the same way)
+//   /{ws}/medtech/{name}/... the MedTech service (same)
 // Everything else is a 404 OperationOutcome.
 #pragma once
 
@@ -63,6 +64,7 @@ class Platform {
   Response health_ready();
   Response fhir(Request& request, const std::vector<std::string>& segments);
   Response dicom(Request& request, const std::vector<std::string>& segments);
+  Response medtech(Request& request, const std::vector<std::string>& segments);
 
   PlatformConfig config_;
   std::shared_ptr<const fhir::Definitions> definitions_;

@@ -8,6 +8,7 @@
 
 #include "fhir/service.h"
 #include "fhir/store.h"
+#include "medtech/connector.h"
 #include "storage/sqlite_fhir_store.h"
 #include "workspace/management_file.h"
 #include "workspace/registry_entries.h"
@@ -15,17 +16,6 @@
 namespace healthd::workspace {
 
 namespace fs = std::filesystem;
-
-// One FHIR service. Published entries are never modified: a change publishes a new entry.
-struct Registry::FhirEntry {
-  fhir::ServiceSettings settings;
-  std::shared_ptr<fhir::Store> store;
-  std::shared_ptr<fhir::FhirService> service;  // null when opening failed
-  // Every request holding this service holds a copy; shared by the entries that replace this
-  // one on a settings change (they share the store), so it expires when the store is unused.
-  std::shared_ptr<int> in_flight = std::make_shared<int>(0);
-  std::string error;
-};
 
 namespace {
 
@@ -106,6 +96,7 @@ void Registry::save() {
       saved.name = ws_name;
       for (const auto& [name, entry] : ws->fhir) saved.fhir_services.push_back({name, entry->settings});
       for (const auto& [name, entry] : ws->dicom) saved.dicom_services.push_back({name, entry->settings});
+      for (const auto& [name, entry] : ws->iot) saved.iot_connectors.push_back({name, entry->settings});
       state.workspaces.push_back(std::move(saved));
     }
   }
@@ -120,16 +111,20 @@ void Registry::open(const std::vector<WorkspaceConfig>& declared) {
   // Saved state first, then what the config declares (its settings win).
   std::map<std::string, std::map<std::string, fhir::ServiceSettings>> wanted;
   std::map<std::string, std::map<std::string, dicom::DicomSettings>> wanted_dicom;
+  std::map<std::string, std::map<std::string, medtech::ConnectorSettings>> wanted_iot;
   for (const auto& w : saved.workspaces) {
     auto& services = wanted[w.name];
     for (const auto& s : w.fhir_services) services[s.name] = s.settings;
     for (const auto& s : w.dicom_services) wanted_dicom[w.name][s.name] = s.settings;
+    for (const auto& c : w.iot_connectors) wanted_iot[w.name][c.name] = c.settings;
   }
   for (const auto& w : declared) {
     auto& services = wanted[w.name];
     for (const auto& s : w.services) {
       if (s.kind == ServiceKind::Fhir) services[s.name] = s.fhir;
-      if (s.kind == ServiceKind::Dicom) wanted_dicom[w.name][s.name] = s.dicom;
+      else if (s.kind == ServiceKind::Dicom) wanted_dicom[w.name][s.name] = s.dicom;
+      else if (s.kind == ServiceKind::Medtech && (!s.ensure_only || !wanted_iot[w.name].count(s.name)))
+        wanted_iot[w.name][s.name] = s.medtech;
     }
   }
 
@@ -151,9 +146,24 @@ void Registry::open(const std::vector<WorkspaceConfig>& declared) {
     built.emplace(ws_name, std::move(ws));
   }
   {
+    // Published before the connectors start: their workers look the FHIR services up.
+    std::unique_lock lock(map_mutex_);
+    workspaces_ = built;
+    open_ = true;
+  }
+  for (const auto& [ws_name, connectors] : wanted_iot) {
+    auto& ws = built[ws_name];
+    for (const auto& [name, settings] : connectors) {
+      auto entry = std::make_shared<IotEntry>();
+      entry->settings = settings;
+      open_iot_entry(ws_name, name, *entry);
+      std::unique_lock lock(map_mutex_);
+      ws->iot.emplace(name, std::move(entry));
+    }
+  }
+  {
     std::unique_lock lock(map_mutex_);
     workspaces_ = std::move(built);
-    open_ = true;
   }
   save();
 }
@@ -166,6 +176,8 @@ void Registry::close() {
     closing.swap(workspaces_);
     open_ = false;
   }
+  for (auto& [ws_name, ws] : closing)
+    for (auto& [name, entry] : ws->iot) close_iot_entry(*entry);
   for (auto& [ws_name, ws] : closing) {
     for (auto& [name, entry] : ws->fhir) retire_entry(std::move(entry));
     for (auto& [name, entry] : ws->dicom) retire_dicom_entry(std::move(entry));
@@ -180,6 +192,8 @@ bool Registry::ready() const {
       if (!entry->service) return false;
     for (const auto& [name, entry] : ws->dicom)
       if (!entry->service) return false;
+    for (const auto& [name, entry] : ws->iot)
+      if (!entry->connector) return false;
   }
   return true;
 }
@@ -188,9 +202,10 @@ std::vector<WorkspaceInfo> Registry::workspaces() const {
   std::shared_lock lock(map_mutex_);
   std::vector<WorkspaceInfo> out;
   for (const auto& [ws_name, ws] : workspaces_) {
-    WorkspaceInfo info{ws_name, {}, {}};
+    WorkspaceInfo info{ws_name, {}, {}, {}};
     for (const auto& [name, entry] : ws->fhir) info.fhir_services.push_back(name);
     for (const auto& [name, entry] : ws->dicom) info.dicom_services.push_back(name);
+    for (const auto& [name, entry] : ws->iot) info.iot_connectors.push_back(name);
     out.push_back(std::move(info));
   }
   return out;
@@ -200,9 +215,10 @@ std::optional<WorkspaceInfo> Registry::workspace(std::string_view name) const {
   std::shared_lock lock(map_mutex_);
   auto it = workspaces_.find(name);
   if (it == workspaces_.end()) return std::nullopt;
-  WorkspaceInfo info{it->first, {}, {}};
+  WorkspaceInfo info{it->first, {}, {}, {}};
   for (const auto& [svc, entry] : it->second->fhir) info.fhir_services.push_back(svc);
   for (const auto& [svc, entry] : it->second->dicom) info.dicom_services.push_back(svc);
+  for (const auto& [svc, entry] : it->second->iot) info.iot_connectors.push_back(svc);
   return info;
 }
 
@@ -243,14 +259,16 @@ ChangeResult Registry::delete_workspace(const std::string& ws) {
     std::unique_lock lock(map_mutex_);
     auto it = workspaces_.find(ws);
     if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    if (!it->second->fhir.empty() || !it->second->dicom.empty()) {
+    if (!it->second->fhir.empty() || !it->second->dicom.empty() || !it->second->iot.empty()) {
       std::string names;
-      for (const auto& [name, entry] : it->second->fhir) names += (names.empty() ? "" : ", ") + name;
-      std::string dicom_names;
-      for (const auto& [name, entry] : it->second->dicom) dicom_names += (dicom_names.empty() ? "" : ", ") + name;
-      std::string listed = names.empty() ? "" : "fhirservices: " + names;
-      if (!dicom_names.empty()) listed += (listed.empty() ? "" : "; ") + std::string("dicomservices: ") + dicom_names;
-      return {Change::HasServices, "Workspace '" + ws + "' still has services (" + listed + "); delete them first"};
+      for (const auto& [name, entry] : it->second->fhir) names += (names.empty() ? "fhirservices: " : ", ") + name;
+      std::string dicom;
+      for (const auto& [name, entry] : it->second->dicom) dicom += (dicom.empty() ? "dicomservices: " : ", ") + name;
+      if (!dicom.empty()) names += (names.empty() ? "" : "; ") + dicom;
+      std::string iot;
+      for (const auto& [name, entry] : it->second->iot) iot += (iot.empty() ? "iotconnectors: " : ", ") + name;
+      if (!iot.empty()) names += (names.empty() ? "" : "; ") + iot;
+      return {Change::HasServices, "Workspace '" + ws + "' still has services (" + names + "); delete them first"};
     }
     workspaces_.erase(it);
   }

@@ -4,6 +4,7 @@
 // is deleted or reconfigured meanwhile.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "dicom/settings.h"
 #include "fhir/settings.h"
+#include "medtech/connector_settings.h"
 #include "workspace/config.h"
 
 namespace healthd::fhir {
@@ -29,6 +31,9 @@ class DicomService;
 
 namespace healthd::auth {
 class PatientCompartment;
+}
+namespace healthd::medtech {
+class MedtechConnector;
 }
 namespace healthd::search {
 class SearchParameterRegistry;
@@ -59,14 +64,24 @@ struct DicomServiceInfo {
   std::string error;
 };
 
+struct IotConnectorInfo {
+  std::string workspace;
+  std::string name;
+  medtech::ConnectorSettings settings;  // destinations included
+  size_t queue_depth = 0;
+  bool opened = false;  // false: its queue failed to open (see error)
+  std::string error;
+};
+
 struct WorkspaceInfo {
   std::string name;
   std::vector<std::string> fhir_services;   // sorted
   std::vector<std::string> dicom_services;  // sorted
+  std::vector<std::string> iot_connectors;  // sorted
 };
 
 // What a change did (or why it did nothing).
-enum class Change { Created, Updated, Deleted, NoWorkspace, NoService, HasServices, Failed };
+enum class Change { Created, Updated, Deleted, NoWorkspace, NoService, NoDestination, HasServices, Invalid, Failed };
 
 struct ChangeResult {
   Change change;
@@ -86,6 +101,14 @@ struct DicomLookup {
   bool workspace_found = false;
   bool service_found = false;
   std::shared_ptr<dicom::DicomService> service;  // null when not found or failed to open
+  std::string error;
+};
+
+// A MedTech service (IoT connector) found for a request.
+struct IotLookup {
+  bool workspace_found = false;
+  bool connector_found = false;
+  std::shared_ptr<medtech::MedtechConnector> connector;  // null when not found or failed to open
   std::string error;
 };
 
@@ -133,13 +156,36 @@ class Registry {
   DicomLookup dicom_service(std::string_view ws, std::string_view name) const;
   std::string dicom_service_dir(const std::string& ws, const std::string& name) const;
 
+  // MedTech services (IoT connectors), in registry_iot.cpp. Each has a durable queue in
+  // <data>/workspaces/<ws>/iotconnectors/<name>/queue.db and a worker writing into the FHIR
+  // services its destinations name (looked up at each write, so they can come and go).
+  std::optional<std::vector<IotConnectorInfo>> iot_connectors(std::string_view ws) const;
+  std::optional<IotConnectorInfo> iot_connector_info(std::string_view ws, std::string_view name) const;
+  // Created | Updated (device mapping and queue limit replaced; destinations and queue kept) |
+  // NoWorkspace | Failed. `settings.destinations` is ignored.
+  ChangeResult put_iot_connector(const std::string& ws, const std::string& name, const medtech::ConnectorSettings& settings);
+  // Deleted (worker stopped, queue and dead letters removed) | NoWorkspace | NoService
+  ChangeResult delete_iot_connector(const std::string& ws, const std::string& name);
+  // Created | Updated | NoWorkspace | NoService (no such connector) | Invalid (no such FHIR service)
+  ChangeResult put_fhir_destination(const std::string& ws, const std::string& name, const std::string& dest,
+                                    const medtech::DestinationSettings& settings);
+  // Deleted | NoWorkspace | NoService | NoDestination
+  ChangeResult delete_fhir_destination(const std::string& ws, const std::string& name, const std::string& dest);
+  IotLookup iot_connector(std::string_view ws, std::string_view name) const;
+  std::string iot_connector_dir(const std::string& ws, const std::string& name) const;
+
  private:
   struct FhirEntry;
   struct DicomEntry;
+  struct IotEntry;
   struct Workspace;
 
   void open_dicom_entry(const std::string& ws, const std::string& name, DicomEntry& entry);
   void retire_dicom_entry(std::shared_ptr<const DicomEntry> entry);
+  void open_iot_entry(const std::string& ws, const std::string& name, IotEntry& entry);
+  static void close_iot_entry(IotEntry& entry);
+  ChangeResult change_iot_settings(const std::string& ws, const std::string& name,
+                                   const std::function<ChangeResult(medtech::ConnectorSettings&)>& edit);
 
   void open_entry(const std::string& ws, const std::string& name, FhirEntry& entry);
   void retire_entry(std::shared_ptr<const FhirEntry> entry);

@@ -36,6 +36,10 @@ std::string fhir_base_url(const std::string& public_url, const std::string& work
   return public_url + "/" + workspace + "/fhir/" + service;
 }
 
+std::string medtech_base_url(const std::string& public_url, const std::string& workspace, const std::string& name) {
+  return public_url + "/" + workspace + "/medtech/" + name;
+}
+
 std::string fhir_audience(const std::string& public_url, const std::string& workspace, const std::string& service,
                           const fhir::ServiceSettings& settings) {
   return settings.audience.empty() ? fhir_base_url(public_url, workspace, service) : settings.audience;
@@ -57,6 +61,8 @@ std::vector<std::string> all_audiences(const ServerIdentity& identity, const Man
   for (const auto& ws : state.workspaces)
     for (const auto& svc : ws.dicom_services)
       out.push_back(dicom_audience(identity.public_url, ws.name, svc.name, svc.settings));
+  for (const auto& ws : state.workspaces)
+    for (const auto& c : ws.iot_connectors) out.push_back(medtech_base_url(identity.public_url, ws.name, c.name));
   return out;
 }
 

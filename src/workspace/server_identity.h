@@ -29,9 +29,11 @@ std::string fhir_audience(const std::string& public_url, const std::string& work
 std::string dicom_base_url(const std::string& public_url, const std::string& workspace, const std::string& service);
 std::string dicom_audience(const std::string& public_url, const std::string& workspace, const std::string& service,
                            const dicom::DicomSettings& settings);
+// Base URL of a MedTech service, which is also the audience its tokens must carry.
+std::string medtech_base_url(const std::string& public_url, const std::string& workspace, const std::string& name);
 // The audience of the management API (and of server-wide routes): the public URL itself.
 inline std::string management_audience(const std::string& public_url) { return public_url; }
-// Every audience of this server: the management API and each FHIR and DICOM service.
+// Every audience of this server: the management API, each FHIR, DICOM and MedTech service.
 std::vector<std::string> all_audiences(const ServerIdentity& identity, const ManagementState& state);
 
 }  // namespace healthd::workspace

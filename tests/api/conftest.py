@@ -23,8 +23,8 @@ _session_request = requests.Session.request
 
 def audience_for(origin, url):
     parts = url[len(origin):].split("?")[0].strip("/").split("/")
-    if len(parts) >= 3 and parts[1] == "fhir":
-        return f"{origin}/{parts[0]}/fhir/{parts[2]}"
+    if len(parts) >= 3 and parts[1] in ("fhir", "medtech"):
+        return f"{origin}/{parts[0]}/{parts[1]}/{parts[2]}"
     return origin
 
 
@@ -291,3 +291,50 @@ def make_instance(study, series, sop, patient_name="Doe^John", patient_id="P1", 
     buf = io.BytesIO()
     ds.save_as(buf, write_like_original=False)
     return buf.getvalue()
+
+
+# --- MedTech ------------------------------------------------------------------------------------
+MEDTECH_DATA = os.environ.get("HEALTHD_MEDTECH_TESTDATA",
+                              os.path.join(os.path.dirname(ROOT), "shared", "testdata", "medtech"))
+
+
+def medtech_file(*parts):
+    """A JSON file of the shared MedTech test data (templates/, readme-messages/, ...)."""
+    import json
+    with open(os.path.join(MEDTECH_DATA, *parts)) as f:
+        return json.load(f)
+
+
+def medtech_setup(origin, ws="default", name="default", fhir_service="default", resolution="Create",
+                  device_mapping=None, fhir_mapping=None, queue_limit=None, dest="default"):
+    """Creates/updates an IoT connector and its FHIR destination through the management API."""
+    mgmt = f"{origin}/management/workspaces/{ws}"
+    props = {"deviceMapping": {"content": device_mapping or medtech_file("templates", "basic_devicecontent.json")}}
+    if queue_limit is not None:
+        props["queueLimit"] = queue_limit
+    r = requests.put(f"{mgmt}/iotconnectors/{name}", json={"properties": props})
+    assert r.status_code in (200, 201), r.text
+    r = requests.put(f"{mgmt}/iotconnectors/{name}/fhirdestinations/{dest}", json={"properties": {
+        "resourceIdentityResolutionType": resolution, "fhirServiceResourceId": fhir_service,
+        "fhirMapping": {"content": fhir_mapping or medtech_file("templates", "basic_fhirmapping.json")}}})
+    assert r.status_code in (200, 201), r.text
+    return f"{origin}/{ws}/medtech/{name}"
+
+
+def medtech_observation_ids(medtech_base, message):
+    """The Observation ids the pipeline writes for `message`, as $debug computes them."""
+    r = requests.post(f"{medtech_base}/$debug", json={"message": message})
+    assert r.status_code == 200, r.text
+    return [o["id"] for o in r.json()["observations"]]
+
+
+def wait_for(fn, timeout=20, interval=0.1):
+    """Polls fn() until it returns a truthy value; returns it (or fails after timeout)."""
+    deadline = time.time() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError("condition not met within %ss" % timeout)
+        time.sleep(interval)

@@ -26,11 +26,18 @@ TEST(Config, DefaultsWithoutFile) {
   EXPECT_EQ(c.definitions_dir, HEALTHD_DEFINITIONS_DIR);
   ASSERT_EQ(c.workspaces.size(), 1u);
   EXPECT_EQ(c.workspaces[0].name, "default");
-  ASSERT_EQ(c.workspaces[0].services.size(), 2u);
+  ASSERT_EQ(c.workspaces[0].services.size(), 3u);
   EXPECT_EQ(c.workspaces[0].services[0].kind, ServiceKind::Fhir);
   EXPECT_EQ(c.workspaces[0].services[0].name, "default");
   EXPECT_EQ(c.workspaces[0].services[1].kind, ServiceKind::Dicom);
   EXPECT_EQ(c.workspaces[0].services[1].name, "default");
+  const ServiceConfig& iot = c.workspaces[0].services[2];
+  EXPECT_EQ(iot.kind, ServiceKind::Medtech);
+  EXPECT_EQ(iot.name, "default");
+  EXPECT_TRUE(iot.ensure_only);
+  ASSERT_EQ(iot.medtech.destinations.count("default"), 1u);
+  EXPECT_EQ(iot.medtech.destinations.at("default").fhir_service, "default");
+  EXPECT_EQ(iot.medtech.destinations.at("default").resolution, medtech::ResolutionType::Create);
 }
 
 TEST(Config, EmptyTextGivesDefaults) {
@@ -132,9 +139,42 @@ TEST(Config, BadNamesAndDuplicates) {
   expect_error("workspaces: [{ name: abc, services: [{ kind: ftp, name: one }] }]", {"kind", "ftp"});
 }
 
-TEST(Config, MedtechIsNotYetSupported) {
-  expect_error("workspaces: [{ name: abc, services: [{ kind: medtech, name: devices }] }]",
-               {"medtech", "not yet supported"});
+TEST(Config, MedtechServices) {
+  PlatformConfig c = parse_config(R"(
+workspaces:
+  - name: abc
+    services:
+      - { kind: fhir, name: store }
+      - kind: medtech
+        name: devices
+        settings:
+          device_mapping: '{"templateType": "CollectionContent", "template": []}'
+          queue_limit: 50
+          destinations:
+            - { name: out, fhir_service: store, resolution: Lookup }
+)");
+  const ServiceConfig& s = c.workspaces[0].services[1];
+  EXPECT_EQ(s.kind, ServiceKind::Medtech);
+  EXPECT_FALSE(s.ensure_only);
+  EXPECT_EQ(s.medtech.queue_limit, 50u);
+  ASSERT_EQ(s.medtech.destinations.count("out"), 1u);
+  EXPECT_EQ(s.medtech.destinations.at("out").resolution, medtech::ResolutionType::Lookup);
+  EXPECT_EQ(s.medtech.destinations.at("out").fhir_mapping, medtech::kEmptyFhirMapping);
+  // An invalid mapping names the key, the line and the reason.
+  expect_error(R"(
+workspaces:
+  - name: abc
+    services:
+      - kind: medtech
+        name: devices
+        settings:
+          device_mapping: '{"templateType": "CollectionContent", "template": [{"templateType": "Nope", "template": {}}]}'
+)",
+               {"workspaces[0].services[0].settings.device_mapping", "line 1"});
+  expect_error("workspaces: [{ name: abc, services: [{ kind: medtech, name: devices, settings: { colour: 1 } }] }]",
+               {"settings.colour"});
+  expect_error("workspaces: [{ name: abc, services: [{ kind: medtech, name: devices, settings: { destinations: [{ name: out }] } }] }]",
+               {"fhir_service", "required"});
 }
 
 TEST(Config, DicomServices) {

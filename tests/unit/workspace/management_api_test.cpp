@@ -177,7 +177,7 @@ TEST_F(ManagementApiTest, BadBodiesAre400) {
   EXPECT_EQ(call("PUT", svc, R"({"location": "local", "tags": {}, "properties": {}})").status, 201);
 }
 
-TEST_F(ManagementApiTest, DicomServicesLikeFhirServicesAndIotConnectorsAre501) {
+TEST_F(ManagementApiTest, DicomServicesLikeFhirServices) {
   const std::string svc = "/management/workspaces/default/dicomservices/imaging";
   Response made = call("PUT", svc, R"({"properties": {"overwrite": true}})");
   EXPECT_EQ(made.status, 201) << made.body;
@@ -189,9 +189,41 @@ TEST_F(ManagementApiTest, DicomServicesLikeFhirServicesAndIotConnectorsAre501) {
   EXPECT_EQ(call("GET", "/management/workspaces/default/dicomservices").status, 200);
   EXPECT_EQ(call("DELETE", svc).status, 200);
   EXPECT_EQ(call("GET", svc).status, 404);
-  Response iot = call("GET", "/management/workspaces/default/iotconnectors/devices");
-  EXPECT_EQ(iot.status, 501);
-  EXPECT_EQ(issue_code(iot), "not-supported");
+}
+
+TEST_F(ManagementApiTest, IotConnectorsAndDestinations) {
+  const std::string c = "/management/workspaces/default/iotconnectors/devices";
+  const std::string mapping = R"({"templateType": "CollectionContent", "template": []})";
+  Response created = call("PUT", c, R"({"properties": {"deviceMapping": {"content": )" + mapping + R"(}, "queueLimit": 7}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.route, "management.iotconnector.put");
+  auto doc = parse_body(created);
+  EXPECT_STREQ(doc["type"].GetString(), "workspaces/iotconnectors");
+  EXPECT_EQ(doc["properties"]["queueLimit"].GetUint64(), 7u);
+  EXPECT_STREQ(doc["properties"]["serviceUrl"].GetString(), "http://localhost:8080/default/medtech/devices");
+  EXPECT_EQ(call("PUT", c, R"({"properties": {}})").status, 200);
+
+  const std::string d = c + "/fhirdestinations/out";
+  Response dest = call("PUT", d, R"({"properties": {"resourceIdentityResolutionType": "Lookup", "fhirServiceResourceId": "default"}})");
+  ASSERT_EQ(dest.status, 201) << dest.body;
+  EXPECT_EQ(call("GET", d).status, 200);
+  EXPECT_EQ(parse_body(call("GET", c))["properties"]["fhirDestinations"][0], "out");
+  Response unknown = call("PUT", d, R"({"properties": {"fhirServiceResourceId": "nosuch"}})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(diagnostics(unknown).find("nosuch"), std::string::npos);
+  Response bad = call("PUT", c, R"({"properties": {"deviceMapping": {"content": {"templateType": "CollectionContent", "template": [{"templateType": "Nope"}]}}}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(diagnostics(bad).find("line "), std::string::npos) << diagnostics(bad);
+
+  // Kept across a restart.
+  start(default_config());
+  EXPECT_EQ(parse_body(call("GET", c))["properties"]["queueLimit"].GetUint64(), 100000u);
+  EXPECT_EQ(call("GET", d).status, 200);
+  EXPECT_EQ(call("DELETE", d).status, 200);
+  EXPECT_EQ(call("GET", d).status, 404);
+  EXPECT_EQ(call("DELETE", c).status, 200);
+  EXPECT_EQ(call("GET", c).status, 404);
+  EXPECT_EQ(call("GET", "/management/workspaces/nowhere/iotconnectors/devices").status, 404);
 }
 
 TEST_F(ManagementApiTest, WrongMethodIs405WithAllow) {

@@ -1,0 +1,58 @@
+// How the MedTech pipeline talks to its destination FHIR service: through that service's own
+// interactions (read, search, update) with internal Requests, so validation, versioning and
+// storage are the FHIR service's. No principal: an in-process caller with full rights.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/request.h"
+#include "json/json.h"
+
+namespace healthd::medtech {
+
+// Runs `request` on the FHIR service named `service` in the connector's workspace; nullopt when
+// that service does not exist or is not open.
+using FhirCall = std::function<std::optional<Response>(const std::string& service, Request& request)>;
+
+// A failure worth retrying later (service missing or unavailable, 5xx, conflicts exhausted):
+// the batch stays queued.
+class TransientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class FhirClient {
+ public:
+  FhirClient(FhirCall call, std::string service) : call_(std::move(call)), service_(std::move(service)) {}
+
+  struct ReadResult {
+    bool found = false;
+    json::Document resource;
+    std::string etag;  // W/"n"
+  };
+  // 200 → found; 404/410 → not found; anything else throws TransientError.
+  ReadResult read(const std::string& type, const std::string& id);
+
+  // PUT {type}/{id}; If-Match when given. Returns the status (200, 201, 409, 412, 4xx);
+  // 5xx, 429 and a missing service throw TransientError.
+  int put(const std::string& type, const std::string& id, const std::string& body,
+          const std::optional<std::string>& if_match, std::string* diagnostics = nullptr);
+
+  // GET {type}?identifier={value}: the matching resources, or nullopt when the service does
+  // not support search (501); then callers fall back to the deterministic id.
+  std::optional<std::vector<json::Document>> search_identifier(const std::string& type, const std::string& value);
+
+  const std::string& service() const { return service_; }
+
+ private:
+  Response call(Request& req);
+
+  FhirCall call_;
+  std::string service_;
+};
+
+}  // namespace healthd::medtech

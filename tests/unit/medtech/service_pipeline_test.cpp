@@ -1,0 +1,155 @@
+// The MedTech service pipeline against an in-memory FHIR service (FhirCall): message splitting,
+// identity resolution (Create / Lookup), Observation create / merge / no-op, dead letters.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "medtech/batch_processor.h"
+#include "medtech/message_split.h"
+
+namespace healthd::medtech {
+namespace {
+
+std::string testdata(const std::string& rel) {
+  std::ifstream in(std::string(HEALTHD_SOURCE_DIR) + "/../shared/testdata/medtech/" + rel);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// A FHIR service that keeps resources in a map: read, PUT (If-Match checked), search answers 501.
+struct FakeFhir {
+  std::map<std::string, std::pair<int, std::string>> resources;  // "Type/id" -> (version, body)
+  int puts = 0;
+  bool available = true;
+
+  std::optional<Response> operator()(const std::string&, Request& req) {
+    if (!available) return std::nullopt;
+    Response r;
+    if (req.segments.size() == 1) {
+      r.status = 501;
+      return r;
+    }
+    const std::string key = req.segments[0] + "/" + req.segments[1];
+    auto it = resources.find(key);
+    if (req.method == "GET") {
+      if (it == resources.end()) r.status = 404;
+      else {
+        r.body = it->second.second;
+        r.headers.set("ETag", "W/\"" + std::to_string(it->second.first) + "\"");
+      }
+      return r;
+    }
+    int version = it == resources.end() ? 0 : it->second.first;
+    if (auto m = req.headers.get("If-Match"); m && *m != "W/\"" + std::to_string(version) + "\"") {
+      r.status = 412;
+      return r;
+    }
+    ++puts;
+    resources[key] = {version + 1, req.body};
+    r.status = version ? 200 : 201;
+    return r;
+  }
+};
+
+ConnectorSettings settings(ResolutionType resolution) {
+  ConnectorSettings s;
+  s.device_mapping = testdata("templates/basic_devicecontent.json");
+  s.destinations["default"] = {resolution, "default", testdata("templates/basic_fhirmapping.json")};
+  return s;
+}
+
+QueuedMessage message(int64_t seq, const std::string& payload) { return {seq, 1700000000000000, payload}; }
+
+TEST(MessageSplit, JsonArrayAndNdjson) {
+  std::vector<std::string> out;
+  std::string why;
+  ASSERT_TRUE(split_messages(R"({"a":1})", out, why));
+  EXPECT_EQ(out, std::vector<std::string>{R"({"a":1})"});
+  out.clear();
+  ASSERT_TRUE(split_messages(R"([{"a":1}, {"a":2}])", out, why));
+  EXPECT_EQ(out.size(), 2u);
+  out.clear();
+  ASSERT_TRUE(split_messages("{\"a\":1}\n\n{\"a\":2}\n", out, why));
+  EXPECT_EQ(out.size(), 2u);
+  out.clear();
+  EXPECT_FALSE(split_messages("{\"a\":1}\n{oops", out, why));
+  EXPECT_NE(why.find("line 2"), std::string::npos) << why;
+  EXPECT_FALSE(split_messages("  ", out, why));
+  EXPECT_FALSE(split_messages("[]", out, why));
+}
+
+TEST(BatchProcessor, CreatesPatientDeviceAndObservationThenMergesAndSkipsNoOps) {
+  FakeFhir fhir;
+  ConnectorMetrics metrics("unit/create");
+  BatchProcessor p(load_settings(settings(ResolutionType::Create), 1), std::ref(fhir), metrics);
+  const std::string hr = testdata("readme-messages/heartrate.json");
+  auto dead = p.process({message(1, hr)});
+  EXPECT_TRUE(dead.empty());
+  const std::string patient = "Patient/" + identity_resource_id("Patient", "patient1");
+  const std::string device = "Device/" + identity_resource_id("Device", "device1");
+  ASSERT_TRUE(fhir.resources.count(patient));
+  ASSERT_TRUE(fhir.resources.count(device));
+  EXPECT_NE(fhir.resources[device].second.find(patient), std::string::npos);
+  int observations = 0;
+  for (const auto& [key, v] : fhir.resources) observations += key.starts_with("Observation/");
+  EXPECT_EQ(observations, 1);
+  // The same message again: nothing changes, nothing is written.
+  int puts = fhir.puts;
+  EXPECT_TRUE(p.process({message(2, hr)}).empty());
+  EXPECT_EQ(fhir.puts, puts);
+  // Another value in the same hour: merged (status amended), a new version.
+  std::string later = hr;
+  later.replace(later.find("19:18:23"), 8, "19:18:24");
+  EXPECT_TRUE(p.process({message(3, later)}).empty());
+  EXPECT_EQ(fhir.puts, puts + 1);
+  for (const auto& [key, v] : fhir.resources)
+    if (key.starts_with("Observation/")) {
+      EXPECT_EQ(v.first, 2);
+      EXPECT_NE(v.second.find("\"amended\""), std::string::npos);
+    }
+}
+
+TEST(BatchProcessor, ProblemsBecomeDeadLettersWithStageKindAndPayload) {
+  FakeFhir fhir;
+  ConnectorMetrics metrics("unit/dead");
+  BatchProcessor p(load_settings(settings(ResolutionType::Lookup), 1), std::ref(fhir), metrics);
+  const std::string hr = testdata("readme-messages/heartrate.json");
+  auto dead = p.process({message(1, "{not json"), message(2, R"({"temperature": 37})"), message(3, hr)});
+  ASSERT_EQ(dead.size(), 3u);
+  EXPECT_EQ(dead[0].stage, "ingest");
+  EXPECT_EQ(dead[0].kind, "InvalidFormat");
+  EXPECT_EQ(dead[1].stage, "normalize");
+  EXPECT_EQ(dead[1].kind, "NoTemplateMatched");
+  EXPECT_EQ(dead[2].stage, "identity");
+  EXPECT_EQ(dead[2].kind, "DeviceNotFound");  // Lookup: no Device with that identifier
+  EXPECT_EQ(dead[2].payload, hr);
+  EXPECT_EQ(fhir.puts, 0);
+}
+
+TEST(BatchProcessor, LookupFindsTheDeviceAndItsPatient) {
+  FakeFhir fhir;
+  const std::string device_id = identity_resource_id("Device", "device1");
+  fhir.resources["Device/" + device_id] = {
+      1, R"({"resourceType":"Device","id":")" + device_id + R"(","patient":{"reference":"Patient/p9"}})"};
+  ConnectorMetrics metrics("unit/lookup");
+  BatchProcessor p(load_settings(settings(ResolutionType::Lookup), 1), std::ref(fhir), metrics);
+  EXPECT_TRUE(p.process({message(1, testdata("readme-messages/steps.json"))}).empty());
+  bool found = false;
+  for (const auto& [key, v] : fhir.resources)
+    if (key.starts_with("Observation/")) found = v.second.find("Patient/p9") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST(BatchProcessor, AMissingFhirServiceIsTransient) {
+  FakeFhir fhir;
+  fhir.available = false;
+  ConnectorMetrics metrics("unit/transient");
+  BatchProcessor p(load_settings(settings(ResolutionType::Create), 1), std::ref(fhir), metrics);
+  EXPECT_THROW(p.process({message(1, testdata("readme-messages/heartrate.json"))}), TransientError);
+}
+
+}  // namespace
+}  // namespace healthd::medtech
