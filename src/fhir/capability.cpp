@@ -79,7 +79,7 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
     r.AddMember("versioning", json::Value(capability_versioning(svc.settings.versioning_for(type)), a), a);
     r.AddMember("readHistory", true, a);
     r.AddMember("updateCreate", true, a);
-    r.AddMember("conditionalCreate", false, a);
+    r.AddMember("conditionalCreate", true, a);
     r.AddMember("conditionalRead", "not-supported", a);
     r.AddMember("conditionalUpdate", false, a);
     r.AddMember("conditionalDelete", "not-supported", a);

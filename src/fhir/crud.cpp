@@ -2,16 +2,40 @@
 #include "common/ids.h"
 #include "common/time.h"
 #include "fhir/resource_body.h"
+#include "fhir/search_request.h"
 #include "fhir/service_impl.h"
 
 namespace healthd::fhir {
 
 Response FhirService::Impl::create(Request& req, const std::string& type) {
-  if (req.headers.has("If-None-Exist"))
-    return error(501, "not-supported", "Conditional create (If-None-Exist) is not supported yet");
   if (auto bad = check_content_type(req)) return *bad;
   json::Document doc;
   if (auto bad = parse_resource(*this, req, type, doc)) return *bad;
+
+  // Conditional create: If-None-Exist holds search parameters (strict: an unknown one is a 400).
+  std::shared_ptr<SearchQuery> unless;
+  if (auto cond = req.headers.get("If-None-Exist")) {
+    std::string_view text = *cond;
+    if (auto q = text.find('?'); q != std::string_view::npos) text = text.substr(q + 1);
+    SearchContext ctx;
+    ctx.params = search_params.get();
+    ctx.definitions = definitions.get();
+    ctx.settings = &settings;
+    ctx.base_url = req.base_url;
+    ctx.strict = true;
+    ParsedSearch parsed;
+    if (auto bad = parse_search(ctx, {type}, parse_query(text), parsed)) return std::move(*bad);
+    if (parsed.query.clauses.empty())
+      return error(400, "invalid", "If-None-Exist names no search parameter", "If-None-Exist");
+    unless = std::make_shared<SearchQuery>(std::move(parsed.query));
+    unless->count = 2;
+    unless->with_total = false;
+    unless->sort.clear();
+    SearchPage found = store->search(*unless);
+    if (found.entries.size() > 1)
+      return error(412, "duplicate", "If-None-Exist matches more than one " + type, "If-None-Exist");
+    if (found.entries.size() == 1) return resource_response(req, 200, found.entries[0], false, return_preference(req));
+  }
 
   // The server owns the id of a created resource; an id in the body is ignored (FHIR R4 3.1.0.6).
   std::string id = new_time_ordered_uuid();
@@ -27,7 +51,15 @@ Response FhirService::Impl::create(Request& req, const std::string& type) {
 
   WriteOp op = write_op_for(v, WriteOp::Kind::Create);
   op.index = std::move(index);
+  op.unless_match = unless;
   CommitResult r = store->commit({std::move(op)});
+  if (r.status == CommitResult::Status::Exists) {
+    // Another request created a match between our search and our commit: that one stands.
+    if (r.existing_ids.size() > 1)
+      return error(412, "duplicate", "If-None-Exist matches more than one " + type, "If-None-Exist");
+    if (auto cur = store->current(type, r.existing_ids[0]))
+      return resource_response(req, 200, *cur, false, return_preference(req));
+  }
   if (!r.ok()) return store_failure(r);
   return resource_response(req, 201, v, true, return_preference(req));
 }

@@ -42,6 +42,8 @@ struct IndexRow {
   double low = 0, high = 0;
 };
 
+struct SearchQuery;
+
 // One change inside a commit.
 struct WriteOp {
   enum class Kind {
@@ -67,11 +69,16 @@ struct WriteOp {
   // Create/Update: the search index rows of this version; they replace the resource's previous
   // rows in the same transaction. Delete and Purge remove the resource's rows.
   std::vector<IndexRow> index;
+  // Create only (conditional create): refused with Status::Exists when a current resource
+  // matches this query. Checked inside the write transaction, after the ops committed before it
+  // in the same batch, so concurrent identical conditional creates make exactly one resource.
+  std::shared_ptr<const SearchQuery> unless_match;
 };
 
 struct CommitResult {
-  enum class Status { Ok, Conflict, Error };
+  enum class Status { Ok, Conflict, Exists, Error };
   Status status = Status::Ok;
+  std::vector<std::string> existing_ids;  // Exists: the matching resources (at most 2)
   int failed_op = -1;      // index of the op whose version check failed (Conflict)
   int64_t current_version = 0;  // that resource's newest stored version (Conflict)
   std::string message;     // human-readable reason (Conflict/Error)

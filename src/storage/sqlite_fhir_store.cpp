@@ -444,6 +444,29 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
       s.bind_text(1, op.type).bind_text(2, op.id);
       if (s.step()) newest = s.column_int64(0);
     }
+    if (op.unless_match && op.kind == WriteOp::Kind::Create) {
+      // Conditional create: the writer's connection sees this batch's earlier writes too.
+      fhir::SearchQuery q = *op.unless_match;
+      q.count = 2;
+      q.with_total = false;
+      if (auto sql = search_sql(q, dictionary_)) {
+        Statement s = db.prepare(sql->page);
+        for (size_t a = 0; a < sql->page_args.size(); ++a) {
+          const int n = static_cast<int>(a) + 1;
+          const SqlArg& arg = sql->page_args[a];
+          if (arg.kind == SqlArg::Kind::Int) s.bind(n, arg.i);
+          else if (arg.kind == SqlArg::Kind::Real) s.bind_double(n, arg.d);
+          else s.bind_text(n, arg.t);
+        }
+        while (s.step() && r.existing_ids.size() < 2) r.existing_ids.emplace_back(s.column_text(3));
+      }
+      if (!r.existing_ids.empty()) {
+        r.status = CommitResult::Status::Exists;
+        r.failed_op = static_cast<int>(i);
+        r.message = resource_ref(op) + " not created: a matching resource exists";
+        return false;
+      }
+    }
     const int64_t expected = op.kind == WriteOp::Kind::Reindex ? op.version : op.version - 1;
     if (newest != expected) {
       r.status = CommitResult::Status::Conflict;

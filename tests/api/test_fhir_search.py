@@ -387,3 +387,34 @@ def test_reindex_resource_preview_and_job(base):
     assert status["status"]["valueCode"] == "completed", status
     assert status["processed"]["valueInteger"] >= 1
     assert ids(search(base, f"Patient?family={fam}")) == [pid]
+
+
+def test_conditional_create_if_none_exist(base):
+    tag = uniq()
+    body = patient(identifier=[{"system": "urn:cc", "value": tag}])
+    hdr = {"If-None-Exist": f"identifier=urn:cc|{tag}"}
+    r1 = requests.post(f"{base}/Patient", json=body, headers=hdr)
+    assert r1.status_code == 201, r1.text
+    r2 = requests.post(f"{base}/Patient", json=body, headers=hdr)
+    assert r2.status_code == 200 and r2.json()["id"] == r1.json()["id"]
+    make(base, "Patient", body)  # a second match, made unconditionally
+    assert_outcome(requests.post(f"{base}/Patient", json=body, headers=hdr), 412, "duplicate")
+    r = requests.post(f"{base}/Patient", json=body, headers={"If-None-Exist": "nope=1"})
+    assert_outcome(r, 400, "not-supported")
+
+
+def test_fifty_concurrent_identical_conditional_creates_make_one_resource(base):
+    from concurrent.futures import ThreadPoolExecutor
+    tag = uniq()
+    body = patient(identifier=[{"system": "urn:cc", "value": tag}])
+
+    def create(_):
+        r = requests.post(f"{base}/Patient", json=body, headers={"If-None-Exist": f"identifier=urn:cc|{tag}"})
+        return r.status_code, r.json()["id"]
+
+    with ThreadPoolExecutor(50) as ex:
+        results = list(ex.map(create, range(50)))
+    assert sorted({s for s, _ in results}) in ([200, 201], [201])
+    assert [s for s, _ in results].count(201) == 1
+    assert len({i for _, i in results}) == 1
+    assert ids(search(base, f"Patient?identifier=urn:cc|{tag}")) == [results[0][1]]

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <thread>
 
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_fhir_store.h"
@@ -398,6 +399,27 @@ TEST_F(SqliteFhirSearchTest, ReindexReplacesTheCurrentVersionsIndexWithoutANewVe
   r = store->commit({op});
   EXPECT_EQ(r.status, fhir::CommitResult::Status::Conflict);
   EXPECT_EQ(r.current_version, 1);
+}
+
+TEST_F(SqliteFhirSearchTest, ConditionalCreateIsRefusedWhenAMatchExistsEvenInTheSameBatch) {
+  auto unless = std::make_shared<SearchQuery>(query("Patient", {clause("name", {text(K::Prefix, "smithson")})}));
+  fhir::WriteOp op = with(create("Patient", "d", 700), {str("name", "smithson", "Smithson")});
+  op.unless_match = unless;
+  fhir::CommitResult r = store->commit({op});
+  EXPECT_EQ(r.status, fhir::CommitResult::Status::Exists);
+  EXPECT_EQ(r.existing_ids, (V{"c"}));
+  EXPECT_FALSE(store->current("Patient", "d"));
+  // No match yet: the first of two identical conditional creates committed together wins.
+  auto nobody = std::make_shared<SearchQuery>(query("Patient", {clause("name", {text(K::Prefix, "newname")})}));
+  fhir::WriteOp e = with(create("Patient", "e", 701), {str("name", "newname", "Newname")});
+  fhir::WriteOp f = with(create("Patient", "f", 702), {str("name", "newname", "Newname")});
+  e.unless_match = f.unless_match = nobody;
+  fhir::CommitResult re, rf;
+  std::thread t([&] { re = store->commit({e}); });
+  rf = store->commit({f});
+  t.join();
+  EXPECT_EQ((re.ok() ? 1 : 0) + (rf.ok() ? 1 : 0), 1);
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "newname")})})).size(), 1u);
 }
 
 TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {

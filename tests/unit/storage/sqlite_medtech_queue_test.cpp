@@ -85,7 +85,11 @@ TEST(SqliteMedtechQueue, ClosedQueueRefusesWork) {
 
 TEST(SqliteMedtechQueue, RefusesAnotherKindOfDatabase) {
   TempDir dir;
-  { auto store = open_sqlite_fhir_store(SqliteStoreOptions{dir.file("queue.db")}); store->close(); }
+  {
+    SqliteStoreOptions options;
+    options.path = dir.file("queue.db");
+    open_sqlite_fhir_store(options)->close();
+  }
   EXPECT_THROW(open_queue(dir), std::runtime_error);
 }
 
