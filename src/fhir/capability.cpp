@@ -81,8 +81,8 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
     r.AddMember("updateCreate", true, a);
     r.AddMember("conditionalCreate", true, a);
     r.AddMember("conditionalRead", "not-supported", a);
-    r.AddMember("conditionalUpdate", false, a);
-    r.AddMember("conditionalDelete", "not-supported", a);
+    r.AddMember("conditionalUpdate", true, a);
+    r.AddMember("conditionalDelete", "multiple", a);
     resources.PushBack(r, a);
   }
   rest.AddMember("resource", resources, a);

@@ -122,6 +122,8 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
       return std::nullopt;
     }
     case Interaction::Conditional:
+      // The type-level check here; the matches are filtered resource by resource (conditional.cpp).
+      return smart.check(type, req.method == "DELETE" ? I::Delete : I::Update);
     case Interaction::Bundle:
     case Interaction::Operation:
       return std::nullopt;  // not supported yet: answered 501 without touching data
@@ -220,9 +222,7 @@ Response FhirService::Impl::route(Request& req) {
     }
     case Interaction::Bundle: r = error(501, "not-supported", "Batch and transaction bundles are not supported yet"); break;
     case Interaction::Patch: r = patch(req, type, id, smart); break;
-    case Interaction::Conditional:
-      r = error(501, "not-supported", "Conditional " + req.method + " is not supported yet");
-      break;
+    case Interaction::Conditional: r = conditional(req, type, smart); break;
     case Interaction::Operation:
       if (seg.back() == "$reindex" && (seg.size() == 1 || seg.size() == 3)) {
         r = reindex(req, type, id);

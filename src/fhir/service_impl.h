@@ -66,6 +66,8 @@ struct FhirService::Impl {
   // patch.cpp (JSON Patch, FHIRPath Patch); `smart` is the request's SMART confinement from route().
   Response patch(Request& req, const std::string& type, const std::string& id, const SmartAccess& smart);
   Response remove(Request& req, const std::string& type, const std::string& id);
+  // conditional.cpp: PUT/DELETE/PATCH [type]?<search>.
+  Response conditional(Request& req, const std::string& type, const SmartAccess& smart);
   Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
   // search.cpp: search over one type (types = {type}) or all/_type (types empty), optionally in
   // a compartment ({"Patient", id}); and the index rows of a version about to be written (none

@@ -418,3 +418,51 @@ def test_fifty_concurrent_identical_conditional_creates_make_one_resource(base):
     assert [s for s, _ in results].count(201) == 1
     assert len({i for _, i in results}) == 1
     assert ids(search(base, f"Patient?identifier=urn:cc|{tag}")) == [results[0][1]]
+
+
+def test_conditional_update_delete_and_patch(base):
+    tag = uniq()
+    ident = {"system": "urn:cu", "value": tag}
+    body = patient(identifier=[ident], gender="female")
+    # PUT with no match and no id: created.
+    r = requests.put(f"{base}/Patient?identifier=urn:cu|{tag}", json=body)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    # One match: updated (the id comes from the match).
+    r = requests.put(f"{base}/Patient?identifier=urn:cu|{tag}", json=dict(body, gender="male"))
+    assert r.status_code == 200 and r.json()["id"] == pid and r.json()["gender"] == "male"
+    assert r.json()["meta"]["versionId"] == "2"
+    # A body id that is not the match's: 400.
+    r = requests.put(f"{base}/Patient?identifier=urn:cu|{tag}", json=dict(body, id="other-id"))
+    assert_outcome(r, 400, "invalid")
+    # Conditional PATCH on the one match.
+    r = requests.patch(f"{base}/Patient?identifier=urn:cu|{tag}",
+                       data='[{"op":"replace","path":"/gender","value":"other"}]',
+                       headers={"Content-Type": "application/json-patch+json"})
+    assert r.status_code == 200 and r.json()["gender"] == "other", r.text
+    # Two matches: 412 for PUT and for a single DELETE; _count deletes up to that many.
+    make(base, "Patient", body)
+    assert_outcome(requests.put(f"{base}/Patient?identifier=urn:cu|{tag}", json=body), 412, "multiple-matches")
+    assert_outcome(requests.delete(f"{base}/Patient?identifier=urn:cu|{tag}"), 412, "multiple-matches")
+    assert requests.delete(f"{base}/Patient?identifier=urn:cu|{tag}&_count=10").status_code == 204
+    assert ids(search(base, f"Patient?identifier=urn:cu|{tag}")) == []
+    assert requests.delete(f"{base}/Patient?identifier=urn:cu|{tag}").status_code == 204  # none left
+    # A condition the server does not understand is refused, never taken as "everything".
+    assert_outcome(requests.delete(f"{base}/Patient?nonsense=1"), 400, "not-supported")
+    assert_outcome(requests.delete(f"{base}/Patient"), 400, "invalid")
+
+
+def test_concurrent_identical_conditional_updates_make_one_resource(base):
+    from concurrent.futures import ThreadPoolExecutor
+    tag = uniq()
+    body = patient(identifier=[{"system": "urn:cu2", "value": tag}])
+
+    def put(_):
+        r = requests.put(f"{base}/Patient?identifier=urn:cu2|{tag}", json=body)
+        return r.status_code, r.json().get("id")
+
+    with ThreadPoolExecutor(20) as ex:
+        results = list(ex.map(put, range(20)))
+    assert all(s in (200, 201) for s, _ in results), results
+    assert len({i for _, i in results}) == 1
+    assert len(ids(search(base, f"Patient?identifier=urn:cu2|{tag}"))) == 1
