@@ -124,8 +124,20 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
     case Interaction::Conditional:
       // The type-level check here; the matches are filtered resource by resource (conditional.cpp).
       return smart.check(type, req.method == "DELETE" ? I::Delete : I::Update);
+    case Interaction::Operation: {
+      // Instance operations read or change one resource: the same confinement as read/update.
+      if (type.empty() || id.empty()) return std::nullopt;
+      const I letter = req.segments.back() == "$meta" || (req.segments.back() == "$reindex" && req.method == "GET")
+                           ? I::Read
+                           : I::Update;
+      if (auto d = smart.check(type, letter)) return d;
+      if (!smart.needs_resource_check()) return std::nullopt;
+      auto cur = store->current(type, id);
+      if (cur && !cur->deleted() && !smart.permits_json(cur->json, letter))
+        return SmartAccess::outside_compartment(type + "/" + id);
+      return std::nullopt;
+    }
     case Interaction::Bundle:
-    case Interaction::Operation:
       return std::nullopt;  // not supported yet: answered 501 without touching data
   }
   return std::nullopt;
@@ -226,6 +238,9 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::Operation:
       if (seg.back() == "$reindex" && (seg.size() == 1 || seg.size() == 3)) {
         r = reindex(req, type, id);
+      } else if (seg.size() == 3 && (seg.back() == "$meta" || seg.back() == "$meta-add" ||
+                                     seg.back() == "$meta-delete" || seg.back() == "$purge-history")) {
+        r = meta_operation(req, type, id, seg.back());
       } else {
         r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
       }

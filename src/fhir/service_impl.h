@@ -79,6 +79,8 @@ struct FhirService::Impl {
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,
                                      const std::string& id, const Request& req);
   HistoryFilter smart_history_filter(const SmartAccess& smart);
+  // meta_ops.cpp: [type]/[id]/$meta, $meta-add, $meta-delete, $purge-history.
+  Response meta_operation(Request& req, const std::string& type, const std::string& id, const std::string& op);
   // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex.
   Response reindex(Request& req, const std::string& type, const std::string& id);
   Response capabilities(Request& req);

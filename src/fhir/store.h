@@ -54,6 +54,11 @@ struct WriteOp {
     // Replace the search index of the current version, which must be `version`; no new version
     // (json unused). $reindex and stores written before search existed.
     Reindex,
+    // Replace the current version's body and index in place (same version, same lastUpdated):
+    // meta changes that make no new version ($meta-add, $meta-delete).
+    Amend,
+    // Remove every version older than `version`, which must be the current one ($purge-history).
+    PurgeHistory,
   };
   Kind kind = Kind::Create;
   std::string type;

@@ -254,7 +254,8 @@ CommitResult SqliteFhirStore::commit(std::vector<WriteOp> ops) {
   try {
     for (size_t i = 0; i < ops.size(); ++i) {
       WriteOp& op = ops[i];
-      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::Reindex) {
+      if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::Reindex ||
+          op.kind == WriteOp::Kind::PurgeHistory) {
         op.json.clear();
       } else if (op.json.size() > options_.compress_threshold) {
         std::string packed = zstd::compress(op.json);
@@ -467,14 +468,17 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
         return false;
       }
     }
-    const int64_t expected = op.kind == WriteOp::Kind::Reindex ? op.version : op.version - 1;
+    // Ops on the current version in place name it; the others write the next one.
+    const bool in_place = op.kind == WriteOp::Kind::Reindex || op.kind == WriteOp::Kind::Amend ||
+                          op.kind == WriteOp::Kind::PurgeHistory;
+    const int64_t expected = in_place ? op.version : op.version - 1;
     if (newest != expected) {
       r.status = CommitResult::Status::Conflict;
       r.failed_op = static_cast<int>(i);
       r.current_version = newest;
-      r.message = op.kind == WriteOp::Kind::Reindex
+      r.message = in_place
                       ? resource_ref(op) + " is at version " + std::to_string(newest) + ", not " +
-                            std::to_string(op.version) + "; not reindexed"
+                            std::to_string(op.version) + "; not changed"
                   : newest == 0 ? resource_ref(op) + " does not exist; cannot write version " + std::to_string(op.version)
                               : resource_ref(op) + " is at version " + std::to_string(newest) +
                                     "; cannot write version " + std::to_string(op.version);
@@ -500,6 +504,23 @@ void SqliteFhirStore::write_ops(PendingCommit& p) {
       continue;
     }
     if (op.kind == WriteOp::Kind::Reindex) {
+      index_writer_->reindex(op);
+      r.seqs.push_back(0);
+      continue;
+    }
+    if (op.kind == WriteOp::Kind::PurgeHistory) {
+      Statement& s = db.cached(kDeleteOlder);
+      ResetOnExit reset(s);
+      s.bind_text(1, op.type).bind_text(2, op.id).bind(3, op.version).run();
+      r.seqs.push_back(0);
+      continue;
+    }
+    if (op.kind == WriteOp::Kind::Amend) {
+      Statement& s = db.cached(
+          "UPDATE resource_version SET body = ?4, compressed = ?5 WHERE type = ?1 AND id = ?2 AND version = ?3");
+      ResetOnExit reset(s);
+      s.bind_text(1, op.type).bind_text(2, op.id).bind(3, op.version).bind_blob(4, op.json).bind(5, p.compressed[i]);
+      s.run();
       index_writer_->reindex(op);
       r.seqs.push_back(0);
       continue;

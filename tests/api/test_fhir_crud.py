@@ -202,3 +202,38 @@ def test_head_read(base):
     pid = post(base, "Patient", patient()).json()["id"]
     r = requests.head(f"{base}/Patient/{pid}")
     assert r.status_code == 200 and r.text == "" and r.headers["ETag"] == 'W/"1"'
+
+
+def test_meta_operations_change_meta_in_place_and_purge_history(base):
+    import uuid
+    tag = "t" + uuid.uuid4().hex[:10]
+    r = post(base, "Patient", patient())
+    pid = r.json()["id"]
+    put(base, "Patient", pid, dict(patient(), id=pid, gender="female"))  # version 2
+    change = {"resourceType": "Parameters", "parameter": [{"name": "meta", "valueMeta": {
+        "tag": [{"system": "urn:tags", "code": tag}], "profile": ["http://example.org/StructureDefinition/p"]}}]}
+    r = requests.post(f"{base}/Patient/{pid}/$meta-add", json=change)
+    assert r.status_code == 200, r.text
+    meta = r.json()["parameter"][0]["valueMeta"]
+    assert {"system": "urn:tags", "code": tag} in meta["tag"]
+    assert meta["profile"] == ["http://example.org/StructureDefinition/p"]
+    cur = requests.get(f"{base}/Patient/{pid}").json()
+    assert cur["meta"]["versionId"] == "2" and cur["meta"]["tag"][0]["code"] == tag  # no new version
+    # The tag is searchable at once.
+    b = requests.get(f"{base}/Patient?_tag=urn:tags|{tag}").json()
+    assert [e["resource"]["id"] for e in b.get("entry", [])] == [pid]
+    r = requests.get(f"{base}/Patient/{pid}/$meta")
+    assert r.status_code == 200 and r.json()["parameter"][0]["valueMeta"]["tag"][0]["code"] == tag
+    r = requests.post(f"{base}/Patient/{pid}/$meta-delete", json=change)
+    assert r.status_code == 200 and "tag" not in r.json()["parameter"][0]["valueMeta"]
+    b = requests.get(f"{base}/Patient?_tag=urn:tags|{tag}").json()
+    assert b.get("entry", []) == []
+    assert requests.post(f"{base}/Patient/{pid}/$meta-add", json={"resourceType": "Parameters"}).status_code == 400
+    # $purge-history keeps only the current version.
+    assert requests.get(f"{base}/Patient/{pid}/_history/1").status_code == 200
+    r = requests.post(f"{base}/Patient/{pid}/$purge-history")
+    assert r.status_code == 200, r.text
+    assert requests.get(f"{base}/Patient/{pid}/_history/1").status_code == 404
+    assert requests.get(f"{base}/Patient/{pid}").json()["meta"]["versionId"] == "2"
+    h = requests.get(f"{base}/Patient/{pid}/_history").json()
+    assert [e["resource"]["meta"]["versionId"] for e in h["entry"]] == ["2"]
