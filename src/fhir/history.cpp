@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "common/time.h"
+#include "fhir/bundle_writer.h"
 #include "fhir/service_impl.h"
 #include "json/json.h"
 
@@ -28,19 +29,10 @@ bool parse_int(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void key(Writer& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-void link(Writer& w, const char* relation, const std::string& url) {
-  w.StartObject();
-  key(w, "relation");
-  string(w, relation);
-  key(w, "url");
-  string(w, url);
-  w.EndObject();
-}
+using bundle::Writer;
+using bundle::key;
+using bundle::link;
+using bundle::string;
 
 }  // namespace
 
@@ -117,15 +109,7 @@ Response FhirService::Impl::history(Request& req, const std::string& type, const
 
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  w.StartObject();
-  key(w, "resourceType");
-  string(w, "Bundle");
-  key(w, "type");
-  string(w, "history");
-  if (page.total) {
-    key(w, "total");
-    w.Int64(*page.total);
-  }
+  bundle::begin(w, "history", page.total);
   key(w, "link");
   w.StartArray();
   link(w, "self", self);
@@ -134,19 +118,7 @@ Response FhirService::Impl::history(Request& req, const std::string& type, const
   w.EndArray();
   key(w, "entry");
   w.StartArray();
-  if (!warnings.empty()) {
-    // A warning travels as an OperationOutcome entry, as servers do for a capped _count.
-    w.StartObject();
-    key(w, "resource");
-    std::string oo = operation_outcome_json(warnings);
-    w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
-    key(w, "search");
-    w.StartObject();
-    key(w, "mode");
-    string(w, "outcome");
-    w.EndObject();
-    w.EndObject();
-  }
+  bundle::outcome_entry(w, warnings);
   for (const auto& v : page.entries) {
     w.StartObject();
     key(w, "fullUrl");
