@@ -20,14 +20,9 @@ Response FhirService::Impl::conditional(Request& req, const std::string& type, c
   std::vector<std::pair<std::string, std::string>> params;
   for (const auto& kv : req.query)
     if (!control_param(kv.first)) params.push_back(kv);
-  SearchContext ctx;
-  ctx.params = search_params.get();
-  ctx.definitions = definitions.get();
-  ctx.settings = &settings;
-  ctx.base_url = req.base_url;
-  ctx.strict = true;  // a condition the server does not understand must not match everything
+  // Strict: a condition the server does not understand must not match everything.
   ParsedSearch parsed;
-  if (auto bad = parse_search(ctx, {type}, params, parsed)) return std::move(*bad);
+  if (auto bad = parse_search(search_context(req, true), {type}, params, parsed)) return std::move(*bad);
   SearchQuery q = std::move(parsed.query);
   if (q.clauses.empty())
     return error(400, "invalid", "A conditional " + req.method + " needs search parameters to select the resource");

@@ -17,14 +17,8 @@ Response FhirService::Impl::create(Request& req, const std::string& type) {
   if (auto cond = req.headers.get("If-None-Exist")) {
     std::string_view text = *cond;
     if (auto q = text.find('?'); q != std::string_view::npos) text = text.substr(q + 1);
-    SearchContext ctx;
-    ctx.params = search_params.get();
-    ctx.definitions = definitions.get();
-    ctx.settings = &settings;
-    ctx.base_url = req.base_url;
-    ctx.strict = true;
     ParsedSearch parsed;
-    if (auto bad = parse_search(ctx, {type}, parse_query(text), parsed)) return std::move(*bad);
+    if (auto bad = parse_search(search_context(req, true), {type}, parse_query(text), parsed)) return std::move(*bad);
     if (parsed.query.clauses.empty())
       return error(400, "invalid", "If-None-Exist names no search parameter", "If-None-Exist");
     unless = std::make_shared<SearchQuery>(std::move(parsed.query));

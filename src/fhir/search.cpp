@@ -5,6 +5,7 @@
 #include <set>
 
 #include "fhir/search_request.h"
+#include "fhir/bundle_writer.h"
 #include "fhir/service_impl.h"
 #include "fhir/smart_access.h"
 #include "json/json.h"
@@ -15,19 +16,10 @@ namespace healthd::fhir {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void key(Writer& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-void link(Writer& w, const char* relation, const std::string& url) {
-  w.StartObject();
-  key(w, "relation");
-  string(w, relation);
-  key(w, "url");
-  string(w, url);
-  w.EndObject();
-}
+using bundle::Writer;
+using bundle::key;
+using bundle::link;
+using bundle::string;
 
 // At most this many resources are added by _include/_revinclude to one page.
 constexpr size_t kMaxIncluded = 1000;
@@ -143,6 +135,17 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
 }
 
 
+SearchContext FhirService::Impl::search_context(const Request& req, bool strict) const {
+  SearchContext ctx;
+  ctx.params = search_params.get();
+  ctx.definitions = definitions.get();
+  ctx.settings = &settings;
+  ctx.base_url = req.base_url;
+  ctx.strict = strict;
+  if (auto p = req.headers.get("Prefer"); p && p->find("handling=strict") != std::string_view::npos) ctx.strict = true;
+  return ctx;
+}
+
 Response FhirService::Impl::search(Request& req, const std::vector<std::string>& types, const SmartAccess& smart,
                                    const std::optional<std::pair<std::string, std::string>>& in_compartment) {
   std::vector<std::pair<std::string, std::string>> params = req.query;
@@ -152,12 +155,7 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
       return error(415, "not-supported", "POST _search takes an application/x-www-form-urlencoded body");
     for (auto& kv : parse_query(req.body)) params.push_back(std::move(kv));
   }
-  SearchContext ctx;
-  ctx.params = search_params.get();
-  ctx.definitions = definitions.get();
-  ctx.settings = &settings;
-  ctx.base_url = req.base_url;
-  if (auto p = req.headers.get("Prefer")) ctx.strict = p->find("handling=strict") != std::string_view::npos;
+  const SearchContext ctx = search_context(req, false);
 
   ParsedSearch parsed;
   if (auto bad = parse_search(ctx, types, params, parsed)) return std::move(*bad);
@@ -286,15 +284,7 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
 
   rapidjson::StringBuffer buf;
   Writer w(buf);
-  w.StartObject();
-  key(w, "resourceType");
-  string(w, "Bundle");
-  key(w, "type");
-  string(w, "searchset");
-  if (page.total) {
-    key(w, "total");
-    w.Int64(*page.total);
-  }
+  bundle::begin(w, "searchset", page.total);
   key(w, "link");
   w.StartArray();
   link(w, "self", at > 0 ? page_url(at) : first);
@@ -309,18 +299,7 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
   w.EndArray();
   key(w, "entry");
   w.StartArray();
-  if (!parsed.warnings.empty()) {
-    w.StartObject();
-    key(w, "resource");
-    std::string oo = operation_outcome_json(parsed.warnings);
-    w.RawValue(oo.data(), oo.size(), rapidjson::kObjectType);
-    key(w, "search");
-    w.StartObject();
-    key(w, "mode");
-    string(w, "outcome");
-    w.EndObject();
-    w.EndObject();
-  }
+  bundle::outcome_entry(w, parsed.warnings);
   auto entry = [&](const StoredVersion& v, const char* mode) {
     w.StartObject();
     key(w, "fullUrl");

@@ -13,6 +13,7 @@
 #include "fhir/definitions.h"
 #include "fhir/reindex.h"
 #include "fhir/routes.h"
+#include "fhir/search_request.h"
 #include "fhir/service.h"
 #include "fhir/settings.h"
 #include "fhir/store.h"
@@ -66,6 +67,9 @@ struct FhirService::Impl {
   // patch.cpp (JSON Patch, FHIRPath Patch); `smart` is the request's SMART confinement from route().
   Response patch(Request& req, const std::string& type, const std::string& id, const SmartAccess& smart);
   Response remove(Request& req, const std::string& type, const std::string& id);
+  // search.cpp: what parsing a search needs from this service, for this request; strict: unknown
+  // parameters are a 400 (conditions), else as Prefer: handling asks.
+  SearchContext search_context(const Request& req, bool strict) const;
   // conditional.cpp: PUT/DELETE/PATCH [type]?<search>.
   Response conditional(Request& req, const std::string& type, const SmartAccess& smart);
   Response history(Request& req, const std::string& type, const std::string& id, HistoryFilter filter = {});
