@@ -452,13 +452,7 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
       q.with_total = false;
       if (auto sql = search_sql(q, dictionary_)) {
         Statement s = db.prepare(sql->page);
-        for (size_t a = 0; a < sql->page_args.size(); ++a) {
-          const int n = static_cast<int>(a) + 1;
-          const SqlArg& arg = sql->page_args[a];
-          if (arg.kind == SqlArg::Kind::Int) s.bind(n, arg.i);
-          else if (arg.kind == SqlArg::Kind::Real) s.bind_double(n, arg.d);
-          else s.bind_text(n, arg.t);
-        }
+        bind_args(s, sql->page_args);
         while (s.step() && r.existing_ids.size() < 2) r.existing_ids.emplace_back(s.column_text(3));
       }
       if (!r.existing_ids.empty()) {
@@ -629,22 +623,12 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   auto lease = readers_->acquire();
   if (!lease) return page;
   Db& db = **lease;
-  auto bind_all = [](Statement& s, const std::vector<SqlArg>& args) {
-    for (size_t i = 0; i < args.size(); ++i) {
-      const int n = static_cast<int>(i) + 1;
-      switch (args[i].kind) {
-        case SqlArg::Kind::Int: s.bind(n, args[i].i); break;
-        case SqlArg::Kind::Real: s.bind_double(n, args[i].d); break;
-        case SqlArg::Kind::Text: s.bind_text(n, args[i].t); break;
-      }
-    }
-  };
   // Query shapes vary with the parameters: prepared per call rather than cached without bound.
   const int count = std::max(q.count, 0);
   int64_t last_rid = 0;
   {
     Statement s = db.prepare(sql->page);
-    bind_all(s, sql->page_args);
+    bind_args(s, sql->page_args);
     while (s.step()) {
       if (page.entries.size() == static_cast<size_t>(count)) {
         page.has_more = true;
@@ -657,7 +641,7 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   }
   if (q.with_total) {
     Statement s = db.prepare(sql->total);
-    bind_all(s, sql->total_args);
+    bind_args(s, sql->total_args);
     if (s.step()) page.total = s.column_int64(0);
   }
   return page;

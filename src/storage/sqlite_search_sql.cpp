@@ -319,6 +319,17 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
 
 }  // namespace
 
+void bind_args(Statement& s, const std::vector<SqlArg>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const int n = static_cast<int>(i) + 1;
+    switch (args[i].kind) {
+      case SqlArg::Kind::Int: s.bind(n, args[i].i); break;
+      case SqlArg::Kind::Real: s.bind_double(n, args[i].d); break;
+      case SqlArg::Kind::Text: s.bind_text(n, args[i].t); break;
+    }
+  }
+}
+
 std::string glob_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

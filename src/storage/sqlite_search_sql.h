@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fhir/store.h"
+#include "storage/sqlite_db.h"
 #include "storage/sqlite_dictionary.h"
 
 namespace healthd::storage {
@@ -28,6 +29,9 @@ struct SearchSql {
 
 // nullopt when nothing can match (no type searched was ever stored).
 std::optional<SearchSql> search_sql(const fhir::SearchQuery& query, const SqliteDictionary& dictionary);
+
+// Binds args to ?1, ?2, ... in order.
+void bind_args(Statement& s, const std::vector<SqlArg>& args);
 
 // "a*b" -> "a[*]b": a GLOB pattern that matches the text literally.
 std::string glob_escape(std::string_view text);
