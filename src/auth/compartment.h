@@ -37,6 +37,13 @@ class PatientCompartment {
   static std::shared_ptr<const PatientCompartment> from_expressions(const std::vector<ParamExpression>& params);
 
   bool type_in_compartment(std::string_view type) const;  // the type has compartment params
+  // Every type with compartment params, in name order.
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const auto& [name, entry] : types_)
+      if (!entry.params.empty()) out.push_back(name);
+    return out;
+  }
 
   // True when the resource belongs to Patient/patient_id's compartment: it IS that Patient, or a
   // reference at one of the type's compartment paths points to Patient/patient_id (relative

@@ -6,6 +6,7 @@
 
 #include "fhir/search_request.h"
 #include "fhir/bundle_writer.h"
+#include "fhir/references.h"
 #include "fhir/service_impl.h"
 #include "fhir/smart_access.h"
 #include "json/json.h"
@@ -135,6 +136,27 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
 }
 
 
+std::optional<SearchClause> FhirService::Impl::compartment_clause(const std::string& type,
+                                                                const std::string& patient_id) const {
+  SearchClause c;
+  SearchPredicate p;
+  p.kind = SearchPredicate::Kind::Text;
+  if (type == "Patient") {
+    // The Patient itself is in its compartment: _id instead of a reference.
+    c.param = "_id";
+    p.value = patient_id;
+  } else {
+    const std::vector<std::string>& cparams = compartment ? compartment->params(type) : std::vector<std::string>{};
+    if (cparams.empty()) return std::nullopt;
+    c.param = cparams[0];
+    c.also_params.assign(cparams.begin() + 1, cparams.end());
+    c.kind = IndexRow::Kind::Reference;
+    p.value = "Patient/" + patient_id;
+  }
+  c.any_of.push_back(std::move(p));
+  return c;
+}
+
 SearchContext FhirService::Impl::search_context(const Request& req, bool strict) const {
   SearchContext ctx;
   ctx.params = search_params.get();
@@ -162,28 +184,9 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
   SearchQuery& q = parsed.query;
 
   if (in_compartment) {
-    // [base]/Patient/[id]/[type]: a reference through any of the type's compartment parameters.
-    const auto& [ctype, cid] = *in_compartment;
-    const std::vector<std::string>& cparams = compartment ? compartment->params(q.type) : std::vector<std::string>{};
-    if (cparams.empty()) return error(400, "not-supported", q.type + " is not in the " + ctype + " compartment");
-    SearchClause c;
-    c.param = cparams[0];
-    c.also_params.assign(cparams.begin() + 1, cparams.end());
-    c.kind = IndexRow::Kind::Reference;
-    SearchPredicate p;
-    p.kind = SearchPredicate::Kind::Text;
-    p.value = ctype + "/" + cid;
-    c.any_of.push_back(std::move(p));
-    if (q.type == ctype) {
-      // The Patient itself is in its compartment: _id instead of a reference.
-      c = SearchClause{};
-      c.param = "_id";
-      SearchPredicate idp;
-      idp.kind = SearchPredicate::Kind::Text;
-      idp.value = cid;
-      c.any_of.push_back(std::move(idp));
-    }
-    q.clauses.push_back(std::move(c));
+    auto c = compartment_clause(q.type, in_compartment->second);
+    if (!c) return error(400, "not-supported", q.type + " is not in the " + in_compartment->first + " compartment");
+    q.clauses.push_back(std::move(*c));
   }
 
   const bool filtered = smart.needs_resource_check();
@@ -221,22 +224,10 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
         if (src->type != inc.source_type) continue;
         json::Document doc;
         if (!json::parse(src->json, doc)) continue;
-        fhirpath::EvalContext ectx;
-        ectx.definitions = definitions.get();
-        ectx.resource = &doc;
-        for (const search::SearchParam* sp : search_params->for_type(src->type)) {
-          if (sp->kind != search::ParamType::Reference || !sp->compiled_ok) continue;
-          if (inc.param != "*" && sp->code != inc.param) continue;
-          for (const auto& ref : search::extract(*sp, doc, ectx).references) {
-            auto local = ref.local_key(req.base_url);
-            if (!local) continue;
-            auto slash = local->find('/');
-            if (slash == std::string::npos) continue;
-            std::string t = local->substr(0, slash), id = local->substr(slash + 1);
-            if (!inc.target_type.empty() && t != inc.target_type) continue;
-            if (have.contains(t + "/" + id)) continue;
-            if (auto cur = store->current(t, id)) add_included(std::move(*cur));
-          }
+        for (auto& [t, id] : local_references(*search_params, *definitions, src->type, doc, inc.param, req.base_url)) {
+          if (!inc.target_type.empty() && t != inc.target_type) continue;
+          if (have.contains(t + "/" + id)) continue;
+          if (auto cur = store->current(t, id)) add_included(std::move(*cur));
         }
       }
     }

@@ -127,7 +127,8 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
     case Interaction::Operation: {
       // Instance operations read or change one resource: the same confinement as read/update.
       if (type.empty() || id.empty()) return std::nullopt;
-      const I letter = req.segments.back() == "$meta" || (req.segments.back() == "$reindex" && req.method == "GET")
+      const I letter = req.segments.back() == "$meta" || req.segments.back() == "$everything" ||
+                               (req.segments.back() == "$reindex" && req.method == "GET")
                            ? I::Read
                            : I::Update;
       if (auto d = smart.check(type, letter)) return d;
@@ -238,6 +239,8 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::Operation:
       if (seg.back() == "$reindex" && (seg.size() == 1 || seg.size() == 3)) {
         r = reindex(req, type, id);
+      } else if (seg.back() == "$everything" && type == "Patient" && seg.size() <= 3) {
+        r = everything(req, id, smart);
       } else if (seg.size() == 3 && (seg.back() == "$meta" || seg.back() == "$meta-add" ||
                                      seg.back() == "$meta-delete" || seg.back() == "$purge-history")) {
         r = meta_operation(req, type, id, seg.back());

@@ -78,6 +78,10 @@ struct FhirService::Impl {
   // without a SearchParameter registry).
   Response search(Request& req, const std::vector<std::string>& types, const SmartAccess& smart,
                   const std::optional<std::pair<std::string, std::string>>& in_compartment = std::nullopt);
+  // The clause "in Patient/patient_id's compartment" for type; nullopt when the type is not in it.
+  std::optional<SearchClause> compartment_clause(const std::string& type, const std::string& patient_id) const;
+  // everything.cpp: Patient/[id]/$everything (patient_id set) and Patient/$everything.
+  Response everything(Request& req, const std::string& patient_id, const SmartAccess& smart);
   std::vector<IndexRow> index_rows(const std::string& type, const json::Value& resource,
                                    const std::string& base_url) const;
   std::optional<Response> smart_gate(const SmartAccess& smart, Interaction interaction, const std::string& type,

@@ -359,3 +359,18 @@ def test_smart_configuration_lists_the_scope_contexts_it_enforces(server, base):
     caps = set(requests.get(f"{base}/.well-known/smart-configuration", headers={"Authorization": None}).json()[
         "capabilities"])
     assert {"permission-patient", "permission-user"} <= caps, caps
+
+
+def test_patient_scope_everything_confined(server, base, data):
+    a, b = data["a"], data["b"]
+    h = auth(server, "patient/*.rs", f"Patient/{a}")
+    r = get(f"{base}/Patient/{a}/$everything", h)
+    assert r.status_code == 200, r.text
+    got = {e["resource"]["id"] for e in r.json()["entry"]}
+    assert {a, data["oa"]} <= got and data["ob"] not in got
+    assert get(f"{base}/Patient/{b}/$everything", h).status_code == 403
+    # Type level: only the token's patient and its compartment.
+    r = get(f"{base}/Patient/$everything?_count=1000", h)
+    assert r.status_code == 200, r.text
+    got = {e["resource"]["id"] for e in r.json()["entry"]}
+    assert {a, data["oa"]} <= got and b not in got and data["ob"] not in got
