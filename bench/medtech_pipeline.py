@@ -98,7 +98,7 @@ class Workspace:
 
 
 def e2e(origin, data, n, period):
-    ws = Workspace(origin, data, f"bench-e2e-{period}", period, queue_limit=n + 1)
+    ws = Workspace(origin, data, f"benche2e{period}", period, queue_limit=n + 1)
     ws.delete_store()  # the worker cannot write: everything stays queued
     auth = token(data, ws.medtech)
     chunk = []
@@ -128,10 +128,10 @@ def metric(origin, name, connector):
 
 
 def mqtt(origin, data, n, port):
-    ws = Workspace(origin, data, "bench-mqtt", 60, queue_limit=n + 1,
+    ws = Workspace(origin, data, "benchmqtt", 60, queue_limit=n + 1,
                    mqtt={"host": "127.0.0.1", "port": port, "topics": ["bench/heart"]})
     ws.delete_store()  # measure the ingest alone
-    connector = "bench-mqtt/devices"
+    connector = "benchmqtt/devices"
     deadline = time.time() + 30
     while metric(origin, "healthd_medtech_mqtt_connected", connector) != 1:
         if time.time() > deadline:
