@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev libzstd-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev libxml2-dev
   python3 python3-pytest python3-requests python3-cryptography wrk
   libdcmtk-dev dcmtk python3-pydicom
+  libmosquitto-dev mosquitto mosquitto-clients
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/time.h"
 #include "medtech/batch_processor.h"
 
 namespace healthd::medtech {
@@ -30,10 +31,16 @@ MedtechConnector::~MedtechConnector() { close(); }
 
 void MedtechConnector::start() {
   if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+  apply_mqtt(loaded()->settings.mqtt);
 }
 
 void MedtechConnector::close() {
   std::call_once(closed_, [this] {
+    {
+      std::lock_guard lock(mqtt_mu_);
+      closing_ = true;
+      mqtt_.reset();  // acknowledges what it queued, then disconnects
+    }
     stop_ = true;
     wake();
     if (worker_.joinable()) worker_.join();
@@ -46,6 +53,26 @@ void MedtechConnector::update_settings(const ConnectorSettings& settings) {
     std::lock_guard lock(settings_mu_);
     loaded_ = load_settings(settings, ++version_);
   }
+  wake();
+  if (worker_.joinable()) apply_mqtt(settings.mqtt);
+}
+
+void MedtechConnector::apply_mqtt(const MqttSettings& settings) {
+  std::lock_guard lock(mqtt_mu_);
+  if (closing_) return;
+  if (mqtt_ && mqtt_->settings() == settings) return;
+  mqtt_.reset();
+  if (!settings.enabled()) return;
+  MqttIngest::Queue queue;
+  queue.push = [this](const std::vector<std::string>& messages) { enqueue(messages); };
+  queue.depth = [this] { return queue_->size(); };
+  queue.limit = [this] { return loaded()->settings.queue_limit; };
+  mqtt_ = std::make_unique<MqttIngest>(label_, settings, std::move(queue));
+}
+
+void MedtechConnector::enqueue(const std::vector<std::string>& messages) {
+  queue_->push(messages, now_us());
+  metrics_.incoming.inc(double(messages.size()));
   wake();
 }
 

@@ -7,6 +7,7 @@
 //   POST errors/$replay    puts the dead letters back into the queue
 //   POST $debug            {"message", "deviceMapping"?, "fhirMapping"?} -> measurements,
 //                          observations and errors, writing nothing
+// With MQTT settings, an MqttIngest feeds the same queue from the broker's topics.
 // A worker thread drains the queue through BatchProcessor; the destination FHIR services are
 // reached through a FhirCall (their own interactions).
 #pragma once
@@ -24,6 +25,7 @@
 #include "medtech/fhir_client.h"
 #include "medtech/loaded_settings.h"
 #include "medtech/message_queue.h"
+#include "medtech/mqtt_ingest.h"
 
 namespace healthd::medtech {
 
@@ -36,11 +38,13 @@ class MedtechConnector {
   MedtechConnector(const MedtechConnector&) = delete;
   MedtechConnector& operator=(const MedtechConnector&) = delete;
 
+  // Starts the worker and, with MQTT settings, the MQTT ingest.
   void start();
-  // Stops the worker (the batch in progress finishes) and closes the queue. Idempotent.
+  // Stops the MQTT ingest and the worker (the batch in progress finishes), closes the queue. Idempotent.
   void close();
 
-  // Replaces the settings; queued messages are processed with the new ones.
+  // Replaces the settings; queued messages are processed with the new ones. Changed MQTT
+  // settings reconnect the MQTT ingest.
   void update_settings(const ConnectorSettings& settings);
   ConnectorSettings settings() const;
   size_t queue_depth() const { return queue_->size(); }
@@ -49,6 +53,10 @@ class MedtechConnector {
 
  private:
   Response ingest(Request& req);
+  // Durably queues device messages and wakes the worker (HTTP and MQTT ingest).
+  void enqueue(const std::vector<std::string>& messages);
+  // Starts, restarts or stops the MQTT ingest to match `settings`.
+  void apply_mqtt(const MqttSettings& settings);
   Response errors(Request& req);
   Response replay(Request& req);
   Response debug(Request& req);
@@ -71,6 +79,10 @@ class MedtechConnector {
   std::atomic<bool> stop_{false};
   std::thread worker_;
   std::once_flag closed_;
+
+  std::mutex mqtt_mu_;
+  std::unique_ptr<MqttIngest> mqtt_;
+  bool closing_ = false;  // under mqtt_mu_: no MQTT ingest starts once close() began
 };
 
 }  // namespace healthd::medtech

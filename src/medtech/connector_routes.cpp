@@ -82,9 +82,7 @@ Response MedtechConnector::ingest(Request& req) {
     r.headers.set("Retry-After", "1");
     return r;
   }
-  queue_->push(messages, now_us());
-  metrics_.incoming.inc(double(messages.size()));
-  wake();
+  enqueue(messages);
   json::Document doc(rapidjson::kObjectType);
   doc.AddMember("accepted", static_cast<uint64_t>(messages.size()), doc.GetAllocator());
   return json_response(202, doc);

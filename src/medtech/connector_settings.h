@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "medtech/mqtt_settings.h"
+
 namespace healthd::medtech {
 
 // How the Patient and Device of a measurement are found (see identity.h).
@@ -27,6 +29,7 @@ inline constexpr const char* kEmptyFhirMapping = R"({"templateType":"CollectionF
 struct ConnectorSettings {
   std::string device_mapping = kEmptyDeviceMapping;  // CollectionContent JSON text
   size_t queue_limit = 100000;                        // messages waiting; more are answered 429
+  MqttSettings mqtt;                                  // MQTT ingest (disabled when mqtt.host is empty)
   std::map<std::string, DestinationSettings> destinations;  // by destination name
   bool operator==(const ConnectorSettings&) const = default;
 };

@@ -49,12 +49,11 @@ int FhirClient::put(const std::string& type, const std::string& id, const std::s
   return r.status;
 }
 
-std::optional<std::vector<json::Document>> FhirClient::search_identifier(const std::string& type,
-                                                                        const std::string& value) {
+std::vector<json::Document> FhirClient::search_identifier(const std::string& type, const std::string& value) {
   Request req = internal("GET", {type});
   req.query.emplace_back("identifier", value);
+  req.query.emplace_back("_count", "2");
   Response r = call(req);
-  if (r.status == 501) return std::nullopt;
   json::Document bundle;
   if (r.status != 200 || !json::parse(r.body, bundle))
     throw TransientError("search " + type + "?identifier answered " + std::to_string(r.status));

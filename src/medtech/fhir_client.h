@@ -42,9 +42,9 @@ class FhirClient {
   int put(const std::string& type, const std::string& id, const std::string& body,
           const std::optional<std::string>& if_match, std::string* diagnostics = nullptr);
 
-  // GET {type}?identifier={value}: the matching resources, or nullopt when the service does
-  // not support search (501); then callers fall back to the deterministic id.
-  std::optional<std::vector<json::Document>> search_identifier(const std::string& type, const std::string& value);
+  // GET {type}?identifier={value}&_count=2: the matching resources (at most 2: enough to tell
+  // one from several). Any answer but 200 throws TransientError.
+  std::vector<json::Document> search_identifier(const std::string& type, const std::string& value);
 
   const std::string& service() const { return service_; }
 

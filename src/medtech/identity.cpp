@@ -39,24 +39,19 @@ std::string identity_resource_id(const std::string& type, const std::string& ide
 std::optional<std::string> IdentityResolver::find(const std::string& type, const std::string& identifier,
                                                   json::Document* resource, IdentityFailure& failure, bool& multiple) {
   multiple = false;
-  if (auto found = client_.search_identifier(type, identifier)) {
-    if (found->empty()) return std::nullopt;
-    if (found->size() > 1) {
-      multiple = true;
-      failure = {"MultipleResourcesFound", std::to_string(found->size()) + " " + type + " resources have identifier '" +
-                                               identifier + "'"};
-      return std::nullopt;
-    }
-    auto id = json::get_string((*found)[0], "id");
-    if (resource) resource->CopyFrom((*found)[0], resource->GetAllocator());
-    return id ? std::optional<std::string>(std::string(*id)) : std::nullopt;
+  // The FHIR service's own search interaction: GET {type}?identifier={identifier}.
+  auto found = client_.search_identifier(type, identifier);
+  if (found.empty()) return std::nullopt;
+  if (found.size() > 1) {
+    multiple = true;
+    failure = {"MultipleResourcesFound",
+               std::to_string(found.size()) + "+ " + type + " resources have identifier '" + identifier + "'"};
+    return std::nullopt;
   }
-  // No search in the FHIR service yet: the deterministic id.
-  const std::string id = identity_resource_id(type, identifier);
-  auto read = client_.read(type, id);
-  if (!read.found) return std::nullopt;
-  if (resource) resource->CopyFrom(read.resource, resource->GetAllocator());
-  return id;
+  auto id = json::get_string(found[0], "id");
+  if (!id) throw TransientError("search " + type + "?identifier answered a resource without id");
+  if (resource) resource->CopyFrom(found[0], resource->GetAllocator());
+  return std::string(*id);
 }
 
 bool IdentityResolver::encounter(const MeasurementGroup& g, ResolvedIds& ids, IdentityFailure& failure) {

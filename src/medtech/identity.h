@@ -1,12 +1,15 @@
 // Identity resolution: the Patient, Device (and Encounter) resource ids of a measurement group,
 // found through the destination FHIR service.
-//   Lookup: the Device by identifier (search; while the FHIR service has no search, its
-//           deterministic id below); its `patient` must be set.
+//   Lookup: the Device found by identifier (the FHIR service's search, Device?identifier=X, any
+//           system); its `patient` must be set. No Device: DeviceNotFound (dead letter, counted).
 //   Create: the Patient (identifier = patient id) and the Device (identifier = device id, patient
 //           reference) are created when missing, with deterministic ids; a Device already linked
 //           to another patient is an error.
 // An encounter id is looked up the same way in both modes. Results are cached per
-// device/patient/encounter for the life of the resolver (one per connector settings version).
+// device/patient/encounter for the life of the resolver: one per connector settings version, so
+// any PUT of the connector or of a destination (or a restart) clears them. Failures are not
+// cached: a Device created after a DeviceNotFound is found by the next message. A Device
+// re-linked to another patient keeps its cached patient until the cache is cleared.
 #pragma once
 
 #include <map>
@@ -21,7 +24,7 @@
 namespace healthd::medtech {
 
 // Lowercase hex SHA-256 of "{type}_{identifier}": the id of a Patient/Device/Encounter the
-// service creates (or expects, when search is unavailable).
+// service creates.
 std::string identity_resource_id(const std::string& type, const std::string& identifier);
 
 struct IdentityFailure {

@@ -46,11 +46,46 @@ bool mapping(const YAML::Node& n, const std::string& path, const std::string& ke
   return true;
 }
 
+int integer(const YAML::Node& n, const std::string& key) {
+  try {
+    return n.as<int>();
+  } catch (const YAML::Exception&) {
+    fail(key, "must be an integer");
+  }
+}
+
+// The management API's field names (in problems) -> the config file's keys.
+std::string config_key(const std::string& field) {
+  if (field == "clientId") return "client_id";
+  if (field == "keepAliveSeconds") return "keep_alive_seconds";
+  return field;
+}
+
+void parse_mqtt(const YAML::Node& n, const std::string& p, medtech::MqttSettings& out) {
+  only_keys(n, p, {"host", "port", "topics", "qos", "client_id", "username", "password", "keep_alive_seconds"});
+  if (n["host"]) out.host = scalar(n["host"], p + ".host");
+  if (n["port"]) out.port = integer(n["port"], p + ".port");
+  if (n["qos"]) out.qos = integer(n["qos"], p + ".qos");
+  if (n["client_id"]) out.client_id = scalar(n["client_id"], p + ".client_id");
+  if (n["username"]) out.username = scalar(n["username"], p + ".username");
+  if (n["password"]) out.password = scalar(n["password"], p + ".password");
+  if (n["keep_alive_seconds"]) out.keep_alive_s = integer(n["keep_alive_seconds"], p + ".keep_alive_seconds");
+  if (const auto topics = n["topics"]) {
+    if (topics.IsScalar()) out.topics.push_back(topics.Scalar());
+    else if (topics.IsSequence())
+      for (size_t i = 0; i < topics.size(); ++i)
+        out.topics.push_back(scalar(topics[i], p + ".topics[" + std::to_string(i) + "]"));
+    else fail(p + ".topics", "must be a list of topic filters");
+  }
+  if (auto problem = medtech::mqtt_settings_problem(out)) fail(p + "." + config_key(problem->field), problem->reason);
+}
+
 }  // namespace
 
 void parse_medtech_settings(const YAML::Node& n, const std::string& p, medtech::ConnectorSettings& out) {
   if (!n || n.IsNull()) return;
-  only_keys(n, p, {"device_mapping", "device_mapping_file", "queue_limit", "destinations"});
+  only_keys(n, p, {"device_mapping", "device_mapping_file", "queue_limit", "mqtt", "destinations"});
+  if (n["mqtt"]) parse_mqtt(n["mqtt"], p + ".mqtt", out.mqtt);
   if (mapping(n, p, "device_mapping", out.device_mapping))
     if (auto problem = device_mapping_problem(out.device_mapping)) fail(p + ".device_mapping", *problem);
   if (n["queue_limit"]) {

@@ -2,6 +2,15 @@
 //   settings:
 //     device_mapping_file: mappings/devicecontent.json   # or device_mapping: '<JSON text>'
 //     queue_limit: 100000
+//     mqtt:                                              # optional: MQTT ingest (medtech/mqtt_settings.h)
+//       host: 127.0.0.1
+//       port: 1883
+//       topics: [devices/+/telemetry]
+//       qos: 1                                           # or 0
+//       client_id: healthd-ws-name                       # default healthd-<workspace>-<name>
+//       username: u                                      # optional, with password
+//       password: p
+//       keep_alive_seconds: 60
 //     destinations:
 //       - name: default
 //         fhir_service: default                          # a FHIR service of the same workspace

@@ -61,7 +61,7 @@ json::Value iot_connector_json(const SavedIotConnector& c, json::Allocator& a) {
   json::Value co(rapidjson::kObjectType);
   co.AddMember("name", json::str(c.name, a), a);
   json::Value props(rapidjson::kObjectType);
-  add_connector_members(c.settings, props, a);
+  add_connector_members(c.settings, props, a, /*with_secrets=*/true);
   co.AddMember("properties", props, a);
   json::Value dests(rapidjson::kArrayType);
   for (const auto& [dname, d] : c.settings.destinations) {
@@ -79,7 +79,7 @@ json::Value iot_connector_json(const SavedIotConnector& c, json::Allocator& a) {
 
 void write_file_atomically(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) fail_io("cannot create", tmp);
   size_t done = 0;
   while (done < content.size()) {

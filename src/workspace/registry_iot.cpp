@@ -100,6 +100,7 @@ ChangeResult Registry::put_iot_connector(const std::string& ws, const std::strin
   return change_iot_settings(ws, name, [&](medtech::ConnectorSettings& s) {
     s.device_mapping = settings.device_mapping;
     s.queue_limit = settings.queue_limit;
+    s.mqtt = settings.mqtt;
     return ChangeResult{Change::Updated, {}};
   });
 }

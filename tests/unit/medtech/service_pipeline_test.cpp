@@ -19,7 +19,7 @@ std::string testdata(const std::string& rel) {
   return buf.str();
 }
 
-// A FHIR service that keeps resources in a map: read, PUT (If-Match checked), search answers 501.
+// A FHIR service that keeps resources in a map: read, PUT (If-Match checked), search by identifier.
 struct FakeFhir {
   std::map<std::string, std::pair<int, std::string>> resources;  // "Type/id" -> (version, body)
   int puts = 0;
@@ -28,10 +28,7 @@ struct FakeFhir {
   std::optional<Response> operator()(const std::string&, Request& req) {
     if (!available) return std::nullopt;
     Response r;
-    if (req.segments.size() == 1) {
-      r.status = 501;
-      return r;
-    }
+    if (req.segments.size() == 1) return search_identifier(req.segments[0], std::string(req.param("identifier").value_or("")));
     const std::string key = req.segments[0] + "/" + req.segments[1];
     auto it = resources.find(key);
     if (req.method == "GET") {
@@ -50,6 +47,24 @@ struct FakeFhir {
     ++puts;
     resources[key] = {version + 1, req.body};
     r.status = version ? 200 : 201;
+    return r;
+  }
+
+  // GET {type}?identifier={value}: a searchset Bundle of the resources with an identifier of that value.
+  Response search_identifier(const std::string& type, const std::string& value) {
+    std::string entries;
+    for (const auto& [key, v] : resources) {
+      if (!key.starts_with(type + "/")) continue;
+      json::Document d;
+      if (!json::parse(v.second, d)) continue;
+      const json::Value* ids = json::get_member(d, "identifier");
+      bool match = false;
+      if (ids && ids->IsArray())
+        for (const auto& i : ids->GetArray()) match = match || json::get_string(i, "value") == value;
+      if (match) entries += std::string(entries.empty() ? "" : ",") + R"({"resource":)" + v.second + R"(,"search":{"mode":"match"}})";
+    }
+    Response r;
+    r.body = R"({"resourceType":"Bundle","type":"searchset","entry":[)" + entries + "]}";
     return r;
   }
 };
@@ -133,7 +148,8 @@ TEST(BatchProcessor, LookupFindsTheDeviceAndItsPatient) {
   FakeFhir fhir;
   const std::string device_id = identity_resource_id("Device", "device1");
   fhir.resources["Device/" + device_id] = {
-      1, R"({"resourceType":"Device","id":")" + device_id + R"(","patient":{"reference":"Patient/p9"}})"};
+      1, R"({"resourceType":"Device","id":")" + device_id +
+             R"(","identifier":[{"value":"device1"}],"patient":{"reference":"Patient/p9"}})"};
   ConnectorMetrics metrics("unit/lookup");
   BatchProcessor p(load_settings(settings(ResolutionType::Lookup), 1), std::ref(fhir), metrics);
   EXPECT_TRUE(p.process({message(1, testdata("readme-messages/steps.json"))}).empty());
