@@ -88,8 +88,12 @@ int serve_command(int argc, char** argv) {
       return std::move(r.body);
     };
     workspace::Platform platform(config, nullptr, http_get);
+    http::ServerOptions options = server_options(config.server);
+    options.file_body = [&platform](std::string_view method, std::string_view path) {
+      return platform.file_body_rule(method, path);
+    };
     http::Server server(
-        server_options(config.server), [&platform](Request& r) { return platform.handle(r); },
+        std::move(options), [&platform](Request& r) { return platform.handle(r); },
         [&platform](Request& r) { return platform.fast(r); });
     server.start();  // bind first: with port 0 the public URL needs the port the OS chose
     bool first_start = !std::filesystem::exists(std::filesystem::path(config.data_dir) / "keys");

@@ -1,8 +1,14 @@
 #include "common/request.h"
 
+#include <unistd.h>
+
 #include <cctype>
 
 namespace healthd {
+
+BodyFile::~BodyFile() {
+  if (!path.empty()) ::unlink(path.c_str());
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -3,6 +3,7 @@
 // bundles, the MedTech pipeline and the CLI use the same types without any HTTP code.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,12 +36,33 @@ class Headers {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// A request body the HTTP layer wrote to a file instead of memory (routes that ask for it, see
+// FileBodyRule). The file is removed when the last reference goes.
+struct BodyFile {
+  std::string path;
+  uint64_t size = 0;
+  BodyFile() = default;
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+  ~BodyFile();
+};
+
+// How the HTTP layer takes the body of a route that accepts large uploads: bodies above
+// memory_max bytes go to a new file in dir (same file system as where the service keeps them),
+// up to max_bytes; the read timeout then counts from the last bytes received, not the start.
+struct FileBodyRule {
+  std::string dir;
+  uint64_t max_bytes = 0;
+  uint64_t memory_max = 1 << 20;
+};
+
 struct Request {
   std::string method;   // upper case: GET, POST, ...
   std::string path;     // percent-decoded path, no query string
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   Headers headers;
   std::string body;
+  std::shared_ptr<BodyFile> body_file;  // set (and body empty) when the body went to a file
   std::string request_id;
   std::string origin;   // "http://host:port" as the client addressed us (for absolute URLs)
   std::string client_ip;  // peer address as the server saw it (for the audit log)

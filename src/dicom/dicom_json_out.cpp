@@ -69,11 +69,16 @@ void put_index_value(json::Value& obj, Tag tag, std::string_view vr, const std::
           groups.remove_prefix(eq + 1);
         }
         values.PushBack(pn, a);
-      } else if (vr == "IS" || vr == "US") {
+      } else if (vr == "IS" || vr == "US" || vr == "SS" || vr == "SL" || vr == "UL") {
         int64_t n = 0;
         auto r = std::from_chars(one.data(), one.data() + one.size(), n);
         if (r.ec != std::errc() || r.ptr != one.data() + one.size()) return;
         values.PushBack(json::Value(n), a);
+      } else if (vr == "DS" || vr == "FD" || vr == "FL") {
+        double d = 0;
+        auto r = std::from_chars(one.data(), one.data() + one.size(), d);
+        if (r.ec != std::errc() || r.ptr != one.data() + one.size()) return;
+        values.PushBack(json::Value(d), a);
       } else {
         values.PushBack(json::str(one, a), a);
       }

@@ -18,7 +18,7 @@ void put_string(json::Value& obj, Tag tag, const char* vr, std::string_view valu
 void put_numbers(json::Value& obj, Tag tag, const char* vr, const std::vector<int64_t>& values, json::Allocator& a);
 void put_sequence(json::Value& obj, Tag tag, json::Value& items, json::Allocator& a);
 // A value of the index as its VR reads in JSON: PN as {"Alphabetic", "Ideographic", "Phonetic"},
-// IS/US as numbers (left out when not a number), "\"-separated text as several values.
+// IS/US/SS/SL/UL and DS/FD/FL as numbers (left out when not a number), "\"-separated text as several values.
 void put_index_value(json::Value& obj, Tag tag, std::string_view vr, const std::optional<std::string>& value,
                      json::Allocator& a);
 

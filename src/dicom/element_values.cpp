@@ -184,6 +184,20 @@ DcmElement* find_element(DcmItem& item, Tag tag) {
   return e;
 }
 
+DcmElement* find_element(DcmItem& item, Tag tag, std::string_view private_creator) {
+  if (private_creator.empty()) return find_element(item, tag);
+  const uint16_t group = tag_group(tag);
+  for (uint16_t block = 0x10; block <= 0xFF; ++block) {
+    DcmElement* creator = find_element(item, make_tag(group, block));
+    if (!creator) continue;
+    OFString value;
+    if (creator->getOFString(value, 0).bad()) continue;
+    if (trim_padding(std::string_view(value.c_str(), value.length())) != private_creator) continue;
+    return find_element(item, make_tag(group, static_cast<uint16_t>((block << 8) | (tag_element(tag) & 0xFF))));
+  }
+  return nullptr;
+}
+
 std::string tag_keyword(Tag tag) {
   const DcmDataDictionary& dict = dcmDataDict.rdlock();
   const DcmDictEntry* entry = dict.findEntry(DcmTagKey(tag_group(tag), tag_element(tag)), nullptr);

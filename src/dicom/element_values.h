@@ -47,6 +47,9 @@ std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const Text
 
 // The element tag of item (top level only), or nullptr.
 DcmElement* find_element(DcmItem& item, Tag tag);
+// A private tag (gggg,xxee) of a creator: the element ee of the block the creator reserved
+// (gggg,00bb) = creator -> (gggg,bbee). Standard tags (empty creator) as find_element.
+DcmElement* find_element(DcmItem& item, Tag tag, std::string_view private_creator);
 
 // Trims DICOM padding (spaces and NULs) from both ends.
 std::string_view trim_padding(std::string_view s);

@@ -14,6 +14,9 @@ namespace healthd::dicom {
 
 class Instance;
 
+// The levels of the DICOM hierarchy (QIDO searches, extended query tags).
+enum class Level { Study, Series, Instance };
+
 struct IndexAttributes {
   using Text = std::optional<std::string>;  // nullopt: absent or invalid; "": present, empty
 
@@ -35,5 +38,15 @@ struct IndexAttributes {
 
 IndexAttributes extract_index(const Instance& instance,
                               const std::vector<ExtendedQueryTag>& extended_query_tags = {});
+
+// The value of an extended query tag in an instance: its first value (padding removed, UTF-8),
+// or nothing when absent or empty, or why it cannot be indexed (another VR, a value breaking
+// the VR's rules). A private tag is looked up in its creator's block; one read as UN (implicit
+// VR files) is left out.
+struct ExtendedValue {
+  std::optional<std::string> value;
+  std::string error;  // "(0010,1010) PatientAge \"12\" is not a valid AS ..."; "" when none
+};
+std::vector<ExtendedValue> extended_values(const Instance& instance, const std::vector<ExtendedQueryTag>& tags);
 
 }  // namespace healthd::dicom

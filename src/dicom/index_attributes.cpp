@@ -64,8 +64,43 @@ IndexAttributes extract_index(const Instance& instance,
   x.bits_allocated = get(tags::kBitsAllocated, "US");
   x.transfer_syntax_uid = instance.transfer_syntax_uid();
 
-  for (const ExtendedQueryTag& t : extended_query_tags) x.extended.push_back(get(t.tag, t.vr));
+  for (ExtendedValue& v : extended_values(instance, extended_query_tags)) x.extended.push_back(std::move(v.value));
   return x;
+}
+
+std::vector<ExtendedValue> extended_values(const Instance& instance, const std::vector<ExtendedQueryTag>& tags) {
+  std::vector<ExtendedValue> out(tags.size());
+  if (tags.empty()) return out;
+  DcmDataset& ds = instance.impl().dataset();
+  const detail::TextDecoder text = detail::decoder_for(ds, detail::TextDecoder());
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const ExtendedQueryTag& t = tags[i];
+    DcmElement* e = detail::find_element(ds, t.tag, t.private_creator);
+    if (!e) continue;
+    const std::string keyword = detail::tag_keyword(t.tag);
+    const std::string name = tag_paren(t.tag) + (keyword.empty() ? "" : " " + keyword);
+    const std::string vr = detail::vr_name(*e);
+    if (vr == "UN" && !t.private_creator.empty()) continue;
+    if (vr != t.vr) {
+      out[i].error = name + " has VR " + vr + ", expected " + t.vr;
+      continue;
+    }
+    auto values = detail::values_as_text(*e, text);
+    if (!values) {
+      out[i].error = name + " cannot be read";
+      continue;
+    }
+    if (values->empty() || values->front().empty()) continue;
+    std::string why = check_value(t.vr, values->front());
+    if (!why.empty()) {
+      constexpr size_t kMax = 64;  // keep messages short
+      const std::string& v = values->front();
+      out[i].error = name + " \"" + (v.size() > kMax ? v.substr(0, kMax) + "..." : v) + "\" " + why;
+      continue;
+    }
+    out[i].value = std::move(values->front());
+  }
+  return out;
 }
 
 }  // namespace healthd::dicom

@@ -1,7 +1,10 @@
 // multipart/related bodies (RFC 2387 / RFC 2046): reading STOW-RS uploads and writing WADO-RS
-// answers. Parts are views into the body: nothing is copied.
+// answers. Parts of a body in memory are views into it (nothing is copied); parts of a body in a
+// file are byte ranges.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +22,20 @@ struct BodyPart {
 // missing or a part has no header end.
 bool parse_multipart(std::string_view body, std::string_view boundary, std::vector<BodyPart>& parts,
                      std::string* error);
+
+// A part located in a body that is not in memory (a body file): where its content lies.
+struct PartRange {
+  std::string content_type;  // "" when the part has none
+  uint64_t offset = 0, length = 0;
+};
+
+// Reads up to n bytes at offset into out; returns how many (fewer only at the end of the body).
+using ReadAt = std::function<size_t(uint64_t offset, char* out, size_t n)>;
+
+// parse_multipart over a body of `size` bytes read in chunks through `read` (a file of any size
+// in a bounded amount of memory); the same rules. Part headers longer than 64 KB are an error.
+bool parse_multipart_ranges(uint64_t size, const ReadAt& read, std::string_view boundary,
+                            std::vector<PartRange>& parts, std::string* error);
 
 // Builds a multipart/related body part by part.
 class MultipartWriter {

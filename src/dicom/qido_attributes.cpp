@@ -67,6 +67,9 @@ const QidoAttribute* find_qido_attribute(Tag tag) {
 
 std::optional<std::string> qido_value(const QidoAttribute& a, const IndexRow& row) {
   if (a.field) return row.attributes.*(a.field);
+  if (a.extended >= 0)
+    return static_cast<size_t>(a.extended) < row.attributes.extended.size() ? row.attributes.extended[a.extended]
+                                                                            : std::nullopt;
   switch (a.computed) {
     case Computed::ModalitiesInStudy: {
       std::string out;

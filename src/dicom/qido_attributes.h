@@ -22,8 +22,9 @@ struct QidoAttribute {
   Level level;
   bool searchable;
   bool returned_by_default;
-  IndexAttributes::Text IndexAttributes::*field;  // nullptr for computed attributes
+  IndexAttributes::Text IndexAttributes::*field;  // nullptr for computed and extended attributes
   Computed computed = Computed::None;
+  int extended = -1;  // an extended query tag: its index in IndexAttributes::extended
 };
 
 namespace qido_tags {

@@ -1,5 +1,7 @@
 #include "dicom/qido_match.h"
+#include "dicom/value_rules.h"
 
+#include <charconv>
 #include <cstdint>
 #include <vector>
 
@@ -115,7 +117,36 @@ std::string time_bound(std::string_view t, bool high) {
   return digits + "." + frac;
 }
 
+// DT values compared at full precision without their offset: "2020" -> "20200101000000.000000"
+// (low) or "20201231235959.999999" (high).
+std::string datetime_bound(std::string_view t, bool high) {
+  const size_t zone = t.find_first_of("+-", 4);
+  if (zone != std::string_view::npos) t = t.substr(0, zone);
+  const size_t dot = t.find('.');
+  std::string digits(t.substr(0, dot));
+  std::string frac = dot == std::string_view::npos ? "" : std::string(t.substr(dot + 1));
+  static constexpr std::string_view kLow = "00000101000000", kHigh = "99991231235959";
+  if (digits.size() < kLow.size()) digits += std::string(high ? kHigh.substr(digits.size()) : kLow.substr(digits.size()));
+  while (frac.size() < 6) frac += high ? '9' : '0';
+  return digits + "." + frac;
+}
+
+
+std::optional<double> number(std::string_view s) {
+  double d = 0;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return d;
+}
+
 bool in_range(const Condition& c, const std::string& value) {
+  if (std::string_view(c.attribute->vr) == "DT") {
+    const std::string v = datetime_bound(value, false);
+    if (!c.low.empty() && v < datetime_bound(c.low, false)) return false;
+    if (!c.high.empty() && v > datetime_bound(c.high, true)) return false;
+    return true;
+  }
   if (std::string_view(c.attribute->vr) == "TM") {
     const std::string v = time_bound(value, false);
     if (!c.low.empty() && v < time_bound(c.low, false)) return false;
@@ -166,6 +197,11 @@ bool matches_value(const Condition& c, const std::optional<std::string>& value) 
   const bool pn = std::string_view(c.attribute->vr) == "PN";
   switch (c.kind) {
     case MatchKind::Single:
+      if (is_numeric_vr(c.attribute->vr)) {
+        auto want = number(c.values[0]), have = number(*value);
+        return want && have && *want == *have;
+      }
+      if (std::string_view(c.attribute->vr) == "DT") return datetime_bound(c.values[0], false) == datetime_bound(*value, false);
       return pn ? fold_text(c.values[0]) == fold_text(*value) : c.values[0] == *value;
     case MatchKind::Wildcard:
       return pn ? wildcard_match(fold_text(c.values[0]), fold_text(*value)) : wildcard_match(c.values[0], *value);

@@ -1,5 +1,6 @@
 #include "dicom/qido_query.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "dicom/value_rules.h"
@@ -41,16 +42,44 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
-// DA: YYYYMMDD. TM: HH, HHMM, HHMMSS, HHMMSS.F{1,6}.
+// DA: YYYYMMDD. TM: HH, HHMM, HHMMSS, HHMMSS.F{1,6}. DT: YYYY[MM[DD[HH[MM[SS[.F{1,6}]]]]]][&ZZXX].
 bool valid_point(std::string_view vr, std::string_view v) {
   if (vr == "DA") return v.size() == 8 && all_digits(v) && check_value("DA", v).empty();
-  if (vr == "TM") return check_value("TM", v).empty() && !v.empty();
+  if (vr == "TM" || vr == "DT") return check_value(vr, v).empty() && !v.empty();
   return false;
 }
+
 
 bool parse_int(std::string_view s, int& out) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
   return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// The position in a DT range value of the "-" separating low and high, or npos: a "-" right
+// after at least four digits of a date and time, not one of a time zone offset ("&ZZXX" is
+// "+hhmm" or "-hhmm" after the date and time: it is followed by exactly four digits and ends the
+// value or precedes the range dash).
+size_t datetime_range_dash(const std::string& v) {
+  if (v.starts_with("-")) return 0;
+  for (size_t i = 4; i < v.size(); ++i) {
+    if (v[i] != '-') continue;
+    const bool offset = i + 5 <= v.size() && all_digits(std::string_view(v).substr(i + 1, 4)) &&
+                        (i + 5 == v.size() || v[i + 5] == '-') && i >= 8;
+    if (!offset) return i;
+  }
+  return std::string::npos;
+}
+
+const QidoAttribute& add_extended_attribute(const ExtendedQueryTagEntry& e, QidoQuery& out) {
+  QidoAttribute a{e.tag, "", "", e.level, true, false, nullptr};
+  a.extended = static_cast<int>(out.extended.size());
+  out.extended.push_back(e);
+  // keyword and vr point into the entry the query keeps (deque elements do not move)
+  out.extended_attributes.push_back(a);
+  QidoAttribute& kept = out.extended_attributes.back();
+  kept.vr = out.extended.back().vr.c_str();
+  kept.keyword = out.extended.back().path.c_str();
+  return kept;
 }
 
 bool read_condition(const QidoAttribute& a, const std::string& name, const std::string& value, bool fuzzy,
@@ -67,12 +96,22 @@ bool read_condition(const QidoAttribute& a, const std::string& name, const std::
         if (!is_valid_uid(uid)) return fail(error, where + "'" + uid + "' is not a valid UID (digits and dots, at most 64)");
     return true;
   }
-  if (vr == "DA" || vr == "TM") {
-    const size_t dash = value.find('-');
+  if (is_numeric_vr(vr)) {
+    double number = 0;
+    auto r = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (r.ec != std::errc() || r.ptr != value.data() + value.size())
+      return fail(error, where + "not a number (" + std::string(vr) + " attributes match single values)");
+    c.kind = MatchKind::Single;
+    c.values = {value};
+    return true;
+  }
+  // DT ranges: "-" also separates a time zone offset, so only a "-" outside an offset splits.
+  if (vr == "DA" || vr == "TM" || vr == "DT") {
+    const size_t dash = vr == "DT" ? datetime_range_dash(value) : value.find('-');
+    const char* format = vr == "DA" ? " (YYYYMMDD)" : vr == "TM" ? " (HHMMSS)" : " (YYYYMMDDHHMMSS)";
     if (dash == std::string::npos) {
       if (!valid_point(vr, value))
-        return fail(error, where + "not a valid " + std::string(vr) + (vr == "DA" ? " (YYYYMMDD)" : " (HHMMSS)") +
-                               " nor a range (low-high, low-, -high)");
+        return fail(error, where + "not a valid " + std::string(vr) + format + " nor a range (low-high, low-, -high)");
       c.kind = MatchKind::Single;
       c.values = {value};
       return true;
@@ -83,7 +122,9 @@ bool read_condition(const QidoAttribute& a, const std::string& name, const std::
     if ((c.low.empty() && c.high.empty()) || (!c.low.empty() && !valid_point(vr, c.low)) ||
         (!c.high.empty() && !valid_point(vr, c.high)))
       return fail(error, where + "not a valid range of " + std::string(vr) +
-                             (vr == "DA" ? " (YYYYMMDD-YYYYMMDD, YYYYMMDD-, -YYYYMMDD)" : " values (HHMMSS-HHMMSS)"));
+                             (vr == "DA"   ? " (YYYYMMDD-YYYYMMDD, YYYYMMDD-, -YYYYMMDD)"
+                              : vr == "TM" ? " values (HHMMSS-HHMMSS)"
+                                           : " values (YYYYMMDDHHMMSS-YYYYMMDDHHMMSS)"));
     return true;
   }
   if (vr == "PN" && fuzzy) {
@@ -95,12 +136,35 @@ bool read_condition(const QidoAttribute& a, const std::string& name, const std::
   return true;
 }
 
+// The extended query tag named k (keyword or tag), as an attribute of the query; nullptr with
+// *error when it is not searchable now, and with *error empty when k names no extended query tag.
+const QidoAttribute* extended_attribute(const std::string& k, const std::vector<ExtendedQueryTagEntry>& tags,
+                                        QidoQuery& out, std::string* error) {
+  auto tag = tag_of(k);
+  if (!tag) return nullptr;
+  auto found = std::find_if(tags.begin(), tags.end(), [&](const ExtendedQueryTagEntry& e) { return e.tag == *tag; });
+  if (found == tags.end()) return nullptr;
+  if (found->status != TagStatus::Ready) {
+    fail(error, "'" + k + "' is an extended query tag that is not searchable yet (status " +
+                    tag_status_name(found->status) + "): its re-index operation has not completed");
+    return nullptr;
+  }
+  if (found->query_status == QueryStatus::Disabled) {
+    fail(error, "'" + k + "' is an extended query tag whose QueryStatus is Disabled (re-indexing met invalid values, "
+                    "see .../extendedquerytags/" + found->path + "/errors); enable it with PATCH to search it");
+    return nullptr;
+  }
+  for (const QidoAttribute& a : out.extended_attributes)
+    if (a.tag == *tag) return &a;
+  return &add_extended_attribute(*found, out);
+}
+
 bool is_level_at_most(Level attribute, Level query) { return static_cast<int>(attribute) <= static_cast<int>(query); }
 
 }  // namespace
 
 bool parse_qido_query(const std::vector<std::pair<std::string, std::string>>& params, Level level, QidoQuery& out,
-                      std::string* error) {
+                      std::string* error, const std::vector<ExtendedQueryTagEntry>& extended_query_tags) {
   out = QidoQuery{};
   out.level = level;
   // fuzzymatching first: it changes how PN values read.
@@ -135,8 +199,13 @@ bool parse_qido_query(const std::vector<std::pair<std::string, std::string>>& pa
     }
     const QidoAttribute* a = find_qido_attribute(k);
     if (!a || !a->searchable) {
+      std::string why;
+      a = extended_attribute(k, extended_query_tags, out, &why);
+      if (!why.empty()) return fail(error, why);
+    }
+    if (!a) {
       if (tag_of(k))
-        return fail(error, "'" + k + "' is not a searchable attribute (extended query tags are not supported yet)");
+        return fail(error, "'" + k + "' is not a searchable attribute (add it as an extended query tag to search it)");
       return fail(error, "unknown query parameter '" + k + "'");
     }
     if (!is_level_at_most(a->level, level))
@@ -147,6 +216,12 @@ bool parse_qido_query(const std::vector<std::pair<std::string, std::string>>& pa
     if (!read_condition(*a, k, v, out.fuzzy, c, error)) return false;
     out.conditions.push_back(std::move(c));
   }
+  // includefield=all: every searchable extended query tag of the level and above is returned.
+  if (out.include_all)
+    for (const auto& e : extended_query_tags)
+      if (e.status == TagStatus::Ready && e.query_status == QueryStatus::Enabled && is_level_at_most(e.level, level) &&
+          std::none_of(out.extended.begin(), out.extended.end(), [&](const auto& x) { return x.tag == e.tag; }))
+        add_extended_attribute(e, out);
   return true;
 }
 

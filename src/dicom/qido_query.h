@@ -3,10 +3,13 @@
 // fuzzymatching. Errors are messages for a 400 answer.
 #pragma once
 
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "dicom/dictionary.h"
+#include "dicom/extended_query_tags.h"
 #include "dicom/qido_attributes.h"
 #include "dicom/store.h"
 #include "dicom/tag.h"
@@ -36,17 +39,19 @@ struct QidoQuery {
   int limit = 100;
   int offset = 0;
   bool fuzzy = false;
+  // Extended query tags the query searches on (and, with includefield=all, every one of its
+  // level), in the order of IndexAttributes::extended; their attributes live here, so
+  // conditions can point at them.
+  std::deque<ExtendedQueryTagEntry> extended;
+  std::deque<QidoAttribute> extended_attributes;
 };
 
 inline constexpr int kQidoMaxLimit = 200;
 
 // Reads the query parameters of a search at `level`. Conditions on attributes below the level,
-// unknown parameters and malformed values fail with a message naming them.
+// unknown parameters and malformed values fail with a message naming them. Extended query tags
+// are searchable once Ready and while their QueryStatus is Enabled.
 bool parse_qido_query(const std::vector<std::pair<std::string, std::string>>& params, Level level, QidoQuery& out,
-                      std::string* error);
-
-// The tag of a keyword in the DICOM dictionary (any attribute, e.g. "SeriesDescription"), or of
-// eight hex digits.
-std::optional<Tag> tag_of(std::string_view keyword_or_hex);
+                      std::string* error, const std::vector<ExtendedQueryTagEntry>& extended_query_tags = {});
 
 }  // namespace healthd::dicom

@@ -34,6 +34,14 @@ const std::vector<DicomRoute>& dicom_routes() {
       {"dicom.delete", "DELETE", "studies/{study}/series/{series}/instances/{instance}", A::DicomDelete, H::Delete},
       {"dicom.changefeed", "GET", "changefeed", A::DicomRead, H::ChangeFeed},
       {"dicom.changefeed", "GET", "changefeed/latest", A::DicomRead, H::ChangeFeedLatest},
+      // Managing extended query tags changes what the service indexes: DICOM Data Owner only.
+      {"dicom.eqt.add", "POST", "extendedquerytags", A::DicomWrite, H::ExtendedQueryTags},
+      {"dicom.eqt.list", "GET", "extendedquerytags", A::DicomRead, H::ExtendedQueryTags},
+      {"dicom.eqt.get", "GET", "extendedquerytags/{tag}", A::DicomRead, H::ExtendedQueryTags},
+      {"dicom.eqt.delete", "DELETE", "extendedquerytags/{tag}", A::DicomWrite, H::ExtendedQueryTags},
+      {"dicom.eqt.update", "PATCH", "extendedquerytags/{tag}", A::DicomWrite, H::ExtendedQueryTags},
+      {"dicom.eqt.errors", "GET", "extendedquerytags/{tag}/errors", A::DicomRead, H::ExtendedQueryTags},
+      {"dicom.operation", "GET", "operations/{id}", A::DicomRead, H::Operation},
   };
   return routes;
 }
@@ -51,7 +59,8 @@ const std::vector<std::vector<std::string>>& split_patterns() {
 
 bool is_literal(const std::string& s) {
   return s == "studies" || s == "series" || s == "instances" || s == "metadata" || s == "frames" ||
-         s == "bulkdata" || s == "rendered" || s == "changefeed";
+         s == "bulkdata" || s == "rendered" || s == "changefeed" || s == "extendedquerytags" || s == "errors" ||
+         s == "operations";
 }
 
 // seg[1..] against the pattern (seg[0] is the version).

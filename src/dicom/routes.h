@@ -22,6 +22,8 @@ enum class Handler {
   Delete,
   ChangeFeed,
   ChangeFeedLatest,
+  ExtendedQueryTags,  // add, list, get, delete, update, errors
+  Operation,          // long-running operations (re-indexing)
 };
 
 struct DicomRoute {

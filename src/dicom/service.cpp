@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "dicom/reindexer.h"
 #include "dicom/service_impl.h"
 #include "dicom/value_rules.h"
 
@@ -12,14 +13,40 @@ DicomService::DicomService(std::string name, DicomSettings settings, std::shared
   impl_->name = std::move(name);
   impl_->settings = std::move(settings);
   impl_->store = std::move(store);
+  if (impl_->store) impl_->reindexer = std::make_unique<Reindexer>(impl_->name, impl_->store);
 }
 
 DicomService::~DicomService() = default;
 
+DicomService::Impl::~Impl() = default;  // Reindexer is complete here
+
 const DicomSettings& DicomService::settings() const { return impl_->settings; }
 
+std::string DicomService::upload_dir() const { return impl_->store ? impl_->store->temp_dir() : std::string(); }
+
 void DicomService::close() {
+  if (impl_->reindexer) impl_->reindexer->stop();
   if (impl_->store) impl_->store->close();
+}
+
+DicomService::Impl::TagList DicomService::Impl::current_tags() {
+  const int64_t version = store->tags_version();
+  std::lock_guard lock(tags_mu);
+  if (tags_cache.version != version) {
+    tags_cache.tags = store->extended_query_tags();
+    tags_cache.version = version;  // read before the list: a change meanwhile reloads next time
+  }
+  return tags_cache;
+}
+
+bool DicomService::Impl::claim_instance(const std::string& sop_uid) {
+  std::lock_guard lock(in_flight_mu);
+  return in_flight.insert(sop_uid).second;
+}
+
+void DicomService::Impl::release_instance(const std::string& sop_uid) {
+  std::lock_guard lock(in_flight_mu);
+  in_flight.erase(sop_uid);
 }
 
 namespace {
@@ -84,6 +111,8 @@ Response DicomService::handle(Request& req) {
           case Handler::Delete: r = impl_->remove(req, t); break;
           case Handler::ChangeFeed: r = impl_->change_feed(req, t); break;
           case Handler::ChangeFeedLatest: r = impl_->change_feed_latest(req, t); break;
+          case Handler::ExtendedQueryTags: r = impl_->extended_query_tags(req, t); break;
+          case Handler::Operation: r = impl_->operation(req, t); break;
         }
       } catch (const std::exception& e) {
         spdlog::error("DICOM service {}: {} {} failed: {}", impl_->name, req.method, req.path, e.what());

@@ -21,6 +21,8 @@ class DicomService {
   Response handle(Request& request);
 
   const DicomSettings& settings() const;
+  // Where the HTTP layer writes large uploads (the store's folder for uploads in progress).
+  std::string upload_dir() const;
   // Finishes pending writes and closes the store.
   void close();
 

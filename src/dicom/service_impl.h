@@ -2,7 +2,10 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "common/request.h"
 #include "dicom/routes.h"
@@ -24,10 +27,31 @@ struct Target {
   std::string base;  // <service base>/v1|v2
 };
 
+class Reindexer;
+
 struct DicomService::Impl {
+  ~Impl();
+
   std::string name;
   DicomSettings settings;
   std::shared_ptr<Store> store;
+  std::unique_ptr<Reindexer> reindexer;  // runs the re-index operations of extended query tags
+
+  // The extended query tags as of the store's tags_version (cached: STOW and QIDO read them on
+  // every request).
+  struct TagList {
+    int64_t version = -1;
+    std::vector<ExtendedQueryTagEntry> tags;
+  };
+  TagList current_tags();
+  std::mutex tags_mu;
+  TagList tags_cache;
+
+  // SOP instances a STOW is storing right now: another upload of one of them fails with 45071.
+  bool claim_instance(const std::string& sop_uid);
+  void release_instance(const std::string& sop_uid);
+  std::mutex in_flight_mu;
+  std::set<std::string> in_flight;
 
   Response stow(const Request& req, const Target& t);
   Response search(const Request& req, const Target& t);
@@ -38,6 +62,9 @@ struct DicomService::Impl {
   Response remove(const Request& req, const Target& t);
   Response change_feed(const Request& req, const Target& t);
   Response change_feed_latest(const Request& req, const Target& t);
+  Response extended_query_tags(const Request& req, const Target& t);
+  Response add_extended_query_tags(const Request& req, const Target& t);
+  Response operation(const Request& req, const Target& t);
 };
 
 // Helpers (service_support.cpp).

@@ -27,7 +27,13 @@ ScanRequest scan_request(const QidoQuery& q, const Target& t) {
   s.level = q.level;
   s.study_uid = t.scope.study_uid;
   s.series_uid = t.scope.series_uid;
+  s.extended.assign(q.extended.begin(), q.extended.end());
   for (const Condition& c : q.conditions) {
+    // Exact text of an extended query tag: narrowed through the store's value index.
+    const std::string_view vr = c.attribute->vr;
+    if (c.attribute->extended >= 0 && c.kind == MatchKind::Single &&
+        (vr == "AE" || vr == "AS" || vr == "CS" || vr == "LO" || vr == "SH" || vr == "UI"))
+      s.extended_equals.emplace_back(static_cast<size_t>(c.attribute->extended), c.values[0]);
     if (c.kind == MatchKind::List && c.attribute->field) {
       if (c.attribute->tag == tags::kStudyInstanceUID) s.study_uids = c.values;
       if (c.attribute->tag == tags::kSeriesInstanceUID) s.series_uids = c.values;
@@ -56,7 +62,7 @@ void copy_from_metadata(const std::string& metadata, const std::vector<Tag>& wan
 Response DicomService::Impl::search(const Request& req, const Target& t) {
   QidoQuery q;
   std::string error;
-  if (!parse_qido_query(req.query, level_of(req), q, &error)) return problem(400, error);
+  if (!parse_qido_query(req.query, level_of(req), q, &error, current_tags().tags)) return problem(400, error);
 
   // Attributes of the answer: the defaults of the level and the levels above, what includefield
   // names, and every attribute searched on.
@@ -71,6 +77,19 @@ Response DicomService::Impl::search(const Request& req, const Target& t) {
     for (const Condition& c : q.conditions)
       if (c.attribute == &a) wanted = true;
     if (wanted) returned.push_back(&a);
+  }
+  // Extended query tags: returned when searched on or with includefield=all (q.extended holds
+  // exactly those).
+  std::string erroneous;  // searched tags whose re-indexing met invalid values
+  for (const QidoAttribute& a : q.extended_attributes) {
+    if (std::none_of(returned.begin(), returned.end(), [&](const QidoAttribute* r) { return r->tag == a.tag; }))
+      returned.push_back(&a);
+    const ExtendedQueryTagEntry& e = q.extended[static_cast<size_t>(a.extended)];
+    const bool searched = std::any_of(q.conditions.begin(), q.conditions.end(), [&](const Condition& c) { return c.attribute == &a; });
+    if (searched && e.error_count > 0) {
+      const std::string keyword = dictionary_keyword(e.tag);
+      erroneous += (erroneous.empty() ? "" : ",") + (keyword.empty() ? e.path : keyword);
+    }
   }
   for (Tag tag : q.include)
     if (std::none_of(returned.begin(), returned.end(), [&](const QidoAttribute* a) { return a->tag == tag; }))
@@ -116,7 +135,9 @@ Response DicomService::Impl::search(const Request& req, const Target& t) {
     for (auto& [k, v] : sorted) ordered.AddMember(json::str(k, a), v, a);
     doc.PushBack(ordered, a);
   }
-  return dicom_json_response(200, json::to_string(doc));
+  Response r = dicom_json_response(200, json::to_string(doc));
+  if (!erroneous.empty()) r.headers.set("erroneous-dicom-attributes", erroneous);
+  return r;
 }
 
 }  // namespace healthd::dicom

@@ -1,9 +1,13 @@
 // STOW-RS: POST studies[/{study}] with multipart/related; type="application/dicom" or one
-// application/dicom body. Each part goes to a temporary file, is opened and checked
-// (check_stow), and committed by the store; the answer lists what was stored and what failed.
+// application/dicom body. The body is in memory, or in a file for large uploads (the HTTP layer
+// spills it; Request::body_file). Each part is copied to a temporary file (from a body file with
+// copy_file_range, so the bytes never pass through memory), opened and checked (check_stow),
+// then every accepted instance of the request is committed by the store in one transaction.
+// The answer lists what was stored and what failed.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -22,37 +26,85 @@ namespace healthd::dicom {
 
 namespace {
 
-// Writes bytes to a new file and fsyncs it; false with *error.
-bool write_file(const std::string& path, std::string_view bytes, std::string* error) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    *error = "cannot create a temporary file: " + std::string(std::strerror(errno));
-    return false;
+// Where a part's bytes are: in the request body in memory, or a range of the body file.
+struct PartSource {
+  std::string_view memory;
+  uint64_t offset = 0, length = 0;  // in the body file
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
   }
+  Fd(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+bool write_all(int fd, std::string_view bytes, std::string* error) {
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      *error = "cannot write a temporary file: " + std::string(std::strerror(errno));
-      ::close(fd);
+      *error = errno_text("cannot write a temporary file");
       return false;
     }
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   return true;
 }
 
-bool fsync_file(const std::string& path, std::string* error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    *error = "cannot sync " + path + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
+// Copies length bytes at offset of `from` to `to` inside the kernel (falls back to read/write
+// in 1 MB chunks where copy_file_range is refused).
+bool copy_range(int from, uint64_t offset, uint64_t length, int to, std::string* error) {
+  loff_t in = static_cast<loff_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    ssize_t n = ::copy_file_range(from, &in, to, nullptr, left, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) break;
+    if (n < 0) {
+      *error = errno_text("cannot copy the upload");
+      return false;
+    }
+    if (n == 0) {
+      *error = "the upload is shorter than its multipart framing says";
+      return false;
+    }
+    left -= static_cast<uint64_t>(n);
+  }
+  std::string chunk;
+  while (left > 0) {
+    chunk.resize(static_cast<size_t>(std::min<uint64_t>(left, 1 << 20)));
+    ssize_t n = ::pread(from, chunk.data(), chunk.size(), in);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = n < 0 ? errno_text("cannot read the upload") : "the upload is shorter than its multipart framing says";
+      return false;
+    }
+    if (!write_all(to, std::string_view(chunk.data(), static_cast<size_t>(n)), error)) return false;
+    in += n;
+    left -= static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// Writes a part to a new file; false with *error.
+bool write_part(const std::string& path, const PartSource& part, int body_fd, std::string* error) {
+  Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  if (out.get() < 0) {
+    *error = errno_text("cannot create a temporary file");
     return false;
   }
-  ::close(fd);
-  return true;
+  if (body_fd >= 0) return copy_range(body_fd, part.offset, part.length, out.get(), error);
+  return write_all(out.get(), part.memory, error);
 }
 
 struct TempFile {
@@ -65,66 +117,67 @@ struct TempFile {
   }
 };
 
-}  // namespace
-
-// One part: check, then store. Never throws for bad input.
-static StowItem store_one(DicomService::Impl& self, std::string_view bytes, const Target& t) {
+// One part of the request on its way to the store.
+struct Staged {
   StowItem item;
-  TempFile temp{(std::filesystem::path(self.store->temp_dir()) / (new_uuid() + ".part")).string()};
-  std::string error;
-  if (!write_file(temp.path, bytes, &error)) {
-    item.check = unreadable_instance(error);
-    return item;
+  TempFile temp;
+  NewInstance instance;
+};
+
+// The SOP instance UIDs a request claimed in the service's in-flight set, released at the end.
+struct Claims {
+  DicomService::Impl& service;
+  std::set<std::string> sops;
+  ~Claims() {
+    for (const auto& sop : sops) service.release_instance(sop);
   }
-  NewInstance ni;
-  {
-    auto instance = Instance::open(temp.path, &error);
-    if (!instance) {
-      item.check = unreadable_instance(error);
-      return item;
-    }
-    StowOptions options;
-    options.version = t.version;
-    options.study_uid = t.scope.study_uid;
-    item.check = check_stow(*instance, options);
-    if (!item.check.accepted()) return item;
-    JsonOptions jo;
-    jo.bulk_data_base = std::string(kBulkPlaceholder);
-    ni.metadata_json = to_dicom_json_text(*instance, jo, &error);
-    if (ni.metadata_json.empty()) {
-      item.check = unreadable_instance("cannot build the DICOM JSON: " + error);
-      return item;
-    }
-    ni.index = extract_index(*instance);
-  }
-  // The index reads the UIDs the checks accepted (as found, padding removed).
-  ni.index.study_instance_uid = item.check.study_instance_uid;
-  ni.index.series_instance_uid = item.check.series_instance_uid;
-  ni.index.sop_instance_uid = item.check.sop_instance_uid;
-  ni.index.sop_class_uid = item.check.sop_class_uid;
-  if (!zero_preamble(temp.path, &error) || !fsync_file(temp.path, &error)) {
-    item.check.failure_reason = failure::kProcessingFailure;
-    item.check.message = error;
-    return item;
-  }
-  ni.temp_file = temp.path;
-  ni.size = static_cast<int64_t>(bytes.size());
-  PutResult put = self.store->put(ni, self.settings.overwrite);
-  temp.path.clear();  // the store moved or removed it
-  switch (put.status) {
-    case PutResult::Status::Created:
-    case PutResult::Status::Replaced: item.stored = true; break;
-    case PutResult::Status::Exists:
-      item.check.failure_reason = failure::kInstanceExists;
-      item.check.message = "instance " + item.check.sop_instance_uid + " already exists";
-      break;
-    case PutResult::Status::Error:
-      item.check.failure_reason = failure::kProcessingFailure;
-      item.check.message = put.message;
-      break;
-  }
-  return item;
+};
+
+std::vector<ExtendedQueryTag> to_extended(const std::vector<ExtendedQueryTagEntry>& tags) {
+  std::vector<ExtendedQueryTag> out;
+  for (const auto& t : tags) out.push_back({t.tag, t.vr, t.private_creator});
+  return out;
 }
+
+// Opens the staged upload and checks it; when accepted fills the instance's JSON and index
+// (with the extended query tags of `tags`). Never throws for bad input.
+void analyze(Staged& s, const Target& t, const DicomService::Impl::TagList& tags) {
+  std::string error;
+  auto instance = Instance::open(s.temp.path, &error);
+  if (!instance) {
+    s.item.check = unreadable_instance(error);
+    return;
+  }
+  StowOptions options;
+  options.version = t.version;
+  options.study_uid = t.scope.study_uid;
+  options.extended_query_tags = to_extended(tags.tags);
+  s.item.check = check_stow(*instance, options);
+  if (!s.item.check.accepted()) return;
+  NewInstance& ni = s.instance;
+  JsonOptions jo;
+  jo.bulk_data_base = std::string(kBulkPlaceholder);
+  ni.metadata_json = to_dicom_json_text(*instance, jo, &error);
+  if (ni.metadata_json.empty()) {
+    s.item.check = unreadable_instance("cannot build the DICOM JSON: " + error);
+    return;
+  }
+  ni.index = extract_index(*instance, options.extended_query_tags);
+  // The index reads the UIDs the checks accepted (as found, padding removed).
+  ni.index.study_instance_uid = s.item.check.study_instance_uid;
+  ni.index.series_instance_uid = s.item.check.series_instance_uid;
+  ni.index.sop_instance_uid = s.item.check.sop_instance_uid;
+  ni.index.sop_class_uid = s.item.check.sop_class_uid;
+  ni.extended_tags = tags.tags;
+  ni.tags_version = tags.version;
+}
+
+void fail_processing(StowItem& item, std::string message) {
+  item.check.failure_reason = failure::kProcessingFailure;
+  item.check.message = std::move(message);
+}
+
+}  // namespace
 
 Response DicomService::Impl::stow(const Request& req, const Target& t) {
   auto content_type = req.headers.get("Content-Type");
@@ -133,9 +186,19 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
   auto media = parse_media_type(*content_type);
   if (!media) return problem(415, "Content-Type '" + std::string(*content_type) + "' cannot be read");
 
-  std::vector<BodyPart> parts;
+  // The body: in memory, or in the file the HTTP layer spilled it to.
+  std::optional<Fd> body_fd;
+  uint64_t body_size = req.body.size();
+  if (req.body_file) {
+    body_fd.emplace(::open(req.body_file->path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (body_fd->get() < 0) return problem(500, errno_text("cannot read the uploaded body"));
+    body_size = req.body_file->size;
+  }
+  const int fd = body_fd ? body_fd->get() : -1;
+
+  std::vector<PartSource> parts;
   if (media->type == "application/dicom") {
-    if (!req.body.empty()) parts.push_back({"application/dicom", req.body});
+    if (body_size > 0) parts.push_back({req.body, 0, body_size});
   } else if (media->type == "multipart/related") {
     auto type = media->param("type");
     if (type && *type != "application/dicom")
@@ -143,16 +206,40 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
                               "' is not supported: only type=\"application/dicom\" (Part 10 files)");
     auto boundary = media->param("boundary");
     if (!boundary || boundary->empty()) return problem(400, "multipart/related without a boundary parameter");
-    if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-      std::string error;
-      if (!parse_multipart(req.body, *boundary, parts, &error)) return problem(400, "Malformed multipart body: " + error);
-    }
-    for (size_t i = 0; i < parts.size(); ++i) {
-      if (parts[i].content_type.empty()) continue;
-      auto pm = parse_media_type(parts[i].content_type);
-      if (!pm || pm->type != "application/dicom")
-        return problem(415, "part " + std::to_string(i + 1) + " is '" + parts[i].content_type +
-                                "': every part must be application/dicom");
+    std::vector<PartRange> ranges;
+    std::string error;
+    const ReadAt read = [&](uint64_t offset, char* out, size_t n) -> size_t {
+      if (fd < 0) {
+        if (offset >= req.body.size()) return 0;
+        n = std::min<size_t>(n, req.body.size() - static_cast<size_t>(offset));
+        std::memcpy(out, req.body.data() + offset, n);
+        return n;
+      }
+      size_t done = 0;
+      while (done < n) {
+        ssize_t got = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        done += static_cast<size_t>(got);
+      }
+      return done;
+    };
+    // A body of only whitespace is an empty request (204), as one without parts.
+    std::string head(static_cast<size_t>(std::min<uint64_t>(body_size, 4096)), '\0');
+    head.resize(read(0, head.data(), head.size()));
+    const bool blank = body_size <= head.size() && head.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (!blank && !parse_multipart_ranges(body_size, read, *boundary, ranges, &error))
+      return problem(400, "Malformed multipart body: " + error);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      if (!ranges[i].content_type.empty()) {
+        auto pm = parse_media_type(ranges[i].content_type);
+        if (!pm || pm->type != "application/dicom")
+          return problem(415, "part " + std::to_string(i + 1) + " is '" + ranges[i].content_type +
+                                  "': every part must be application/dicom");
+      }
+      PartSource p{{}, ranges[i].offset, ranges[i].length};
+      if (fd < 0) p.memory = std::string_view(req.body).substr(ranges[i].offset, ranges[i].length);
+      parts.push_back(p);
     }
   } else {
     return problem(415, "Content-Type '" + media->type +
@@ -163,9 +250,78 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     r.status = 204;
     return r;
   }
+
+  // Stage every part: temporary file, checks, JSON, index; claim its SOP instance UID.
+  TagList tags = current_tags();
+  std::vector<Staged> staged(parts.size());
+  Claims claims{*this, {}};  // a repeat within the request is the store's call (45070)
+  std::vector<size_t> batch;   // staged entries to commit
+  for (size_t i = 0; i < parts.size(); ++i) {
+    Staged& s = staged[i];
+    s.temp.path = (std::filesystem::path(store->temp_dir()) / (new_uuid() + ".part")).string();
+    std::string error;
+    if (!write_part(s.temp.path, parts[i], fd, &error)) {
+      s.item.check = unreadable_instance(error);
+      continue;
+    }
+    analyze(s, t, tags);
+    if (!s.item.check.accepted()) continue;
+    const std::string& sop = s.item.check.sop_instance_uid;
+    if (!claims.sops.contains(sop)) {
+      if (!claim_instance(sop)) {
+        s.item.check.failure_reason = failure::kInstanceBeingCreated;
+        s.item.check.message = "instance " + sop + " is being stored by another request";
+        continue;
+      }
+      claims.sops.insert(sop);
+    }
+    if (!zero_preamble(s.temp.path, &error)) {
+      fail_processing(s.item, error);
+      continue;
+    }
+    s.instance.temp_file = s.temp.path;
+    s.instance.size = static_cast<int64_t>(parts[i].length);
+    batch.push_back(i);
+  }
+
+  // One transaction for the request. The extended query tags may change meanwhile: index again.
+  for (int attempt = 0; !batch.empty(); ++attempt) {
+    std::vector<NewInstance> instances;
+    for (size_t i : batch) instances.push_back(std::move(staged[i].instance));
+    std::vector<PutResult> results = store->put(instances, settings.overwrite);
+    if (results.empty() || results.front().status != PutResult::Status::StaleTags || attempt >= 3) {
+      for (size_t k = 0; k < batch.size(); ++k) {
+        Staged& s = staged[batch[k]];
+        if (results[k].status != PutResult::Status::StaleTags) s.temp.path.clear();  // moved or removed
+        switch (results[k].status) {
+          case PutResult::Status::Created:
+          case PutResult::Status::Replaced: s.item.stored = true; break;
+          case PutResult::Status::Exists:
+            s.item.check.failure_reason = failure::kInstanceExists;
+            s.item.check.message = "instance " + s.item.check.sop_instance_uid + " already exists";
+            break;
+          case PutResult::Status::StaleTags:
+            fail_processing(s.item, "the extended query tags kept changing while the instance was stored; retry");
+            break;
+          case PutResult::Status::Error: fail_processing(s.item, results[k].message); break;
+        }
+      }
+      break;
+    }
+    tags = current_tags();
+    std::vector<size_t> again;
+    for (size_t i : batch) {
+      analyze(staged[i], t, tags);
+      if (!staged[i].item.check.accepted()) continue;
+      staged[i].instance.temp_file = staged[i].temp.path;
+      staged[i].instance.size = static_cast<int64_t>(parts[i].length);
+      again.push_back(i);
+    }
+    batch.swap(again);
+  }
   std::vector<StowItem> items;
-  items.reserve(parts.size());
-  for (const BodyPart& p : parts) items.push_back(store_one(*this, p.body, t));
+  items.reserve(staged.size());
+  for (Staged& s : staged) items.push_back(std::move(s.item));
   return stow_answer(items, t);
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dicom/extended_query_tags.h"
 #include "dicom/index.h"
 
 namespace healthd::dicom {
@@ -35,10 +36,15 @@ struct NewInstance {
   std::string metadata_json;  // DICOM JSON, BulkDataURIs relative (see service: kBulkPlaceholder)
   std::string temp_file;      // the upload (preamble zeroed), inside temp_dir(); moved into place
   int64_t size = 0;
+  // The extended query tags index.extended holds values of (same order), as of tags_version.
+  std::vector<ExtendedQueryTagEntry> extended_tags;
+  int64_t tags_version = 0;
 };
 
 struct PutResult {
-  enum class Status { Created, Replaced, Exists, Error };
+  // StaleTags: the extended query tags changed since the instance was indexed; the temp file is
+  // kept so the caller can index it again and retry.
+  enum class Status { Created, Replaced, Exists, Error, StaleTags };
   Status status = Status::Error;
   std::string message;  // for Error
 };
@@ -64,8 +70,6 @@ struct ChangeQuery {
   bool include_metadata = false;
 };
 
-enum class Level { Study, Series, Instance };
-
 // A candidate row of a QIDO search: the index attributes of its study (and series, instance),
 // with the computed attributes of its level.
 struct IndexRow {
@@ -84,6 +88,40 @@ struct ScanRequest {
   std::string series_uid;  // from the path, or ""
   std::vector<std::string> study_uids, series_uids, sop_uids;  // any of; empty: no restriction
   std::optional<std::string> patient_id;                       // exact
+  // Extended query tags whose values the rows carry (IndexAttributes::extended, same order); only
+  // tags of the scan's level or above.
+  std::vector<ExtendedQueryTagEntry> extended;
+  // Exact values of extended query tags the rows must have (indexes into `extended`, value).
+  std::vector<std::pair<size_t, std::string>> extended_equals;
+};
+
+// One value found by re-indexing, for the entity of its tag's level.
+struct ReindexValue {
+  int64_t tag_key = 0;
+  Level level = Level::Study;
+  int64_t entity_key = 0;  // study_key, series_key or instance_key
+  std::string value;
+};
+
+// An instance to re-index.
+struct ReindexTarget {
+  int64_t instance_key = 0, series_key = 0, study_key = 0;
+  std::string study_uid, series_uid, sop_uid;
+  std::string path;  // the stored file
+};
+
+// What one re-index step found: values, invalid values, and where the operation got to.
+struct ReindexBatch {
+  std::string operation_id;
+  int64_t cursor = 0;  // the last instance key processed
+  std::vector<ReindexValue> values;
+  std::vector<std::pair<int64_t, ExtendedQueryTagError>> errors;  // tag key, error
+};
+
+struct AddTagsResult {
+  enum class Status { Added, Conflict, TooMany };
+  Status status = Status::Added;
+  std::string message;  // for Conflict / TooMany
 };
 
 // Called per candidate row in a stable order; returning false stops the scan.
@@ -96,10 +134,13 @@ class Store {
   // Directory where uploads are written before put(); same file system as the stored files.
   virtual std::string temp_dir() const = 0;
 
-  // Moves instance.temp_file into place and commits the index rows, the metadata and a change
-  // feed entry (create, or update when overwrite replaced an existing instance). On Exists and
-  // Error the temp file is removed.
-  virtual PutResult put(const NewInstance& instance, bool overwrite) = 0;
+  // Commits instances in one transaction (group commit): per instance, moves temp_file into
+  // place and writes the index rows, the metadata, extended query tag values and a change feed
+  // entry (create, or update when overwrite replaced an existing instance). One result per
+  // instance, in order; an instance that fails does not fail the others. Durable like the
+  // store's index (see the implementation's synchronous setting). On Exists and Error the
+  // temp file is removed; on StaleTags (every instance of the call) it is kept.
+  virtual std::vector<PutResult> put(const std::vector<NewInstance>& instances, bool overwrite) = 0;
 
   // The stored files of a scope, ordered by series then instance number. Empty: nothing stored.
   virtual std::vector<StoredFile> files(const InstanceScope& scope) = 0;
@@ -117,6 +158,33 @@ class Store {
 
   virtual std::vector<ChangeEntry> changes(const ChangeQuery& query) = 0;
   virtual std::optional<ChangeEntry> latest_change() = 0;
+
+  // --- Extended query tags and their operations
+  // Every tag, in the order added.
+  virtual std::vector<ExtendedQueryTagEntry> extended_query_tags() = 0;
+  // Changes with every change of the tags (add, delete, status, query status, errors).
+  virtual int64_t tags_version() = 0;
+  // Adds the tags (status Adding) and their re-index operation in one transaction; Conflict when
+  // one exists already, TooMany when the service would hold more than max_tags.
+  virtual AddTagsResult add_extended_query_tags(const std::vector<NewExtendedQueryTag>& tags,
+                                                const Operation& operation, size_t max_tags) = 0;
+  // Removes the tag with its values and errors; false when there is none.
+  virtual bool delete_extended_query_tag(int64_t key) = 0;
+  virtual bool set_query_status(int64_t key, QueryStatus status) = 0;
+  virtual std::vector<ExtendedQueryTagError> extended_query_tag_errors(int64_t key, int limit, int offset) = 0;
+
+  virtual std::optional<Operation> operation(const std::string& id) = 0;
+  // Operations not completed nor failed (to resume after a restart).
+  virtual std::vector<Operation> unfinished_operations() = 0;
+  // Instances with a key above after_key, in key order.
+  virtual std::vector<ReindexTarget> instances_after(int64_t after_key, size_t max_count) = 0;
+  // Writes a step of a re-index operation: values (tags deleted meanwhile are skipped), errors
+  // (the tag's error count grows and its QueryStatus becomes Disabled), the cursor and the
+  // percentage done; the operation becomes running. A batch whose cursor is not past the stored
+  // one is dropped (written already).
+  virtual void write_reindex_batch(const ReindexBatch& batch) = 0;
+  // Ends an operation: Completed makes its tags Ready; Failed records why.
+  virtual void finish_operation(const std::string& id, OperationStatus status, const std::string& error) = 0;
 
   // Finishes pending work and closes; later calls fail or return nothing.
   virtual void close() = 0;

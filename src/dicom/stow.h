@@ -46,7 +46,8 @@ enum class ApiVersion { kV1, kV2 };
 
 struct ExtendedQueryTag {
   Tag tag = 0;
-  std::string vr;  // AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US
+  std::string vr;               // AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US
+  std::string private_creator;  // private tags: the element is found in this creator's block
 };
 
 struct StowOptions {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dicom/element_values.h"
+#include "dicom/index.h"
 #include "dicom/instance_impl.h"
 #include "dicom/stow.h"
 #include "dicom/value_rules.h"
@@ -142,7 +143,9 @@ StowCheck check_stow(const Instance& instance, const StowOptions& options) {
   }
 
   for (const Searchable& s : kSearchable) check.searchable(s.tag, s.vr);
-  for (const ExtendedQueryTag& t : options.extended_query_tags) check.searchable(t.tag, t.vr);
+  const auto extended = extended_values(instance, options.extended_query_tags);
+  for (size_t i = 0; i < extended.size(); ++i)
+    if (!extended[i].error.empty()) check.searchable_.push_back({options.extended_query_tags[i].tag, extended[i].error});
   if (!check.searchable_.empty()) {
     r.failed_attributes = std::move(check.searchable_);
     r.message = r.failed_attributes.front().comment;

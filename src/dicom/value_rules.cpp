@@ -186,4 +186,8 @@ std::string check_value(std::string_view vr, std::string_view value) {
   return "";
 }
 
+bool is_numeric_vr(std::string_view vr) {
+  return vr == "DS" || vr == "FD" || vr == "FL" || vr == "IS" || vr == "SL" || vr == "SS" || vr == "UL" || vr == "US";
+}
+
 }  // namespace healthd::dicom

@@ -16,4 +16,7 @@ bool is_valid_uid(std::string_view uid);
 // "is not a valid DA (YYYYMMDD)". VRs without rules here (OB, SQ, UT, ...) always pass.
 std::string check_value(std::string_view vr, std::string_view value);
 
+// DS, FD, FL, IS, SL, SS, UL, US: values that compare as numbers.
+bool is_numeric_vr(std::string_view vr);
+
 }  // namespace healthd::dicom

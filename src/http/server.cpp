@@ -49,6 +49,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/ids.h"
 #include "common/metrics.h"
 #include "common/outcome.h"
 #include "http/access_log.h"
@@ -71,13 +78,23 @@ namespace {
 
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
-// Parses one request straight into a healthd::Request.
+// Parses one request straight into a healthd::Request. The body goes to req.body, or for routes
+// with a FileBodyRule (ServerOptions::file_body) above its memory_max to a file (req.body_file).
 class RequestParser final : public bhttp::basic_parser<true> {
  public:
-  explicit RequestParser(Request& req) : req_(req) {}
+  RequestParser(Request& req, const ServerOptions& options) : req_(req), options_(options) {}
+  ~RequestParser() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
 
   int version() const { return version_; }
   bool expects_continue() const { return expect_continue_; }
+  // The body may go to a file: read it with a timeout per read, not for the whole body.
+  bool large_body() const { return rule_.has_value(); }
+  uint64_t large_body_limit() const { return rule_ ? rule_->max_bytes : 0; }
+  // Why the body file could not be written ("" when it could), and its errno (ENOSPC: 507).
+  const std::string& file_error() const { return file_error_; }
+  int file_errno() const { return file_errno_; }
 
  private:
   void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target, int version,
@@ -93,6 +110,10 @@ class RequestParser final : public bhttp::basic_parser<true> {
     size_t q = t.find('?');
     req_.path = percent_decode(t.substr(0, q));
     if (q != std::string_view::npos) req_.query = parse_query(t.substr(q + 1));
+    if (options_.file_body) {
+      rule_ = options_.file_body(req_.method, req_.path);
+      if (rule_) body_limit(rule_->max_bytes);
+    }
   }
 
   void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
@@ -105,26 +126,82 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   void on_header_impl(beast::error_code&) override {}
 
-  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code&) override {
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) override {
     // Already checked against body_limit by the parser.
-    if (content_length) req_.body.reserve(static_cast<size_t>(*content_length));
+    if (rule_ && content_length && *content_length > rule_->memory_max)
+      open_file(ec);
+    else if (content_length)
+      req_.body.reserve(static_cast<size_t>(*content_length));
   }
 
-  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
-    req_.body.append(body.data(), body.size());
+  size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
+    append(body, ec);
     return body.size();
   }
 
   void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
 
-  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
-    req_.body.append(body.data(), body.size());
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code& ec) override {
+    append(body, ec);
     return body.size();
   }
 
-  void on_finish_impl(beast::error_code&) override {}
+  void on_finish_impl(beast::error_code&) override {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  void append(beast::string_view bytes, beast::error_code& ec) {
+    if (fd_ < 0) {
+      req_.body.append(bytes.data(), bytes.size());
+      // A chunked body of unknown size: in memory until it outgrows memory_max.
+      if (!rule_ || req_.body.size() <= rule_->memory_max) return;
+      std::string held;
+      held.swap(req_.body);
+      if (!open_file(ec)) return;
+      write(held, ec);
+      return;
+    }
+    write(std::string_view(bytes.data(), bytes.size()), ec);
+  }
+
+  bool open_file(beast::error_code& ec) {
+    auto file = std::make_shared<BodyFile>();
+    file->path = rule_->dir + "/upload-" + new_uuid() + ".body";
+    fd_ = ::open(file->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      fail(ec, "cannot create " + file->path);
+      return false;
+    }
+    req_.body_file = std::move(file);
+    return true;
+  }
+
+  void write(std::string_view bytes, beast::error_code& ec) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        fail(ec, "cannot write " + req_.body_file->path);
+        return;
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+      req_.body_file->size += static_cast<uint64_t>(n);
+    }
+  }
+
+  void fail(beast::error_code& ec, std::string what) {
+    file_errno_ = errno;
+    file_error_ = std::move(what) + ": " + std::strerror(errno);
+    ec = beast::errc::make_error_code(beast::errc::io_error);
+  }
 
   Request& req_;
+  const ServerOptions& options_;
+  std::optional<FileBodyRule> rule_;
+  int fd_ = -1;
+  std::string file_error_;
+  int file_errno_ = 0;
   int version_ = 11;
   bool expect_continue_ = false;
 };
@@ -480,7 +557,7 @@ awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
 
       Request req;
       Response res;
-      RequestParser parser(req);
+      RequestParser parser(req, options);
       parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(options.max_header_bytes, UINT32_MAX)));
       parser.body_limit(options.max_body_bytes);
 
@@ -492,15 +569,29 @@ awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
           co_await asio::async_write(c->stream, asio::buffer(kContinue.data(), kContinue.size()),
                                      asio::redirect_error(use_awaitable, ec));
         }
-        if (!ec) co_await bhttp::async_read(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
+        if (!ec && parser.large_body()) {
+          // A large upload: the read timeout counts from the last bytes received.
+          while (!ec && !parser.is_done()) {
+            c->tcp().expires_after(read_timeout);
+            co_await bhttp::async_read_some(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
+          }
+        } else if (!ec) {
+          co_await bhttp::async_read(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
+        }
       }
 
       bool close_after = false;  // error responses end the connection (the rest of the input is unusable)
       if (ec) {
-        if (ec == bhttp::error::body_limit) {
+        if (!parser.file_error().empty()) {
+          spdlog::error("http: {} {}: {}", req.method, req.path, parser.file_error());
+          res = outcome_response(parser.file_errno() == ENOSPC ? 507 : 500, "exception",
+                                 "the upload could not be stored: " + parser.file_error());
+        } else if (ec == bhttp::error::body_limit) {
           record_rejection(Rejection::too_large);
           res = outcome_response(413, "too-costly",
-                                 "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
+                                 "request body exceeds " +
+                                     std::to_string(parser.large_body() ? parser.large_body_limit() : options.max_body_bytes) +
+                                     " bytes");
         } else if (ec == bhttp::error::header_limit) {
           record_rejection(Rejection::headers_too_large);
           res = outcome_response(431, "too-costly", "request header fields too large");

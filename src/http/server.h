@@ -33,6 +33,10 @@ struct ServerOptions {
   // key; start() throws when a file is missing or unusable). Request::origin is then https://.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Routes that take large uploads: given the method and the (percent-decoded) path, a rule
+  // sends bodies above its memory_max to a file (Request::body_file) with its own size limit
+  // instead of max_body_bytes. nullopt (or no function): bodies are read into memory.
+  std::function<std::optional<FileBodyRule>(std::string_view method, std::string_view path)> file_body;
 };
 
 using Handler = std::function<Response(Request&)>;                     // runs on the worker pool

@@ -1,4 +1,5 @@
 #include "storage/sqlite_dicom_store.h"
+#include "storage/sqlite_dicom_store_impl.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -128,6 +129,16 @@ std::string in_list(const char* column, size_t n) {
   return s + ")";
 }
 
+void fsync_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot sync the upload: " + why);
+  }
+  ::close(fd);
+}
+
 void fsync_dir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -136,35 +147,7 @@ void fsync_dir(const fs::path& dir) {
   }
 }
 
-class SqliteDicomStore final : public dicom::Store {
- public:
-  explicit SqliteDicomStore(const SqliteDicomStoreOptions& options);
-  ~SqliteDicomStore() override { close(); }
-
-  std::string temp_dir() const override { return (dir_ / "tmp").string(); }
-  PutResult put(const dicom::NewInstance& instance, bool overwrite) override;
-  std::vector<dicom::StoredFile> files(const InstanceScope& scope) override;
-  std::vector<Metadata> metadata(const InstanceScope& scope, size_t max_count) override;
-  size_t remove(const InstanceScope& scope) override;
-  void scan(const dicom::ScanRequest& request, const dicom::RowSink& sink) override;
-  std::vector<ChangeEntry> changes(const dicom::ChangeQuery& query) override;
-  std::optional<ChangeEntry> latest_change() override;
-  void close() override;
-
- private:
-  void configure(Db& db, bool writer) const;
-  ReaderPool::Lease reader();
-  std::string decode_metadata(const Statement& s, int blob_col, int compressed_col) const;
-  void add_change(ChangeAction action, ChangeState state, const std::string& study, const std::string& series,
-                  const std::string& sop);
-
-  const SqliteDicomStoreOptions options_;
-  const fs::path dir_;
-  std::mutex write_mu_;
-  std::unique_ptr<Db> writer_;
-  std::unique_ptr<ReaderPool> readers_;
-  std::atomic<bool> closed_{false};
-};
+}  // namespace
 
 SqliteDicomStore::SqliteDicomStore(const SqliteDicomStoreOptions& options) : options_(options), dir_(options.dir) {
   fs::create_directories(dir_ / "files");
@@ -225,32 +208,69 @@ void SqliteDicomStore::add_change(ChangeAction action, ChangeState state, const 
   s.run();
 }
 
-PutResult SqliteDicomStore::put(const dicom::NewInstance& in, bool overwrite) {
-  PutResult result;
-  auto drop_temp = [&] {
+Db& SqliteDicomStore::writer() {
+  if (closed_ || !writer_) throw std::runtime_error("the DICOM store is closed");
+  return *writer_;
+}
+
+std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstance>& instances, bool overwrite) {
+  std::vector<PutResult> results(instances.size());
+  auto drop_temp = [](const dicom::NewInstance& in) {
     std::error_code ec;
     fs::remove(in.temp_file, ec);
   };
+  std::lock_guard lock(write_mu_);
+  if (closed_ || !writer_) {
+    for (size_t i = 0; i < instances.size(); ++i) {
+      drop_temp(instances[i]);
+      results[i].message = "the DICOM store is closed";
+    }
+    return results;
+  }
+  // Indexed with an older list of extended query tags: the caller indexes again (files kept).
+  for (const auto& in : instances)
+    if (in.tags_version != tags_version_.load()) {
+      for (auto& r : results) r.status = PutResult::Status::StaleTags;
+      return results;
+    }
+  Db& db = *writer_;
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    for (size_t i = 0; i < instances.size(); ++i) {
+      // A savepoint per instance: one that fails mid-way leaves the others of the batch intact.
+      db.exec("SAVEPOINT instance");
+      results[i] = put_one(instances[i], overwrite);
+      db.exec(results[i].status == PutResult::Status::Created || results[i].status == PutResult::Status::Replaced
+                  ? "RELEASE instance"
+                  : "ROLLBACK TO instance; RELEASE instance");
+      if (results[i].status == PutResult::Status::Exists || results[i].status == PutResult::Status::Error)
+        drop_temp(instances[i]);
+    }
+    for (const auto& dir : dirs_to_sync_) fsync_dir(dir);
+    dirs_to_sync_.clear();
+    db.exec("COMMIT");
+  } catch (const std::exception& e) {
+    dirs_to_sync_.clear();
+    if (db.in_transaction()) db.exec("ROLLBACK");
+    for (size_t i = 0; i < instances.size(); ++i) {
+      drop_temp(instances[i]);
+      results[i] = PutResult{PutResult::Status::Error, std::string("storing the instance failed: ") + e.what()};
+    }
+  }
+  return results;
+}
+
+PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, bool overwrite) {
+  PutResult result;
   const IndexAttributes& x = in.index;
   if (!x.study_instance_uid || !x.series_instance_uid || !x.sop_instance_uid) {
-    drop_temp();
     result.message = "the instance has no study, series or SOP instance UID";
     return result;
   }
   const std::string &study = *x.study_instance_uid, &series = *x.series_instance_uid, &sop = *x.sop_instance_uid;
   const fs::path relative = fs::path("files") / study / series / (sop + ".dcm");
-  const bool compress = in.metadata_json.size() > options_.compress_threshold;
-  const std::string metadata = compress ? zstd::compress(in.metadata_json) : std::string();
-
-  std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) {
-    drop_temp();
-    result.message = "the DICOM store is closed";
-    return result;
-  }
   Db& db = *writer_;
   try {
-    db.exec("BEGIN IMMEDIATE");
     int64_t existing = 0;
     {
       Statement& s = db.cached(
@@ -262,83 +282,11 @@ PutResult SqliteDicomStore::put(const dicom::NewInstance& in, bool overwrite) {
       if (s.step()) existing = s.column_int64(0);
     }
     if (existing && !overwrite) {
-      db.exec("ROLLBACK");
-      drop_temp();
       result.status = PutResult::Status::Exists;
       return result;
     }
-    int64_t study_key = 0, series_key = 0;
-    {
-      Statement& s = db.cached(
-          "INSERT INTO study (study_uid, patient_name, patient_id, patient_birth_date, patient_sex, accession_number,"
-          " referring_physician_name, study_date, study_time, study_description, study_id)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-          " ON CONFLICT (study_uid) DO UPDATE SET patient_name = excluded.patient_name,"
-          " patient_id = excluded.patient_id, patient_birth_date = excluded.patient_birth_date,"
-          " patient_sex = excluded.patient_sex, accession_number = excluded.accession_number,"
-          " referring_physician_name = excluded.referring_physician_name, study_date = excluded.study_date,"
-          " study_time = excluded.study_time, study_description = excluded.study_description,"
-          " study_id = excluded.study_id RETURNING study_key");
-      ResetOnExit reset(s);
-      s.bind_text(1, study);
-      bind_text_opt(s, 2, x.patient_name);
-      bind_text_opt(s, 3, x.patient_id);
-      bind_text_opt(s, 4, x.patient_birth_date);
-      bind_text_opt(s, 5, x.patient_sex);
-      bind_text_opt(s, 6, x.accession_number);
-      bind_text_opt(s, 7, x.referring_physician_name);
-      bind_text_opt(s, 8, x.study_date);
-      bind_text_opt(s, 9, x.study_time);
-      bind_text_opt(s, 10, x.study_description);
-      bind_text_opt(s, 11, x.study_id);
-      if (s.step()) study_key = s.column_int64(0);
-      s.run();
-    }
-    {
-      Statement& s = db.cached(
-          "INSERT INTO series (study_key, series_uid, modality, series_date, series_time, series_description,"
-          " series_number, pps_start_date, manufacturer_model_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-          " ON CONFLICT (study_key, series_uid) DO UPDATE SET modality = excluded.modality,"
-          " series_date = excluded.series_date, series_time = excluded.series_time,"
-          " series_description = excluded.series_description, series_number = excluded.series_number,"
-          " pps_start_date = excluded.pps_start_date, manufacturer_model_name = excluded.manufacturer_model_name"
-          " RETURNING series_key");
-      ResetOnExit reset(s);
-      s.bind(1, study_key).bind_text(2, series);
-      bind_text_opt(s, 3, x.modality);
-      bind_text_opt(s, 4, x.series_date);
-      bind_text_opt(s, 5, x.series_time);
-      bind_text_opt(s, 6, x.series_description);
-      bind_text_opt(s, 7, x.series_number);
-      bind_text_opt(s, 8, x.performed_procedure_step_start_date);
-      bind_text_opt(s, 9, x.manufacturer_model_name);
-      if (s.step()) series_key = s.column_int64(0);
-      s.run();
-    }
-    {
-      Statement& s = db.cached(
-          "INSERT INTO instance (series_key, study_key, sop_uid, sop_class_uid, instance_number, number_of_frames,"
-          " rows, columns, bits_allocated, transfer_syntax_uid, file, size, stored_us, compressed, metadata)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-          " ON CONFLICT (series_key, sop_uid) DO UPDATE SET sop_class_uid = excluded.sop_class_uid,"
-          " instance_number = excluded.instance_number, number_of_frames = excluded.number_of_frames,"
-          " rows = excluded.rows, columns = excluded.columns, bits_allocated = excluded.bits_allocated,"
-          " transfer_syntax_uid = excluded.transfer_syntax_uid, file = excluded.file, size = excluded.size,"
-          " stored_us = excluded.stored_us, compressed = excluded.compressed, metadata = excluded.metadata");
-      ResetOnExit reset(s);
-      s.bind(1, series_key).bind(2, study_key).bind_text(3, sop);
-      bind_text_opt(s, 4, x.sop_class_uid);
-      bind_text_opt(s, 5, x.instance_number);
-      bind_text_opt(s, 6, x.number_of_frames);
-      bind_text_opt(s, 7, x.rows);
-      bind_text_opt(s, 8, x.columns);
-      bind_text_opt(s, 9, x.bits_allocated);
-      s.bind_text(10, x.transfer_syntax_uid);
-      const std::string file = relative.string();
-      s.bind_text(11, file).bind(12, in.size).bind(13, now_us()).bind(14, compress ? 1 : 0);
-      s.bind_blob(15, compress ? std::string_view(metadata) : std::string_view(in.metadata_json));
-      s.run();
-    }
+    const Keys keys = upsert_rows(in, relative.string());
+    write_extended_values(in, keys);
     if (existing) {
       Statement& s = db.cached(
           "UPDATE change_feed SET state = 1 WHERE sop_uid = ?1 AND study_uid = ?2 AND series_uid = ?3 AND state = 0");
@@ -350,18 +298,100 @@ PutResult SqliteDicomStore::put(const dicom::NewInstance& in, bool overwrite) {
     // The file goes into place last, so a failure before leaves the old file and index intact.
     const fs::path target = dir_ / relative;
     fs::create_directories(target.parent_path());
+    // Like the index (WAL, synchronous NORMAL), files survive a process crash from the page cache;
+    // synchronous_full adds power-loss durability: the file, then its folder, reach the disk
+    // before COMMIT.
+    if (options_.synchronous_full) fsync_file(in.temp_file);
     if (::rename(in.temp_file.c_str(), target.c_str()) != 0)
       throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
-    fsync_dir(target.parent_path());
-    db.exec("COMMIT");
+    if (options_.synchronous_full) dirs_to_sync_.insert(target.parent_path().string());  // once per folder
     result.status = existing ? PutResult::Status::Replaced : PutResult::Status::Created;
   } catch (const std::exception& e) {
-    if (db.in_transaction()) db.exec("ROLLBACK");
-    drop_temp();
     result.status = PutResult::Status::Error;
     result.message = std::string("storing the instance failed: ") + e.what();
   }
   return result;
+}
+
+SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& in, const std::string& file) {
+  const IndexAttributes& x = in.index;
+  Db& db = *writer_;
+  const bool compress = in.metadata_json.size() > options_.compress_threshold;
+  const std::string metadata = compress ? zstd::compress(in.metadata_json) : std::string();
+  Keys k;
+  {
+    Statement& s = db.cached(
+        "INSERT INTO study (study_uid, patient_name, patient_id, patient_birth_date, patient_sex, accession_number,"
+        " referring_physician_name, study_date, study_time, study_description, study_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (study_uid) DO UPDATE SET patient_name = excluded.patient_name,"
+        " patient_id = excluded.patient_id, patient_birth_date = excluded.patient_birth_date,"
+        " patient_sex = excluded.patient_sex, accession_number = excluded.accession_number,"
+        " referring_physician_name = excluded.referring_physician_name, study_date = excluded.study_date,"
+        " study_time = excluded.study_time, study_description = excluded.study_description,"
+        " study_id = excluded.study_id RETURNING study_key");
+    ResetOnExit reset(s);
+    s.bind_text(1, *x.study_instance_uid);
+    bind_text_opt(s, 2, x.patient_name);
+    bind_text_opt(s, 3, x.patient_id);
+    bind_text_opt(s, 4, x.patient_birth_date);
+    bind_text_opt(s, 5, x.patient_sex);
+    bind_text_opt(s, 6, x.accession_number);
+    bind_text_opt(s, 7, x.referring_physician_name);
+    bind_text_opt(s, 8, x.study_date);
+    bind_text_opt(s, 9, x.study_time);
+    bind_text_opt(s, 10, x.study_description);
+    bind_text_opt(s, 11, x.study_id);
+    if (s.step()) k.study = s.column_int64(0);
+    s.run();
+  }
+  {
+    Statement& s = db.cached(
+        "INSERT INTO series (study_key, series_uid, modality, series_date, series_time, series_description,"
+        " series_number, pps_start_date, manufacturer_model_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " ON CONFLICT (study_key, series_uid) DO UPDATE SET modality = excluded.modality,"
+        " series_date = excluded.series_date, series_time = excluded.series_time,"
+        " series_description = excluded.series_description, series_number = excluded.series_number,"
+        " pps_start_date = excluded.pps_start_date, manufacturer_model_name = excluded.manufacturer_model_name"
+        " RETURNING series_key");
+    ResetOnExit reset(s);
+    s.bind(1, k.study).bind_text(2, *x.series_instance_uid);
+    bind_text_opt(s, 3, x.modality);
+    bind_text_opt(s, 4, x.series_date);
+    bind_text_opt(s, 5, x.series_time);
+    bind_text_opt(s, 6, x.series_description);
+    bind_text_opt(s, 7, x.series_number);
+    bind_text_opt(s, 8, x.performed_procedure_step_start_date);
+    bind_text_opt(s, 9, x.manufacturer_model_name);
+    if (s.step()) k.series = s.column_int64(0);
+    s.run();
+  }
+  {
+    Statement& s = db.cached(
+        "INSERT INTO instance (series_key, study_key, sop_uid, sop_class_uid, instance_number, number_of_frames,"
+        " rows, columns, bits_allocated, transfer_syntax_uid, file, size, stored_us, compressed, metadata)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        " ON CONFLICT (series_key, sop_uid) DO UPDATE SET sop_class_uid = excluded.sop_class_uid,"
+        " instance_number = excluded.instance_number, number_of_frames = excluded.number_of_frames,"
+        " rows = excluded.rows, columns = excluded.columns, bits_allocated = excluded.bits_allocated,"
+        " transfer_syntax_uid = excluded.transfer_syntax_uid, file = excluded.file, size = excluded.size,"
+        " stored_us = excluded.stored_us, compressed = excluded.compressed, metadata = excluded.metadata"
+        " RETURNING instance_key");
+    ResetOnExit reset(s);
+    s.bind(1, k.series).bind(2, k.study).bind_text(3, *x.sop_instance_uid);
+    bind_text_opt(s, 4, x.sop_class_uid);
+    bind_text_opt(s, 5, x.instance_number);
+    bind_text_opt(s, 6, x.number_of_frames);
+    bind_text_opt(s, 7, x.rows);
+    bind_text_opt(s, 8, x.columns);
+    bind_text_opt(s, 9, x.bits_allocated);
+    s.bind_text(10, x.transfer_syntax_uid);
+    s.bind_text(11, file).bind(12, in.size).bind(13, now_us()).bind(14, compress ? 1 : 0);
+    s.bind_blob(15, compress ? std::string_view(metadata) : std::string_view(in.metadata_json));
+    if (s.step()) k.instance = s.column_int64(0);
+    s.run();
+  }
+  return k;
 }
 
 std::vector<dicom::StoredFile> SqliteDicomStore::files(const InstanceScope& scope) {
@@ -409,8 +439,7 @@ std::vector<dicom::Store::Metadata> SqliteDicomStore::metadata(const InstanceSco
 
 size_t SqliteDicomStore::remove(const InstanceScope& scope) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) throw std::runtime_error("the DICOM store is closed");
-  Db& db = *writer_;
+  Db& db = writer();
   struct Victim {
     int64_t key, series_key, study_key;
     std::string study, series, sop, file;
@@ -444,8 +473,21 @@ size_t SqliteDicomStore::remove(const InstanceScope& scope) {
       }
       add_change(ChangeAction::Delete, ChangeState::Deleted, v.study, v.series, v.sop);
     }
-    db.exec("DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instance i WHERE i.series_key = series.series_key)");
-    db.exec("DELETE FROM study WHERE NOT EXISTS (SELECT 1 FROM series se WHERE se.study_key = study.study_key)");
+    std::vector<int64_t> instance_keys, series_keys, study_keys;
+    for (const Victim& v : victims) instance_keys.push_back(v.key);
+    auto returned_keys = [&](const char* sql, std::vector<int64_t>& out) {
+      Statement s = db.prepare(sql);
+      while (s.step()) out.push_back(s.column_int64(0));
+    };
+    returned_keys("DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instance i WHERE i.series_key = series.series_key)"
+                  " RETURNING series_key",
+                  series_keys);
+    returned_keys("DELETE FROM study WHERE NOT EXISTS (SELECT 1 FROM series se WHERE se.study_key = study.study_key)"
+                  " RETURNING study_key",
+                  study_keys);
+    remove_extended_values(Level::Instance, instance_keys);
+    remove_extended_values(Level::Series, series_keys);
+    remove_extended_values(Level::Study, study_keys);
     db.exec("COMMIT");
   } catch (...) {
     if (db.in_transaction()) db.exec("ROLLBACK");
@@ -485,24 +527,39 @@ void SqliteDicomStore::scan(const dicom::ScanRequest& r, const dicom::RowSink& s
     where += " AND s.patient_id = ?";
     binds.push_back(*r.patient_id);
   }
+  // Extended query tags: a value column per tag, and exact values narrowed through their index.
+  auto entity = [](Level level) {
+    return level == Level::Study ? "s.study_key" : level == Level::Series ? "se.series_key" : "i.instance_key";
+  };
+  std::string extended_columns;
+  for (const auto& tag : r.extended)
+    extended_columns += ", (SELECT v.value FROM extended_query_value v WHERE v.tag_key = " + std::to_string(tag.key) +
+                        " AND v.entity_key = " + entity(tag.level) + ")";
+  for (const auto& [index, value] : r.extended_equals) {
+    const auto& tag = r.extended.at(index);
+    where += std::string(" AND ") + entity(tag.level) +
+             " IN (SELECT v.entity_key FROM extended_query_value v WHERE v.tag_key = " + std::to_string(tag.key) +
+             " AND v.value = ?)";
+    binds.push_back(value);
+  }
   switch (r.level) {
     case Level::Study:
       sql = std::string("SELECT ") + kStudyColumns +
             ", (SELECT count(*) FROM series x WHERE x.study_key = s.study_key),"
             " (SELECT count(*) FROM instance x WHERE x.study_key = s.study_key),"
-            " (SELECT group_concat(DISTINCT x.modality) FROM series x WHERE x.study_key = s.study_key)"
-            " FROM study s" +
+            " (SELECT group_concat(DISTINCT x.modality) FROM series x WHERE x.study_key = s.study_key)" +
+            extended_columns + " FROM study s" +
             where + " ORDER BY s.study_key";
       break;
     case Level::Series:
       sql = std::string("SELECT ") + kStudyColumns + ", " + kSeriesColumns +
-            ", (SELECT count(*) FROM instance x WHERE x.series_key = se.series_key)"
+            ", (SELECT count(*) FROM instance x WHERE x.series_key = se.series_key)" + extended_columns +
             " FROM series se JOIN study s ON s.study_key = se.study_key" +
             where + " ORDER BY se.series_key";
       break;
     case Level::Instance:
       sql = std::string("SELECT ") + kStudyColumns + ", " + kSeriesColumns + ", " + kInstanceColumns +
-            " FROM instance i JOIN series se ON se.series_key = i.series_key JOIN study s ON s.study_key = i.study_key" +
+            extended_columns + " FROM instance i JOIN series se ON se.series_key = i.series_key JOIN study s ON s.study_key = i.study_key" +
             where + " ORDER BY i.instance_key";
       break;
   }
@@ -519,8 +576,9 @@ void SqliteDicomStore::scan(const dicom::ScanRequest& r, const dicom::RowSink& s
     } else {
       c = read_series(s, c, row.attributes);
       if (r.level == Level::Series) row.series_instances = s.column_int64(c++);
-      else read_instance(s, c, row.attributes);
+      else c = read_instance(s, c, row.attributes);
     }
+    for (size_t k = 0; k < r.extended.size(); ++k) row.attributes.extended.push_back(text_at(s, c++));
     if (!sink(row)) break;
   }
 }
@@ -575,8 +633,6 @@ std::optional<ChangeEntry> SqliteDicomStore::latest_change() {
   e.sop_uid = s.column_text(6);
   return e;
 }
-
-}  // namespace
 
 std::shared_ptr<dicom::Store> open_sqlite_dicom_store(const SqliteDicomStoreOptions& options) {
   try {

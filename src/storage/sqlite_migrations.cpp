@@ -196,6 +196,50 @@ const Schema& dicom_store_schema() {
             CREATE INDEX change_feed_by_sop ON change_feed (sop_uid);
             CREATE INDEX change_feed_by_time ON change_feed (timestamp_us);
           )sql"},
+          {2, R"sql(
+            -- Extended query tags: attributes indexed for QIDO beyond the standard ones.
+            CREATE TABLE extended_query_tag (
+              tag_key         INTEGER PRIMARY KEY AUTOINCREMENT,
+              tag             INTEGER NOT NULL UNIQUE,  -- group << 16 | element
+              vr              TEXT NOT NULL,
+              private_creator TEXT NOT NULL,            -- '' for standard tags
+              level           INTEGER NOT NULL,         -- 0 study, 1 series, 2 instance
+              status          INTEGER NOT NULL,         -- 0 adding, 1 ready, 2 deleting
+              query_status    INTEGER NOT NULL,         -- 0 enabled, 1 disabled
+              error_count     INTEGER NOT NULL DEFAULT 0,
+              operation_id    TEXT NOT NULL             -- the re-index operation that added it
+            );
+            -- One value per tag and entity of the tag's level (study_key, series_key or instance_key).
+            CREATE TABLE extended_query_value (
+              tag_key    INTEGER NOT NULL,
+              entity_key INTEGER NOT NULL,
+              value      TEXT NOT NULL,
+              PRIMARY KEY (tag_key, entity_key)
+            ) WITHOUT ROWID;
+            CREATE INDEX extended_query_value_by_value ON extended_query_value (tag_key, value);
+            -- Invalid values the re-indexing met.
+            CREATE TABLE extended_query_tag_error (
+              error_key  INTEGER PRIMARY KEY,
+              tag_key    INTEGER NOT NULL,
+              study_uid  TEXT NOT NULL,
+              series_uid TEXT NOT NULL,
+              sop_uid    TEXT NOT NULL,
+              created_us INTEGER NOT NULL,
+              message    TEXT NOT NULL
+            );
+            CREATE INDEX extended_query_tag_error_by_tag ON extended_query_tag_error (tag_key, error_key);
+            -- Long-running operations (re-indexing after tags were added).
+            CREATE TABLE operation (
+              id         TEXT PRIMARY KEY,
+              type       TEXT NOT NULL,
+              status     INTEGER NOT NULL,  -- 0 not started, 1 running, 2 completed, 3 failed
+              percent    INTEGER NOT NULL,
+              created_us INTEGER NOT NULL,
+              updated_us INTEGER NOT NULL,
+              cursor     INTEGER NOT NULL,  -- re-index: the last instance key processed
+              error      TEXT NOT NULL
+            );
+          )sql"},
       },
   };
   return schema;

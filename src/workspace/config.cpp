@@ -266,10 +266,13 @@ void parse_fhir_settings(const YAML::Node& n, const std::string& p, fhir::Servic
 
 void parse_cors(const YAML::Node& cors, const std::string& cp, CorsPolicy& out);
 
-// DICOM service settings: overwrite (STOW of an existing instance replaces it), audience, cors.
+// DICOM service settings: overwrite (STOW of an existing instance replaces it), audience, cors,
+// max_upload_bytes (largest STOW body).
 void parse_dicom_settings(const YAML::Node& n, const std::string& p, dicom::DicomSettings& s) {
-  check_keys(n, p, {"overwrite", "audience", "cors"});
+  check_keys(n, p, {"overwrite", "audience", "cors", "max_upload_bytes"});
   if (n.IsNull()) return;
+  if (n["max_upload_bytes"])
+    s.max_upload_bytes = static_cast<uint64_t>(integer(n["max_upload_bytes"], join(p, "max_upload_bytes"), 1, LLONG_MAX));
   if (n["overwrite"]) {
     const std::string v = text(n["overwrite"], join(p, "overwrite"));
     if (v != "true" && v != "false") fail(join(p, "overwrite"), "must be true or false");

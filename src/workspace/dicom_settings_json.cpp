@@ -6,6 +6,7 @@ namespace healthd::workspace {
 
 void add_dicom_settings_members(const dicom::DicomSettings& s, json::Value& obj, json::Allocator& a) {
   obj.AddMember("overwrite", s.overwrite, a);
+  obj.AddMember("maxUploadBytes", json::Value(static_cast<uint64_t>(s.max_upload_bytes)), a);
   json::Value authn(rapidjson::kObjectType);
   authn.AddMember("audience", json::str(s.audience, a), a);
   obj.AddMember("authenticationConfiguration", authn, a);
@@ -29,6 +30,12 @@ bool read_dicom_settings(const json::Value& properties, dicom::DicomSettings& ou
         return false;
       }
       s.overwrite = v.GetBool();
+    } else if (name == "maxUploadBytes") {
+      if (!v.IsUint64() || v.GetUint64() == 0) {
+        error = field + ": must be a positive integer (bytes)";
+        return false;
+      }
+      s.max_upload_bytes = v.GetUint64();
     } else if (name == "authenticationConfiguration") {
       if (!v.IsObject()) {
         error = field + ": must be an object";
@@ -50,7 +57,7 @@ bool read_dicom_settings(const json::Value& properties, dicom::DicomSettings& ou
     } else if (name == "corsConfiguration") {
       if (!read_cors_configuration(v, field, s.cors, error)) return false;
     } else {
-      error = field + ": unknown property (known: overwrite, authenticationConfiguration, corsConfiguration)";
+      error = field + ": unknown property (known: overwrite, maxUploadBytes, authenticationConfiguration, corsConfiguration)";
       return false;
     }
   }

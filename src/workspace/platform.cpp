@@ -27,6 +27,9 @@ namespace healthd::workspace {
 
 namespace {
 
+// STOW-RS bodies up to this size are read into memory; larger ones go to a file.
+constexpr uint64_t kDicomUploadMemoryBytes = 1 << 20;
+
 Response labelled(Response r, std::string service, std::string route) {
   r.service = std::move(service);
   r.route = std::move(route);
@@ -267,6 +270,22 @@ Response Platform::fhir(Request& req, const std::vector<std::string>& seg) {
   cors_apply(settings.cors, req, r);
   r.service = label;
   return r;
+}
+
+std::optional<FileBodyRule> Platform::file_body_rule(std::string_view method, std::string_view path) {
+  if (method != "POST") return std::nullopt;
+  // /{ws}/dicom/{service}/v1|v2/studies[/{study}]
+  const std::vector<std::string> seg = split_path(path);
+  if (seg.size() < 5 || seg.size() > 6 || seg[1] != "dicom" || (seg[3] != "v1" && seg[3] != "v2") ||
+      seg[4] != "studies")
+    return std::nullopt;
+  DicomLookup found = registry_->dicom_service(seg[0], seg[2]);
+  if (!found.service) return std::nullopt;
+  FileBodyRule rule;
+  rule.dir = found.service->upload_dir();
+  rule.max_bytes = found.service->settings().max_upload_bytes;
+  rule.memory_max = kDicomUploadMemoryBytes;
+  return rule;
 }
 
 Response Platform::dicom(Request& req, const std::vector<std::string>& seg) {

@@ -45,6 +45,10 @@ class Platform {
   Response handle(Request& request);
   // Answers that need no worker (GET /health); nullopt for everything else.
   std::optional<Response> fast(Request& request);
+  // How the HTTP layer takes a request's body (called on the I/O thread once method and path are
+  // read): STOW-RS routes of a DICOM service spill uploads larger than 1 MB to a file in the
+  // service's upload folder, up to its max_upload_bytes; nullopt for every other route.
+  std::optional<FileBodyRule> file_body_rule(std::string_view method, std::string_view path);
   bool ready() const;
   // Closes every service. Idempotent.
   void close();

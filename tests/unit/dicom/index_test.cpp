@@ -14,7 +14,7 @@ namespace {
 TEST(dicomIndex, AttributesOfARealInstance) {
   auto instance = Instance::open(testing::kTestFiles + "/CT_small.dcm", nullptr);
   ASSERT_TRUE(instance);
-  IndexAttributes x = extract_index(*instance, {{make_tag(0x0018, 0x0060), "DS"}});
+  IndexAttributes x = extract_index(*instance, {{make_tag(0x0018, 0x0060), "DS", ""}});
   EXPECT_EQ(x.study_instance_uid, "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322");
   EXPECT_EQ(x.series_instance_uid, "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322");
   EXPECT_EQ(x.sop_instance_uid, "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322");

@@ -32,7 +32,7 @@ void exercise(const std::string& path) {
     return;
   }
   check_stow(*instance, {ApiVersion::kV1, "1.2.3", {}});
-  extract_index(*instance, {{make_tag(0x0018, 0x0015), "CS"}});
+  extract_index(*instance, {{make_tag(0x0018, 0x0015), "CS", ""}});
   json::Document inline_doc;
   to_dicom_json(*instance, {"B", 1 << 20, 0}, inline_doc, inline_doc.GetAllocator(), &error);
   json::Document doc;

@@ -198,7 +198,7 @@ TEST_F(dicomStowCheck, ExtendedQueryTagsAreCheckedLikeSearchableOnes) {
   auto body_part = [](DcmDataset& ds) { ds.putAndInsertString(DCM_BodyPartExamined, "chest"); };
   EXPECT_TRUE(check(body_part, v1()).accepted());  // not searchable unless asked
   StowOptions options = v1();
-  options.extended_query_tags.push_back({make_tag(0x0018, 0x0015), "CS"});
+  options.extended_query_tags.push_back({make_tag(0x0018, 0x0015), "CS", ""});
   StowCheck c = check(body_part, options);
   EXPECT_EQ(c.failure_reason, failure::kValidationFailed);
   EXPECT_EQ(failed_tags(c), std::vector<Tag>{make_tag(0x0018, 0x0015)});

@@ -1,0 +1,153 @@
+// The SQLite dicom::Store: a request's instances in one put (group commit, duplicates within and
+// across calls, stale extended query tags), and extended query tags: add (conflict, limit),
+// re-index steps (values, errors disabling the tag), completion, QIDO columns, delete.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "storage/sqlite_dicom_store.h"
+#include "storage_test_util.h"
+
+namespace healthd::storage {
+namespace {
+
+using dicom::Level;
+using dicom::PutResult;
+
+class SqliteDicomStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SqliteDicomStoreOptions o;
+    o.dir = dir_.file("svc");
+    store_ = open_sqlite_dicom_store(o);
+  }
+
+  // An instance whose "file" is a few bytes in the store's upload folder.
+  dicom::NewInstance instance(const std::string& study, const std::string& series, const std::string& sop) {
+    dicom::NewInstance in;
+    in.index.study_instance_uid = study;
+    in.index.series_instance_uid = series;
+    in.index.sop_instance_uid = sop;
+    in.index.transfer_syntax_uid = "1.2.840.10008.1.2.1";
+    in.metadata_json = "{}";
+    in.temp_file = store_->temp_dir() + "/" + sop + "-" + std::to_string(++uploads_) + ".part";
+    std::ofstream(in.temp_file) << "DICM";
+    in.size = 4;
+    in.tags_version = store_->tags_version();
+    return in;
+  }
+
+  std::vector<dicom::IndexRow> scan(const dicom::ScanRequest& r) {
+    std::vector<dicom::IndexRow> rows;
+    store_->scan(r, [&](const dicom::IndexRow& row) {
+      rows.push_back(row);
+      return true;
+    });
+    return rows;
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<dicom::Store> store_;
+  int uploads_ = 0;
+};
+
+TEST_F(SqliteDicomStoreTest, OnePutCommitsARequestsInstances) {
+  auto results = store_->put({instance("1.1", "1.1.1", "1.1.1.1"), instance("1.1", "1.1.1", "1.1.1.2"),
+                              instance("1.1", "1.1.1", "1.1.1.1")},
+                             false);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].status, PutResult::Status::Created);
+  EXPECT_EQ(results[1].status, PutResult::Status::Created);
+  EXPECT_EQ(results[2].status, PutResult::Status::Exists);  // the repeat within the batch
+  EXPECT_EQ(store_->files({"1.1", "", ""}).size(), 2u);
+  EXPECT_EQ(std::filesystem::directory_iterator(store_->temp_dir()), std::filesystem::directory_iterator());
+
+  // Indexed with an older tag list: refused as a whole, files kept for another try.
+  auto stale = instance("1.2", "1.2.1", "1.2.1.1");
+  stale.tags_version -= 1;
+  auto refused = store_->put({stale}, false);
+  EXPECT_EQ(refused[0].status, PutResult::Status::StaleTags);
+  EXPECT_TRUE(std::filesystem::exists(stale.temp_file));
+}
+
+TEST_F(SqliteDicomStoreTest, ExtendedQueryTagsFromAddToSearch) {
+  ASSERT_EQ(store_->put({instance("2.1", "2.1.1", "2.1.1.1"), instance("2.2", "2.2.1", "2.2.1.1")}, false)[1].status,
+            PutResult::Status::Created);
+  dicom::Operation op;
+  op.id = "0123456789abcdef0123456789abcdef";
+  const int64_t version = store_->tags_version();
+  std::vector<dicom::NewExtendedQueryTag> tags = {{0x00101010, "AS", "", Level::Study},
+                                                  {0x00080070, "LO", "", Level::Series}};
+  ASSERT_EQ(store_->add_extended_query_tags(tags, op, 128).status, dicom::AddTagsResult::Status::Added);
+  EXPECT_NE(store_->tags_version(), version);
+  op.id = "ffffffffffffffffffffffffffffffff";
+  EXPECT_EQ(store_->add_extended_query_tags({tags[1]}, op, 128).status, dicom::AddTagsResult::Status::Conflict);
+  EXPECT_EQ(store_->add_extended_query_tags({{0x00081010, "SH", "", Level::Series}}, op, 2).status,
+            dicom::AddTagsResult::Status::TooMany);
+
+  auto all = store_->extended_query_tags();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].path, "00101010");
+  EXPECT_EQ(all[0].status, dicom::TagStatus::Adding);
+  EXPECT_EQ(all[0].operation_id, "0123456789abcdef0123456789abcdef");
+  ASSERT_EQ(store_->unfinished_operations().size(), 1u);
+  EXPECT_EQ(store_->unfinished_operations()[0].tag_paths, (std::vector<std::string>{"00101010", "00080070"}));
+
+  // One re-index step: a value for study 2.1, an error for study 2.2.
+  auto targets = store_->instances_after(0, 10);
+  ASSERT_EQ(targets.size(), 2u);
+  dicom::ReindexBatch batch;
+  batch.operation_id = "0123456789abcdef0123456789abcdef";
+  batch.cursor = targets[0].instance_key;
+  batch.values.push_back({all[0].key, Level::Study, targets[0].study_key, "035Y"});
+  batch.values.push_back({all[1].key, Level::Series, targets[0].series_key, "GE"});
+  batch.errors.push_back({all[0].key, {"2.2", "2.2.1", "2.2.1.1", 1, "bad age"}});
+  store_->write_reindex_batch(batch);
+  auto op_now = store_->operation("0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(op_now);
+  EXPECT_EQ(op_now->status, dicom::OperationStatus::Running);
+  EXPECT_EQ(op_now->percent_complete, 50);
+  EXPECT_EQ(op_now->cursor, targets[0].instance_key);
+  all = store_->extended_query_tags();
+  EXPECT_EQ(all[0].error_count, 1);
+  EXPECT_EQ(all[0].query_status, dicom::QueryStatus::Disabled);
+  auto errors = store_->extended_query_tag_errors(all[0].key, 10, 0);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].sop_uid, "2.2.1.1");
+
+  store_->finish_operation("0123456789abcdef0123456789abcdef", dicom::OperationStatus::Completed, "");
+  EXPECT_EQ(store_->extended_query_tags()[1].status, dicom::TagStatus::Ready);
+  EXPECT_EQ(store_->operation("0123456789abcdef0123456789abcdef")->percent_complete, 100);
+  EXPECT_TRUE(store_->unfinished_operations().empty());
+
+  // Values come back as columns; exact values narrow the rows.
+  dicom::ScanRequest r;
+  r.level = Level::Series;
+  r.extended = store_->extended_query_tags();
+  auto rows = scan(r);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].attributes.extended, (std::vector<std::optional<std::string>>{"035Y", "GE"}));
+  EXPECT_EQ(rows[1].attributes.extended, (std::vector<std::optional<std::string>>{std::nullopt, std::nullopt}));
+  r.extended_equals = {{1, "GE"}};
+  EXPECT_EQ(scan(r).size(), 1u);
+
+  // New instances carry their values; deleting the study removes them.
+  auto with_values = instance("2.3", "2.3.1", "2.3.1.1");
+  with_values.extended_tags = store_->extended_query_tags();
+  with_values.index.extended = {"040Y", "Siemens"};
+  with_values.tags_version = store_->tags_version();
+  ASSERT_EQ(store_->put({with_values}, false)[0].status, PutResult::Status::Created);
+  r.extended_equals = {{1, "Siemens"}};
+  EXPECT_EQ(scan(r).size(), 1u);
+  EXPECT_EQ(store_->remove({"2.3", "", ""}), 1u);
+  EXPECT_EQ(scan(r).size(), 0u);
+
+  // Deleting a tag removes it with its errors.
+  EXPECT_TRUE(store_->delete_extended_query_tag(all[0].key));
+  EXPECT_FALSE(store_->delete_extended_query_tag(all[0].key));
+  EXPECT_TRUE(store_->extended_query_tag_errors(all[0].key, 10, 0).empty());
+  EXPECT_EQ(store_->extended_query_tags().size(), 1u);
+}
+
+}  // namespace
+}  // namespace healthd::storage
