@@ -19,6 +19,7 @@ const char* capability_versioning(Versioning v) {
 }
 
 std::string build_capability(const FhirService::Impl& svc, const std::string& base_url) {
+  const auto search_params = svc.search_params.current();  // custom parameters once enabled
   json::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   auto s = [&](std::string_view v) { return json::str(v, a); };
@@ -54,9 +55,9 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
       inter.PushBack(i, a);
     }
     r.AddMember("interaction", inter, a);
-    if (svc.search_params) {
+    if (search_params) {
       json::Value params(rapidjson::kArrayType);
-      for (const search::SearchParam* p : svc.search_params->for_type(type)) {
+      for (const search::SearchParam* p : search_params->for_type(type)) {
         if (!searchable(*p)) continue;
         json::Value sp(rapidjson::kObjectType);
         sp.AddMember("name", s(p->code), a);
@@ -69,7 +70,7 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
       // can point here can be revincluded ("*" says so without listing them all).
       json::Value includes(rapidjson::kArrayType);
       includes.PushBack(json::Value("*", a), a);
-      for (const search::SearchParam* p : svc.search_params->for_type(type))
+      for (const search::SearchParam* p : search_params->for_type(type))
         if (p->kind == search::ParamType::Reference && searchable(*p)) includes.PushBack(s(type + ":" + p->code), a);
       r.AddMember("searchInclude", includes, a);
       json::Value revincludes(rapidjson::kArrayType);

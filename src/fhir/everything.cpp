@@ -115,6 +115,7 @@ std::optional<Response> read_params(const Request& req, bool strict, EverythingP
 
 Response FhirService::Impl::everything(Request& req, const std::string& patient_id, const SmartAccess& smart) {
   const SearchContext strict_ctx = search_context(req, true);
+  const std::shared_ptr<const search::SearchParameterRegistry> params = strict_ctx.params;
   std::vector<Issue> warnings;
   EverythingParams ep;
   if (auto bad = read_params(req, search_context(req, false).strict, ep, warnings)) return std::move(*bad);
@@ -141,7 +142,7 @@ Response FhirService::Impl::everything(Request& req, const std::string& patient_
   for (size_t i = 0; i < types.size(); ++i) {
     if (!wanted(types[i])) continue;
     std::vector<std::pair<std::string, std::string>> p;
-    const search::SearchParam* date = search_params ? search_params->find(types[i], "date") : nullptr;
+    const search::SearchParam* date = params ? params->find(types[i], "date") : nullptr;
     if (date && date->kind == search::ParamType::Date && i > 0) {
       if (ep.start) p.emplace_back("date", "ge" + *ep.start);
       if (ep.end) p.emplace_back("date", "le" + *ep.end);
@@ -213,11 +214,11 @@ Response FhirService::Impl::everything(Request& req, const std::string& patient_
   std::vector<StoredVersion> included;
   std::set<std::string, std::less<>> have;
   for (const auto& v : matches) have.insert(v.type + "/" + v.id);
-  if (search_params)
+  if (params)
     for (const auto& v : matches) {
       json::Document doc;
       if (!json::parse(v.json, doc)) continue;
-      for (auto& [t, id] : local_references(*search_params, *definitions, v.type, doc, "*", req.base_url)) {
+      for (auto& [t, id] : local_references(*params, *definitions, v.type, doc, "*", req.base_url)) {
         if (!kReferencedTypes.contains(t) || !wanted(t) || !have.insert(t + "/" + id).second) continue;
         if (auto cur = store->current(t, id); cur && visible(*cur, auth::Interaction::Read))
           included.push_back(std::move(*cur));

@@ -109,6 +109,7 @@ Response conflict_exhausted(const std::string& type, const std::string& id) {
 }
 
 Response store_failure(const CommitResult& r) {
+  if (r.status == CommitResult::Status::Invalid) return error(400, "invalid", r.message);
   return error(500, "exception", "The store could not commit the write: " + r.message);
 }
 

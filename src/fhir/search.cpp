@@ -60,12 +60,13 @@ std::string subset(const std::string& json_text, const std::vector<std::string>&
 std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, const json::Value& resource,
                                                     const std::string& base_url) const {
   std::vector<IndexRow> rows;
-  if (!search_params) return rows;
+  const auto params = search_params.current();
+  if (!params) return rows;
   fhirpath::EvalContext ctx;
   ctx.definitions = definitions.get();
   ctx.resource = &resource;
-  for (const search::SearchParam* sp : search_params->for_type(type)) {
-    if (!searchable(*sp) || sp->code == "_id" || sp->code == "_lastUpdated") continue;
+  for (const search::SearchParam* sp : params->for_type(type)) {
+    if (!indexed(*sp)) continue;
     search::IndexValues values = search::extract(*sp, resource, ctx);
     // An expression that fails on this resource indexes what it could (usually nothing); the
     // write itself is never refused for it.
@@ -122,6 +123,7 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
     }
     for (const auto& q : values.quantities) {
       IndexRow& r = row(IndexRow::Kind::Quantity);
+      if (q.canonical) r.param = sp->code + ":canonical";  // UCUM quantities in their canonical unit
       r.low = q.is_range ? q.low : q.value;
       r.high = q.is_range ? q.high : q.value;
       r.system = q.system;
@@ -159,7 +161,7 @@ std::optional<SearchClause> FhirService::Impl::compartment_clause(const std::str
 
 SearchContext FhirService::Impl::search_context(const Request& req, bool strict) const {
   SearchContext ctx;
-  ctx.params = search_params.get();
+  ctx.params = search_params.current();
   ctx.definitions = definitions.get();
   ctx.settings = &settings;
   ctx.base_url = req.base_url;
@@ -224,7 +226,7 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
         if (src->type != inc.source_type) continue;
         json::Document doc;
         if (!json::parse(src->json, doc)) continue;
-        for (auto& [t, id] : local_references(*search_params, *definitions, src->type, doc, inc.param, req.base_url)) {
+        for (auto& [t, id] : local_references(*ctx.params, *definitions, src->type, doc, inc.param, req.base_url)) {
           if (!inc.target_type.empty() && t != inc.target_type) continue;
           if (have.contains(t + "/" + id)) continue;
           if (auto cur = store->current(t, id)) add_included(std::move(*cur));
@@ -240,7 +242,7 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
       c.kind = IndexRow::Kind::Reference;
       std::vector<std::string> ref_params;
       if (inc.param == "*") {
-        for (const search::SearchParam* sp : search_params->for_type(inc.source_type))
+        for (const search::SearchParam* sp : ctx.params->for_type(inc.source_type))
           if (sp->kind == search::ParamType::Reference && searchable(*sp)) ref_params.push_back(sp->code);
       } else {
         ref_params.push_back(inc.param);

@@ -245,15 +245,16 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
         why = "'" + num + "' is not a number";
         return std::nullopt;
       }
+      std::string sys = parts.size() == 3 ? search::unescape(parts[1]) : std::string();
+      std::string unit = parts.size() == 3 ? search::unescape(parts[2]) : std::string();
+      // A UCUM unit is searched in its canonical unit, in which every UCUM quantity is indexed too.
+      if (sys == search::kUcumSystem) search::to_canonical_ucum(unit, s, lo, hi);
       p = number_predicate(pre, s, lo, hi);
-      if (parts.size() == 3) {
-        std::string sys = search::unescape(parts[1]);
-        if (!sys.empty()) {
-          p.has_system = true;
-          p.system = sys;
-        }
-        p.unit = search::unescape(parts[2]);
+      if (!sys.empty()) {
+        p.has_system = true;
+        p.system = sys;
       }
+      p.unit = unit;
       return p;
     }
     default: break;
@@ -475,6 +476,10 @@ std::optional<SearchClause> Parser::clause(const std::string& type, std::string_
     }
     c.any_of.push_back(std::move(*p));
   }
+  // UCUM quantities are also indexed in their canonical unit, as "<code>:canonical".
+  if (sp->kind == ParamType::Quantity &&
+      std::any_of(c.any_of.begin(), c.any_of.end(), [](const SearchPredicate& p) { return p.system == search::kUcumSystem; }))
+    c.also_params.push_back(sp->code + ":canonical");
   return c;
 }
 
@@ -509,7 +514,11 @@ std::optional<IncludeSpec> parse_include(const SearchContext& ctx, std::string_v
 }  // namespace
 
 bool searchable(const search::SearchParam& p) {
-  return version_param(p.code) || (indexed_kind(p.kind) && p.compiled_ok);
+  return version_param(p.code) || (p.enabled && indexed(p));
+}
+
+bool indexed(const search::SearchParam& p) {
+  return !version_param(p.code) && indexed_kind(p.kind) && p.compiled_ok;
 }
 
 std::optional<Response> parse_search(const SearchContext& ctx, const std::vector<std::string>& types,

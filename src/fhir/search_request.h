@@ -37,7 +37,7 @@ struct ParsedSearch {
 };
 
 struct SearchContext {
-  const search::SearchParameterRegistry* params = nullptr;
+  std::shared_ptr<const search::SearchParameterRegistry> params;  // the request's snapshot
   const Definitions* definitions = nullptr;
   const ServiceSettings* settings = nullptr;
   std::string base_url;
@@ -51,7 +51,10 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
                                      const std::vector<std::pair<std::string, std::string>>& params,
                                      ParsedSearch& out);
 
-// Whether search answers this parameter (and the CapabilityStatement lists it).
+// Whether search answers this parameter (and the CapabilityStatement lists it): custom
+// parameters only once enabled.
 bool searchable(const search::SearchParam& param);
+// Whether writes store index rows for this parameter (enabled or not).
+bool indexed(const search::SearchParam& param);
 
 }  // namespace healthd::fhir

@@ -13,7 +13,9 @@ FhirService::FhirService(std::string name, ServiceSettings settings, std::shared
                          std::shared_ptr<const auth::PatientCompartment> compartment,
                          std::shared_ptr<const search::SearchParameterRegistry> search_params)
     : impl_(std::make_unique<Impl>(std::move(name), std::move(settings), std::move(store), std::move(definitions),
-                                   std::move(compartment), std::move(search_params))) {}
+                                   std::move(compartment), std::move(search_params))) {
+  impl_->open_index();
+}
 
 FhirService::~FhirService() = default;
 
@@ -30,7 +32,10 @@ Response FhirService::Impl::smart_configuration(Request& req) {
   return r;
 }
 
-void FhirService::close() { impl_->store->close(); }
+void FhirService::close() {
+  impl_->reindex_job->stop();  // a running job resumes when the service opens again
+  impl_->store->close();
+}
 
 Response FhirService::handle(Request& req) {
   Response r;
@@ -156,6 +161,7 @@ HistoryFilter FhirService::Impl::smart_history_filter(const SmartAccess& smart) 
 }
 
 Response FhirService::Impl::route(Request& req) {
+  index_upkeep(req);
   RouteMatch m = match_fhir_route(req);
   if (!m.route) {
     if (!m.allowed.empty()) return labelled(method_not_allowed(req.method, m.allowed.c_str(), req.path), "fhir.method");
@@ -179,7 +185,7 @@ Response FhirService::Impl::route(Request& req) {
   }
 
   std::optional<Response> bad;
-  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &bad, search_params);
+  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &bad, search_params.current());
   if (bad) return labelled(std::move(*bad), route.name);
   if (smart.active())
     if (auto denied = smart_gate(smart, route.interaction, type, id, req)) return labelled(std::move(*denied), route.name);

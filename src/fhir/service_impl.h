@@ -1,6 +1,7 @@
 // Internals of FhirService shared by its interaction files (not a public header).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "fhir/routes.h"
 #include "fhir/search_request.h"
 #include "fhir/service.h"
+#include "fhir/service_search_params.h"
 #include "fhir/settings.h"
 #include "fhir/store.h"
 #include "fhir/validator.h"
@@ -34,11 +36,16 @@ using HistoryFilter = std::function<bool(const StoredVersion&)>;
 struct FhirService::Impl {
   std::string name;
   ServiceSettings settings;
-  std::shared_ptr<Store> store;
   std::shared_ptr<const Definitions> definitions;
   Validator validator;
   std::shared_ptr<const auth::PatientCompartment> compartment;  // for SMART patient/ scopes
-  std::shared_ptr<const search::SearchParameterRegistry> search_params;  // SMART v2 scope restrictions
+  // The R4 and custom search parameters; take current() once per request and keep it.
+  ServiceSearchParams search_params;
+  // The store, with SearchParameter writes going through search_params.
+  std::shared_ptr<Store> store;
+  // false until the index is known to be written with this build's string normalization
+  // (index_upkeep starts the $reindex that makes it so at the first request).
+  std::atomic<bool> index_current{true};
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;
@@ -51,11 +58,11 @@ struct FhirService::Impl {
        std::shared_ptr<const auth::PatientCompartment> c, std::shared_ptr<const search::SearchParameterRegistry> sp)
       : name(std::move(n)),
         settings(std::move(s)),
-        store(std::move(st)),
         definitions(std::move(d)),
         validator(definitions),
         compartment(std::move(c)),
-        search_params(std::move(sp)) {}
+        search_params(std::move(sp), definitions),
+        store(with_search_parameter_hook(std::move(st), search_params)) {}
 
   Response route(Request& req);
 
@@ -89,8 +96,13 @@ struct FhirService::Impl {
   HistoryFilter smart_history_filter(const SmartAccess& smart);
   // meta_ops.cpp: [type]/[id]/$meta, $meta-add, $meta-delete, $purge-history.
   Response meta_operation(Request& req, const std::string& type, const std::string& id, const std::string& op);
-  // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex.
+  // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex; at open, the
+  // custom search parameters and the job; at the first request, the reindex a new string
+  // normalization needs.
   Response reindex(Request& req, const std::string& type, const std::string& id);
+  ReindexJob::IndexFn index_function(const std::string& base_url) const;
+  void open_index();
+  void index_upkeep(const Request& req);
   Response capabilities(Request& req);
   Response smart_configuration(Request& req);
 };
@@ -120,7 +132,7 @@ std::optional<int64_t> parse_etag(std::string_view value);
 
 constexpr int kMaxWriteAttempts = 16;  // optimistic retries when concurrent writers race on one resource
 Response conflict_exhausted(const std::string& type, const std::string& id);  // 409 after kMaxWriteAttempts
-Response store_failure(const CommitResult& r);                                 // 500: the store could not commit
+Response store_failure(const CommitResult& r);  // 500: the store could not commit (400 for Status::Invalid)
 
 // If-Match, when present: the version it names, or a 400 answer for a malformed one.
 struct IfMatch {

@@ -59,6 +59,9 @@ struct WriteOp {
     Amend,
     // Remove every version older than `version`, which must be the current one ($purge-history).
     PurgeHistory,
+    // Set the service state value named `id` to `json` (type and version unused): state the
+    // service keeps with its data, written in the same transaction as the other ops.
+    PutState,
   };
   Kind kind = Kind::Create;
   std::string type;
@@ -81,7 +84,8 @@ struct WriteOp {
 };
 
 struct CommitResult {
-  enum class Status { Ok, Conflict, Exists, Error };
+  // Invalid: the service refused an op before it reached the store (message says why; a 400).
+  enum class Status { Ok, Conflict, Exists, Error, Invalid };
   Status status = Status::Ok;
   std::vector<std::string> existing_ids;  // Exists: the matching resources (at most 2)
   int failed_op = -1;      // index of the op whose version check failed (Conflict)
@@ -214,6 +218,9 @@ class Store {
   // Current, non-deleted resources of query.type matching every clause. Throws
   // std::invalid_argument for a malformed query (no type).
   virtual SearchPage search(const SearchQuery& query) = 0;
+
+  // A service state value written by a PutState op, or nullopt when none was.
+  virtual std::optional<std::string> state(std::string_view key) = 0;
 
   // Finishes queued commits and closes the database. Further calls fail.
   virtual void close() = 0;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "common/time.h"
+#include "search/ucum.h"
 
 namespace healthd::search {
 
@@ -11,49 +12,6 @@ namespace {
 
 using fhirpath::Kind;
 using fhirpath::Value;
-
-// ---- string normalisation ----
-
-// Base letters for U+00C0..U+017F (lower case; nullptr: keep the character).
-const char* fold_latin(uint32_t cp) {
-  static const char* const kLatin1[64] = {
-      "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",        // C0-CF
-      "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "ss",  // D0-DF
-      "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",        // E0-EF
-      "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "y",   // F0-FF
-  };
-  if (cp >= 0xC0 && cp <= 0xFF) return kLatin1[cp - 0xC0];
-  if (cp < 0x100 || cp > 0x17F) return nullptr;
-  struct R { uint32_t lo, hi; const char* base; };
-  static const R kExtA[] = {
-      {0x100, 0x105, "a"}, {0x106, 0x10D, "c"}, {0x10E, 0x111, "d"}, {0x112, 0x11B, "e"}, {0x11C, 0x123, "g"},
-      {0x124, 0x127, "h"}, {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"}, {0x136, 0x138, "k"},
-      {0x139, 0x142, "l"}, {0x143, 0x14B, "n"}, {0x14C, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"},
-      {0x15A, 0x161, "s"}, {0x162, 0x167, "t"}, {0x168, 0x173, "u"}, {0x174, 0x175, "w"}, {0x176, 0x178, "y"},
-      {0x179, 0x17E, "z"}, {0x17F, 0x17F, "s"},
-  };
-  for (const auto& r : kExtA)
-    if (cp >= r.lo && cp <= r.hi) return r.base;
-  return nullptr;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 std::string_view sv(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
@@ -415,6 +373,21 @@ struct Converter {
     return true;
   }
 
+  // A UCUM quantity is also indexed in its canonical unit, so searches in any commensurable unit
+  // find it (the query is converted the same way).
+  void add_quantity(QuantityValue q) {
+    QuantityValue canonical;
+    bool has_canonical = false;
+    if (q.system == kUcumSystem && !q.code.empty()) {
+      canonical = q;
+      has_canonical = to_canonical_ucum(canonical.code, canonical.value, canonical.low, canonical.high);
+      canonical.unit = canonical.code;
+      canonical.canonical = true;
+    }
+    out.quantities.push_back(std::move(q));
+    if (has_canonical) out.quantities.push_back(std::move(canonical));
+  }
+
   void quantity(const Value& v) {
     if (v.kind == Kind::Quantity) {
       QuantityValue q;
@@ -422,8 +395,8 @@ struct Converter {
       snprintf(buf, sizeof buf, "%.15g", v.decimal);
       decimal_range(buf, q.value, q.low, q.high);
       q.code = q.unit = v.unit;
-      q.system = "http://unitsofmeasure.org";
-      out.quantities.push_back(std::move(q));
+      q.system = kUcumSystem;
+      add_quantity(std::move(q));
       return;
     }
     if (v.kind == Kind::Integer || v.kind == Kind::Decimal) {
@@ -435,7 +408,7 @@ struct Converter {
     std::string_view t = object_type(v);
     if (quantity_like(t)) {
       QuantityValue q;
-      if (quantity_json(v.node, q)) out.quantities.push_back(std::move(q));
+      if (quantity_json(v.node, q)) add_quantity(std::move(q));
     } else if (t == "Money") {
       QuantityValue q;
       if (json_number(member(v.node, "value"), q.value, q.low, q.high)) {
@@ -456,7 +429,7 @@ struct Converter {
       q.low = has_lo ? lo.value : -HUGE_VAL;
       q.high = has_hi ? hi.value : HUGE_VAL;
       q.value = has_lo ? lo.value : hi.value;
-      out.quantities.push_back(std::move(q));
+      add_quantity(std::move(q));
     } else {
       fail(v, "not a Quantity, Money or Range");
     }
@@ -482,45 +455,14 @@ void convert(const SearchParam& param, const rapidjson::Value& resource, const f
 
 }  // namespace
 
-std::string normalize_string(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    uint32_t cp = 0;
-    size_t n = 0;
-    if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
-    else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
-    else if ((c & 0xF8) == 0xF0) { cp = c & 0x07; n = 4; }
-    bool valid = n != 0 && i + n <= s.size();
-    for (size_t k = 1; valid && k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) valid = false;
-      else cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (!valid) {  // not UTF-8: keep the byte
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    i += n;
-    if (cp >= 0x300 && cp <= 0x36F) continue;  // combining diacritical marks
-    if (const char* base = fold_latin(cp)) {
-      out += base;
-      continue;
-    }
-    if (cp >= 0x391 && cp <= 0x3A9) cp += 0x20;        // Greek capitals
-    else if (cp >= 0x410 && cp <= 0x42F) cp += 0x20;   // Cyrillic capitals
-    else if (cp >= 0x400 && cp <= 0x40F) cp += 0x50;
-    append_utf8(out, cp);
-  }
-  return out;
+bool to_canonical_ucum(std::string& code, double& value, double& low, double& high) {
+  auto c = ucum_canonical(code);
+  if (!c || (c->unit == code && c->multiplier == 1 && c->exponent10 == 0)) return false;
+  code = c->unit;
+  value = c->scale(value);
+  low = c->scale(low);
+  high = c->scale(high);
+  return true;
 }
 
 bool decimal_range(std::string_view text, double& value, double& low, double& high) {

@@ -17,12 +17,19 @@
 
 #include "fhirpath/fhirpath.h"
 #include "search/search_parameters.h"
+#include "search/ucum.h"
 
 namespace healthd::search {
 
-// Lower case with accents removed: Latin-1 Supplement and Latin Extended-A letters fold to their
-// ASCII base ("Ø" -> "o", "ß" -> "ss", "Æ" -> "ae"), combining marks (U+0300..U+036F) are dropped,
-// Greek and Cyrillic capitals are lower-cased; other characters are kept as they are.
+// Names normalize_string()'s rule; an index written with another rule is reindexed.
+inline constexpr const char* kStringNormalization = "icu-casefold-nfkd-nomarks-1";
+
+// The one normalization of string search values, for index values and query values alike
+// (string_normalize.cpp, ICU): Unicode case folding and compatibility decomposition (NFKC_Casefold
+// then NFD), combining diacritical marks removed, and the Latin letters that have no
+// decomposition folded to their base ("ø" -> "o", "æ" -> "ae", "ł" -> "l", "đ" -> "d",
+// "þ" -> "th"). "Müller" -> "muller", "ÅNGSTRÖM" -> "angstrom", "ΣΟΦΊΑ" -> "σοφια". ASCII text is
+// only lower-cased (a fast path). Malformed UTF-8 becomes U+FFFD.
 std::string normalize_string(std::string_view s);
 
 struct StringValue {
@@ -73,11 +80,15 @@ struct NumberValue {
   bool is_range = false;
 };
 
+// A UCUM quantity yields two: as given, and in its canonical unit ("500 mg" and "0.5 g").
 struct QuantityValue {
   double value = 0, low = 0, high = 0;
   std::string system, code, unit;
   // Range: low/high come from Range.low/high (open ends +-inf); value = low (or high).
   bool is_range = false;
+  // The canonical twin of a UCUM quantity: indexed as "<code>:canonical", matched only by
+  // queries with the UCUM system (themselves converted), never by unit-less ones.
+  bool canonical = false;
 };
 
 struct IndexValues {
@@ -103,6 +114,10 @@ struct IndexValues {
 // Evaluates param's expression on resource and normalises the result. Parameters of type special
 // and those without an expression yield no values (and no error).
 IndexValues extract(const SearchParam& param, const rapidjson::Value& resource, const fhirpath::EvalContext& ctx);
+
+// A UCUM quantity in its canonical unit (ucum.h): code, value and its range rewritten in place,
+// for index values and query values alike. false (nothing changed) for a unit without one.
+bool to_canonical_ucum(std::string& code, double& value, double& low, double& high);
 
 // Range [low, high) implied by the significant figures of a decimal literal ("100", "1.50", "1e2").
 bool decimal_range(std::string_view text, double& value, double& low, double& high);

@@ -250,7 +250,10 @@ bool match_quantity(const IndexValues& iv, std::string_view raw) {
   Prefix pre = take_prefix(sv);
   double s, lo, hi;
   if (!decimal_range(sv, s, lo, hi)) return false;
+  const bool ucum = sys == kUcumSystem;
+  if (ucum) to_canonical_ucum(code, s, lo, hi);  // matched against the canonical values too
   for (const auto& q : iv.quantities) {
+    if (q.canonical && !ucum) continue;
     if (!sys.empty() && (q.system != sys || q.code != code)) continue;
     if (sys.empty() && !code.empty() && q.code != code && q.unit != code) continue;
     if (compare_number(pre, q.value, q.low, q.high, q.is_range, s, lo, hi)) return true;

@@ -121,6 +121,51 @@ std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::load(con
   return from_bundle(ss.str(), file);
 }
 
+std::unique_ptr<SearchParam> SearchParameterRegistry::parse_definition(const json::Value& r,
+                                                                      std::vector<std::string>& errors) {
+  auto p = std::make_unique<SearchParam>();
+  p->url = std::string(json::get_string(r, "url").value_or(""));
+  p->code = std::string(json::get_string(r, "code").value_or(""));
+  p->type = std::string(json::get_string(r, "type").value_or(""));
+  p->expression = std::string(json::get_string(r, "expression").value_or(""));
+  p->base = string_array(r, "base");
+  p->target = string_array(r, "target");
+  if (p->code.empty() || p->base.empty()) {
+    errors.push_back(p->url + ": no code or base");
+    return nullptr;
+  }
+  if (!parse_param_type(p->type, p->kind)) errors.push_back(p->url + ": unknown type '" + p->type + "'");
+  if (!p->expression.empty()) {
+    std::string perr;
+    if (auto ex = fhirpath::Expression::parse(p->expression, &perr)) {
+      p->compiled = std::move(*ex);
+      p->compiled_ok = true;
+    } else {
+      errors.push_back(p->url + ": " + p->expression + ": " + perr);
+    }
+  }
+  if (const json::Value* comps = json::get_member(r, "component"); comps != nullptr && comps->IsArray()) {
+    for (const auto& c : comps->GetArray()) {
+      if (!c.IsObject()) continue;
+      Component comp;
+      comp.definition = std::string(json::get_string(c, "definition").value_or(""));
+      comp.expression = std::string(json::get_string(c, "expression").value_or(""));
+      if (!p->expression.empty() && !comp.expression.empty()) {
+        std::string text = "(" + p->expression + ")[%index].select(" + comp.expression + ")";
+        std::string perr;
+        if (auto ex = fhirpath::Expression::parse(text, &perr)) {
+          comp.compiled = std::move(*ex);
+          comp.compiled_ok = true;
+        } else {
+          errors.push_back(p->url + ": component " + comp.expression + ": " + perr);
+        }
+      }
+      p->components.push_back(std::move(comp));
+    }
+  }
+  return p;
+}
+
 std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::from_bundle(std::string_view text,
                                                                                     const std::string& source) {
   json::Document doc;
@@ -135,55 +180,27 @@ std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::from_bun
     if (r == nullptr || !r->IsObject()) continue;
     auto rt = json::get_string(*r, "resourceType");
     if (!rt || *rt != "SearchParameter") continue;
-    auto p = std::make_unique<SearchParam>();
-    p->url = std::string(json::get_string(*r, "url").value_or(""));
-    p->code = std::string(json::get_string(*r, "code").value_or(""));
-    p->type = std::string(json::get_string(*r, "type").value_or(""));
-    p->expression = std::string(json::get_string(*r, "expression").value_or(""));
-    p->base = string_array(*r, "base");
-    p->target = string_array(*r, "target");
-    if (p->code.empty() || p->base.empty()) {
-      reg->errors_.push_back(p->url + ": no code or base");
-      continue;
-    }
-    if (!parse_param_type(p->type, p->kind)) reg->errors_.push_back(p->url + ": unknown type '" + p->type + "'");
-    if (!p->expression.empty()) {
-      std::string perr;
-      if (auto ex = fhirpath::Expression::parse(p->expression, &perr)) {
-        p->compiled = std::move(*ex);
-        p->compiled_ok = true;
-      } else {
-        reg->errors_.push_back(p->url + ": " + p->expression + ": " + perr);
-      }
-    }
-    if (const json::Value* comps = json::get_member(*r, "component"); comps != nullptr && comps->IsArray()) {
-      for (const auto& c : comps->GetArray()) {
-        if (!c.IsObject()) continue;
-        Component comp;
-        comp.definition = std::string(json::get_string(c, "definition").value_or(""));
-        comp.expression = std::string(json::get_string(c, "expression").value_or(""));
-        if (!p->expression.empty() && !comp.expression.empty()) {
-          std::string text = "(" + p->expression + ")[%index].select(" + comp.expression + ")";
-          std::string perr;
-          if (auto ex = fhirpath::Expression::parse(text, &perr)) {
-            comp.compiled = std::move(*ex);
-            comp.compiled_ok = true;
-          } else {
-            reg->errors_.push_back(p->url + ": component " + comp.expression + ": " + perr);
-          }
-        }
-        p->components.push_back(std::move(comp));
-      }
-    }
-    reg->params_.push_back(std::move(p));
+    if (auto p = parse_definition(*r, reg->errors_)) reg->params_.push_back(std::move(p));
   }
+  reg->build_maps();
+  return reg;
+}
 
+std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::with_custom(
+    std::shared_ptr<const SearchParameterRegistry> base, std::vector<std::unique_ptr<SearchParam>> custom) {
+  auto reg = std::shared_ptr<SearchParameterRegistry>(new SearchParameterRegistry());
+  reg->base_ = std::move(base);
+  reg->params_ = std::move(custom);
+  reg->build_maps();
+  return reg;
+}
+
+void SearchParameterRegistry::build_maps() {
   // A parameter shared by many types evaluates, per type, only its operands for that type:
   // `patient` on an Observation runs one branch of a union of thirty (most of the cost of
   // indexing a write otherwise).
-  std::vector<std::unique_ptr<SearchParam>> narrowed;
-  for (const auto& p : reg->params_) {
-    if (!p->url.empty()) reg->by_url_.emplace(p->url, p.get());
+  for (const auto& p : params_) {
+    if (!p->url.empty()) by_url_.emplace(p->url, p.get());
     for (const auto& b : p->base) {
       const SearchParam* for_type = p.get();
       if (p->base.size() > 1 && p->compiled_ok && p->components.empty()) {
@@ -199,32 +216,32 @@ std::shared_ptr<const SearchParameterRegistry> SearchParameterRegistry::from_bun
             n->expression = std::move(expr);
             n->compiled = std::move(*ex);
             n->compiled_ok = true;
+            n->custom = p->custom;
+            n->enabled = p->enabled;
             for_type = n.get();
-            narrowed.push_back(std::move(n));
+            narrowed_.push_back(std::move(n));
           }
         }
       }
-      reg->by_type_code_.emplace(key(b, p->code), for_type);
-      reg->by_type_[b].push_back(for_type);
+      by_type_code_.emplace(key(b, p->code), for_type);
+      by_type_[b].push_back(for_type);
     }
   }
-  reg->narrowed_ = std::move(narrowed);
-  for (const auto& p : reg->params_) {
+  for (const auto& p : params_) {
     for (auto& c : p->components) {
-      auto it = reg->by_url_.find(c.definition);
-      if (it == reg->by_url_.end()) {
-        reg->errors_.push_back(p->url + ": component definition " + c.definition + " unknown");
+      if (const SearchParam* def = by_url(c.definition)) {
+        c.param = def;
       } else {
-        c.param = it->second;
+        errors_.push_back(p->url + ": component definition " + c.definition + " unknown");
       }
     }
   }
-  for (auto& [t, list] : reg->by_type_)
+  for (auto& [t, list] : by_type_)
     std::sort(list.begin(), list.end(), [](const SearchParam* a, const SearchParam* b) { return a->code < b->code; });
-  return reg;
 }
 
-const SearchParam* SearchParameterRegistry::find(std::string_view type, std::string_view code) const {
+const SearchParam* SearchParameterRegistry::find_own(std::string_view type, std::string_view code) const {
+  if (by_type_code_.empty()) return nullptr;
   if (auto it = by_type_code_.find(key(type, code)); it != by_type_code_.end()) return it->second;
   if (is_domain_resource(type))
     if (auto it = by_type_code_.find(key("DomainResource", code)); it != by_type_code_.end()) return it->second;
@@ -232,13 +249,19 @@ const SearchParam* SearchParameterRegistry::find(std::string_view type, std::str
   return nullptr;
 }
 
+const SearchParam* SearchParameterRegistry::find(std::string_view type, std::string_view code) const {
+  if (const SearchParam* p = find_own(type, code)) return p;
+  return base_ ? base_->find(type, code) : nullptr;
+}
+
 const SearchParam* SearchParameterRegistry::by_url(std::string_view url) const {
-  auto it = by_url_.find(url);
-  return it == by_url_.end() ? nullptr : it->second;
+  if (auto it = by_url_.find(url); it != by_url_.end()) return it->second;
+  return base_ ? base_->by_url(url) : nullptr;
 }
 
 std::vector<const SearchParam*> SearchParameterRegistry::for_type(std::string_view type) const {
   std::vector<const SearchParam*> out;
+  if (base_) out = base_->for_type(type);
   auto add = [&](std::string_view t) {
     if (auto it = by_type_.find(t); it != by_type_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
   };
@@ -248,6 +271,15 @@ std::vector<const SearchParam*> SearchParameterRegistry::for_type(std::string_vi
     add("Resource");
   }
   return out;
+}
+
+std::string definition_key(const SearchParam& p) {
+  std::string k = p.code + '\x1f' + p.type + '\x1f';
+  for (const auto& b : p.base) k += b + ",";
+  k += '\x1f' + p.expression + '\x1f';
+  for (const auto& t : p.target) k += t + ",";
+  for (const auto& c : p.components) k += '\x1f' + c.definition + "=" + c.expression;
+  return k;
 }
 
 }  // namespace healthd::search

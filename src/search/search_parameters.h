@@ -7,6 +7,10 @@
 // A parameter shared by several types (`Observation.code | Condition.code`) is found, per type, with
 // its expression narrowed to that type's operands (`Observation.code`); by_url() and all() give the
 // parameter as defined.
+//
+// Custom parameters (a FHIR service's SearchParameter resources) make a snapshot over the R4
+// registry, which is shared, not copied:
+//   auto snap = search::SearchParameterRegistry::with_custom(r4, std::move(parsed_custom_params));
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <rapidjson/document.h>
 
 #include "fhirpath/fhirpath.h"
 
@@ -47,7 +53,15 @@ struct SearchParam {
   fhirpath::Expression compiled;
   bool compiled_ok = false;     // expression non-empty and parsed
   std::vector<Component> components;  // composite only
+  // Custom parameters (SearchParameter resources of a service) are indexed on every write but
+  // answer searches only once a $reindex job has indexed every stored resource with them.
+  bool custom = false;
+  bool enabled = true;
 };
+
+// What decides a parameter's index values: code, type, base, expression, targets, components.
+// Two definitions with the same key index the same values.
+std::string definition_key(const SearchParam& p);
 
 class SearchParameterRegistry {
  public:
@@ -58,6 +72,15 @@ class SearchParameterRegistry {
   // Same, from the Bundle's JSON text (tests, custom parameters).
   static std::shared_ptr<const SearchParameterRegistry> from_bundle(std::string_view bundle_json,
                                                                     const std::string& source_name);
+  // One SearchParameter resource, its expression compiled. nullptr when it has no code or base;
+  // other problems (unknown type, an expression that does not parse) are appended to `errors`
+  // and leave compiled_ok false.
+  static std::unique_ptr<SearchParam> parse_definition(const rapidjson::Value& resource,
+                                                       std::vector<std::string>& errors);
+  // A snapshot: `base` (kept, not copied) plus `custom`, found before base's parameters.
+  // Components of custom composites resolve against both.
+  static std::shared_ptr<const SearchParameterRegistry> with_custom(
+      std::shared_ptr<const SearchParameterRegistry> base, std::vector<std::unique_ptr<SearchParam>> custom);
 
   // The parameter `code` of resource_type, or of Resource/DomainResource (_id, _lastUpdated, ...).
   const SearchParam* find(std::string_view resource_type, std::string_view code) const;
@@ -65,8 +88,11 @@ class SearchParameterRegistry {
   // Every parameter usable on type: its own, then DomainResource and Resource ones. Sorted by code.
   std::vector<const SearchParam*> for_type(std::string_view type) const;
 
+  // This registry's own parameters (a snapshot: its custom ones, not the base's).
   const std::vector<std::unique_ptr<SearchParam>>& all() const { return params_; }
   size_t size() const { return params_.size(); }
+  // The base registry of a snapshot (nullptr for one loaded from definitions).
+  const SearchParameterRegistry* base() const { return base_.get(); }
   // "url: expression: parse error" for expressions that failed to parse, and composite components
   // whose definition is unknown.
   const std::vector<std::string>& errors() const { return errors_; }
@@ -78,6 +104,12 @@ class SearchParameterRegistry {
   };
   using Map = std::unordered_map<std::string, const SearchParam*, Hash, std::equal_to<>>;
 
+  // Fills the lookup maps from params_ (narrowing shared parameters per type) and resolves
+  // composite components.
+  void build_maps();
+  const SearchParam* find_own(std::string_view resource_type, std::string_view code) const;
+
+  std::shared_ptr<const SearchParameterRegistry> base_;
   std::vector<std::unique_ptr<SearchParam>> params_;
   std::vector<std::unique_ptr<SearchParam>> narrowed_;  // per-type copies of shared parameters
   Map by_type_code_;  // "Observation\x1f" "code"

@@ -48,6 +48,8 @@ constexpr const char* kInsertVersion =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 constexpr const char* kDeleteOlder = "DELETE FROM resource_version WHERE type = ?1 AND id = ?2 AND version < ?3";
 constexpr const char* kPurge = "DELETE FROM resource_version WHERE type = ?1 AND id = ?2";
+constexpr const char* kPutState =
+    "INSERT INTO service_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr const char* kSaveNextSeq =
     "INSERT INTO store_meta (key, value) VALUES ('next_seq', ?1)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -92,6 +94,10 @@ CommitResult error_result(std::string message) {
 std::string validate(const std::vector<WriteOp>& ops) {
   for (size_t i = 0; i < ops.size(); ++i) {
     const WriteOp& op = ops[i];
+    if (op.kind == WriteOp::Kind::PutState) {
+      if (op.id.empty()) return "op " + std::to_string(i) + ": a state value needs a name (id)";
+      continue;
+    }
     if (op.type.empty() || op.id.empty()) return "op " + std::to_string(i) + ": type and id are required";
     if (op.kind != WriteOp::Kind::Purge && op.version < 1)
       return "op " + std::to_string(i) + ": version must be >= 1 for " + resource_ref(op);
@@ -131,6 +137,7 @@ class SqliteFhirStore final : public fhir::Store {
   std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t version) override;
   fhir::HistoryPage history(const fhir::HistoryQuery& query) override;
   fhir::SearchPage search(const fhir::SearchQuery& query) override;
+  std::optional<std::string> state(std::string_view key) override;
   void close() override;
 
  private:
@@ -257,7 +264,7 @@ CommitResult SqliteFhirStore::commit(std::vector<WriteOp> ops) {
       if (op.kind == WriteOp::Kind::Delete || op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::Reindex ||
           op.kind == WriteOp::Kind::PurgeHistory) {
         op.json.clear();
-      } else if (op.json.size() > options_.compress_threshold) {
+      } else if (op.kind != WriteOp::Kind::PutState && op.json.size() > options_.compress_threshold) {
         std::string packed = zstd::compress(op.json);
         if (packed.size() < op.json.size()) {
           op.json = std::move(packed);
@@ -378,7 +385,7 @@ void SqliteFhirStore::ensure_dictionary(const std::vector<PendingCommit*>& batch
   std::vector<std::pair<std::string, std::string>> params;
   for (const PendingCommit* p : batch)
     for (const WriteOp& op : p->ops) {
-      if (op.kind == WriteOp::Kind::Purge) continue;
+      if (op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::PutState) continue;
       if (!dictionary_.type_id(op.type)) types.push_back(op.type);
       auto tid = dictionary_.type_id(op.type);
       for (const fhir::IndexRow& row : op.index)
@@ -431,6 +438,7 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
   std::map<std::pair<std::string_view, std::string_view>, int64_t> written;
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const WriteOp& op = p.ops[i];
+    if (op.kind == WriteOp::Kind::PutState) continue;  // no version to check
     const auto key = std::make_pair(std::string_view(op.type), std::string_view(op.id));
     if (op.kind == WriteOp::Kind::Purge) {
       written[key] = 0;
@@ -497,6 +505,13 @@ void SqliteFhirStore::write_ops(PendingCommit& p) {
       r.seqs.push_back(0);  // nothing is stored, so no seq
       continue;
     }
+    if (op.kind == WriteOp::Kind::PutState) {
+      Statement& s = db.cached(kPutState);
+      ResetOnExit reset(s);
+      s.bind_text(1, op.id).bind_text(2, op.json).run();
+      r.seqs.push_back(0);
+      continue;
+    }
     if (op.kind == WriteOp::Kind::Reindex) {
       index_writer_->reindex(op);
       r.seqs.push_back(0);
@@ -556,6 +571,16 @@ std::optional<StoredVersion> SqliteFhirStore::current(std::string_view type, std
   s.bind_text(1, type).bind_text(2, id);
   if (!s.step()) return std::nullopt;
   return read_stored_version(s);
+}
+
+std::optional<std::string> SqliteFhirStore::state(std::string_view key) {
+  auto lease = readers_->acquire();
+  if (!lease) return std::nullopt;
+  Statement& s = (*lease)->cached("SELECT value FROM service_state WHERE key = ?1");
+  ResetOnExit reset(s);
+  s.bind_text(1, key);
+  if (!s.step()) return std::nullopt;
+  return std::string(s.column_text(0));
 }
 
 std::optional<StoredVersion> SqliteFhirStore::version(std::string_view type, std::string_view id, int64_t version) {

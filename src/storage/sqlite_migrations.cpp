@@ -121,6 +121,15 @@ const Schema& fhir_store_schema() {
             CREATE INDEX ix_date_by_rid ON ix_date (rid, pid);
             CREATE INDEX ix_quantity_by_rid ON ix_quantity (rid, pid);
           )sql"},
+          {3, R"sql(
+            -- Small named values the FHIR service keeps with its data (WriteOp::Kind::PutState):
+            -- the $reindex job's state, which custom search parameters are enabled, the string
+            -- normalization the index was written with.
+            CREATE TABLE service_state (
+              key   TEXT PRIMARY KEY,
+              value TEXT NOT NULL
+            ) WITHOUT ROWID;
+          )sql"},
       },
   };
   return schema;

@@ -79,7 +79,7 @@ TEST(SearchNormalize, CaseAndAccents) {
   EXPECT_EQ(search::normalize_string("Müller"), "muller");
   EXPECT_EQ(search::normalize_string("ŁUKASIEWICZ Ærø Straße"), "lukasiewicz aero strasse");
   EXPECT_EQ(search::normalize_string("Zoe\xCC\x88"), "zoe");  // combining diaeresis (NFD)
-  EXPECT_EQ(search::normalize_string("Ελλάδα ПРИВЕТ"), "ελλάδα привет");
+  EXPECT_EQ(search::normalize_string("Ελλάδα ПРИВЕТ"), "ελλαδα привет");  // Greek tonos is an accent too
 }
 
 TEST(SearchExtract, StringsFromHumanNameAndAddress) {
@@ -193,7 +193,11 @@ TEST(SearchExtract, DatesWithPrecision) {
 TEST(SearchExtract, QuantityNumberAndComposite) {
   Res o(kObservation);
   auto vq = o.values("value-quantity");
-  ASSERT_EQ(vq.quantities.size(), 1u);
+  ASSERT_EQ(vq.quantities.size(), 2u);  // as given, and its canonical twin 72500 g
+  EXPECT_FALSE(vq.quantities[0].canonical);
+  EXPECT_TRUE(vq.quantities[1].canonical);
+  EXPECT_EQ(vq.quantities[1].code, "g");
+  EXPECT_DOUBLE_EQ(vq.quantities[1].value, 72500);
   EXPECT_DOUBLE_EQ(vq.quantities[0].value, 72.5);
   EXPECT_DOUBLE_EQ(vq.quantities[0].low, 72.45);
   EXPECT_DOUBLE_EQ(vq.quantities[0].high, 72.55);
@@ -332,6 +336,13 @@ TEST(SearchMatch, NumberQuantityComposite) {
   EXPECT_TRUE(o.match("value-quantity", "", "72.5|http://unitsofmeasure.org|kg"));
   EXPECT_TRUE(o.match("value-quantity", "", "72.5||kg"));
   EXPECT_FALSE(o.match("value-quantity", "", "72.5|http://unitsofmeasure.org|g"));
+  // UCUM units convert: 72.5 kg is 72500 g and 0.0725 t; a unit-less query sees the value as given.
+  EXPECT_TRUE(o.match("value-quantity", "", "72500|http://unitsofmeasure.org|g"));
+  EXPECT_TRUE(o.match("value-quantity", "", "0.0725|http://unitsofmeasure.org|t"));
+  EXPECT_TRUE(o.match("value-quantity", "", "gt159|http://unitsofmeasure.org|[lb_av]"));
+  EXPECT_FALSE(o.match("value-quantity", "", "gt160|http://unitsofmeasure.org|[lb_av]"));
+  EXPECT_FALSE(o.match("value-quantity", "", "72.5|http://unitsofmeasure.org|m"));
+  EXPECT_FALSE(o.match("value-quantity", "", "72500"));
   EXPECT_TRUE(o.match("value-quantity", "", "73"));  // [72.5, 73.5)
   EXPECT_FALSE(o.match("value-quantity", "", "72"));  // [71.5, 72.5)
   EXPECT_TRUE(o.match("value-quantity", "", "gt72"));

@@ -427,9 +427,9 @@ TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   auto store = open_sqlite_fhir_store(options_in(dir));
   store->close();
   Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
-  EXPECT_EQ(db.query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 3);
   for (const char* t : {"resource", "search_type", "search_param", "ix_string", "ix_token", "ix_ref", "ix_date",
-                        "ix_quantity"})
+                        "ix_quantity", "service_state"})
     EXPECT_EQ(db.query_int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + t + "'"), 1) << t;
 }
 
@@ -461,6 +461,50 @@ TEST(SqliteSearchSchema, AStoreFromSchemaOneGetsOneResourceRowPerResource) {
   SearchClause c = clause("gender", {tok("male")});
   q.clauses = {c};
   EXPECT_EQ(store->search(q).entries.size(), 1u);
+}
+
+fhir::WriteOp put_state(std::string key, std::string value) {
+  fhir::WriteOp o;
+  o.kind = fhir::WriteOp::Kind::PutState;
+  o.id = std::move(key);
+  o.json = std::move(value);
+  return o;
+}
+
+TEST(SqliteServiceState, PutStateIsWrittenWithTheOtherOpsAndSurvivesReopening) {
+  TempDir dir;
+  {
+    auto store = open_sqlite_fhir_store(options_in(dir));
+    EXPECT_FALSE(store->state("job").has_value());
+    std::string big(5000, 'x');  // above the compression threshold: stored as text all the same
+    ASSERT_TRUE(store->commit({create("Patient", "p"), put_state("job", big)}).ok());
+    EXPECT_EQ(store->state("job"), big);
+    ASSERT_TRUE(store->commit({put_state("job", "{\"n\":2}")}).ok());
+    EXPECT_EQ(store->state("job"), "{\"n\":2}");
+    // A failed caller writes none of its state.
+    auto r = store->commit({create("Patient", "p"), put_state("job", "lost")});
+    EXPECT_EQ(r.status, fhir::CommitResult::Status::Conflict);
+    EXPECT_EQ(store->state("job"), "{\"n\":2}");
+    EXPECT_EQ(store->commit({put_state("", "x")}).status, fhir::CommitResult::Status::Error);
+  }
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  EXPECT_EQ(store->state("job"), "{\"n\":2}");
+}
+
+TEST(SqliteServiceState, AStoreFromSchemaTwoGetsTheStateTable) {
+  TempDir dir;
+  {
+    std::filesystem::create_directories(dir.file("sub/dir"));
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
+    db.exec("PRAGMA journal_mode = WAL");
+    Schema v2 = fhir_store_schema();
+    v2.migrations.resize(2);
+    migrate(db, v2);
+  }
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  EXPECT_FALSE(store->state("string_normalization").has_value());
+  ASSERT_TRUE(store->commit({put_state("string_normalization", "v")}).ok());
+  EXPECT_EQ(store->state("string_normalization"), "v");
 }
 
 }  // namespace
