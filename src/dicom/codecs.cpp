@@ -24,7 +24,7 @@ void register_codecs() {
     DJDecoderRegistration::registerCodecs(EDC_photometricInterpretation, EUC_never);
     DJEncoderRegistration::registerCodecs(ECC_lossyYCbCr, EUC_never);
     DJLSDecoderRegistration::registerCodecs(EJLSUC_never);
-    DJLSEncoderRegistration::registerCodecs(0, 0, 0, 0, OFFalse, 0, OFTrue, EJLSUC_never);
+    DJLSEncoderRegistration::registerCodecs(0, 0, 0, 0, OFTrue, 0, OFTrue, EJLSUC_never);
     DcmRLEDecoderRegistration::registerCodecs(OFFalse);
     DcmRLEEncoderRegistration::registerCodecs(OFFalse);
     register_j2k_decoder();

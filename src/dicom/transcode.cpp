@@ -50,12 +50,20 @@ class SinkStream : public DcmOutputStream {
 TranscodeResult result(TranscodeStatus status, std::string message) { return {status, std::move(message)}; }
 
 // Clears the bits above BitsStored in native pixels. DCMTK's JPEG-LS encoder (CharLS) asserts --
-// aborting the process -- on samples outside BitsStored (e.g. sign-extended signed pixels);
-// those bits are not part of the pixel value (PS3.5 8.1.1), so dropping them loses nothing.
+// aborting the process -- on samples outside BitsStored; those bits are not part of the pixel
+// value (PS3.5 8.1.1), so dropping them loses nothing. Signed pixels with fewer bits stored than
+// allocated make it assert even then (its "cooked" path): refused.
 OFCondition clear_unused_bits(DcmDataset& ds) {
-  Uint16 allocated = 0, stored = 0;
+  Uint16 allocated = 0, stored = 0, representation = 0;
   if (ds.findAndGetUint16(DCM_BitsAllocated, allocated).bad() || ds.findAndGetUint16(DCM_BitsStored, stored).bad())
     return EC_TagNotFound;
+  if (ds.findAndGetUint16(DCM_PixelRepresentation, representation).good() && representation == 1 && stored < allocated)
+    return makeOFCondition(OFM_dcmdata, 0x7f02, OF_error,
+                           "signed pixels with BitsStored below BitsAllocated are not encoded in JPEG-LS");
+  // Debian's DCMTK 3.6.7 writes past its buffers encoding color JPEG-LS (valgrind, 3x3 RGB): refused.
+  Uint16 samples = 1;
+  if (ds.findAndGetUint16(DCM_SamplesPerPixel, samples).good() && samples != 1)
+    return makeOFCondition(OFM_dcmdata, 0x7f03, OF_error, "color images are not encoded in JPEG-LS");
   if (stored == 0 || stored >= allocated || (allocated != 8 && allocated != 16)) return EC_Normal;
   DcmElement* pixels = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, pixels).bad() || !pixels) return EC_TagNotFound;

@@ -42,13 +42,16 @@ TEST(dicomTranscode, WritesTheTargetSyntax) {
   }
 }
 
-TEST(dicomTranscode, SignedPixelsBeyondBitsStoredDoNotAbortJpegLs) {
-  // 693_J2KI: 14 bits stored, signed, sign-extended by the JPEG 2000 decoder. CharLS asserts on
-  // such samples; the transcoder clears the bits above BitsStored first.
+TEST(dicomTranscode, SignedPixelsBelowBitsAllocatedAreNotGivenToJpegLs) {
+  // 693_J2KI: 14 of 16 bits stored, signed. CharLS asserts (aborts the process) on such samples;
+  // the transcoder refuses them instead.
   std::string out;
   TranscodeResult r = transcode_to("693_J2KI.dcm", "1.2.840.10008.1.2.4.80", out);
-  ASSERT_TRUE(r.ok()) << r.message;
-  EXPECT_EQ(syntax_of(out), "1.2.840.10008.1.2.4.80");
+  EXPECT_EQ(r.status, TranscodeStatus::CannotEncode);
+  EXPECT_NE(r.message.find("signed pixels"), std::string::npos) << r.message;
+  // unsigned, 12 of 16 bits: encoded
+  r = transcode_to("JPGExtended.dcm", "1.2.840.10008.1.2.4.80", out);
+  EXPECT_TRUE(r.ok()) << r.message;
 }
 
 TEST(dicomTranscode, RefusalsSayWhy) {
