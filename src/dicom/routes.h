@@ -18,7 +18,7 @@ enum class Handler {
   Metadata,         // WADO-RS .../metadata
   Frames,           // WADO-RS .../frames/{list}
   Bulkdata,         // WADO-RS .../bulkdata/{path}
-  Rendered,         // WADO-RS .../rendered (not served yet: 406)
+  Rendered,         // WADO-RS .../rendered, .../frames/{n}/rendered
   Delete,
   ChangeFeed,
   ChangeFeedLatest,

@@ -104,10 +104,7 @@ Response DicomService::handle(Request& req) {
           case Handler::Metadata: r = impl_->metadata(req, t); break;
           case Handler::Frames: r = impl_->frames(req, t); break;
           case Handler::Bulkdata: r = impl_->bulkdata(req, t); break;
-          case Handler::Rendered:
-            r = problem(406, "Rendered images (JPEG/PNG) are not served yet; they arrive with transcoding in a "
-                             "later release");
-            break;
+          case Handler::Rendered: r = impl_->rendered(req, t); break;
           case Handler::Delete: r = impl_->remove(req, t); break;
           case Handler::ChangeFeed: r = impl_->change_feed(req, t); break;
           case Handler::ChangeFeedLatest: r = impl_->change_feed_latest(req, t); break;

@@ -1,5 +1,7 @@
-// WADO-RS frames and bulk data of one instance, read from its file.
+// WADO-RS frames and bulk data of one instance, read from its file (frames.h: native, stored
+// compressed, or decoded).
 #include <charconv>
+#include <optional>
 
 #include "dicom/bulk.h"
 #include "dicom/frames.h"
@@ -7,12 +9,11 @@
 #include "dicom/multipart.h"
 #include "dicom/negotiation.h"
 #include "dicom/service_impl.h"
+#include "dicom/transfer_syntax.h"
 
 namespace healthd::dicom {
 
 namespace {
-
-constexpr const char* kExplicitLittle = "1.2.840.10008.1.2.1";
 
 // "1,3,2" -> {1,3,2}; false on anything else.
 bool parse_frame_list(std::string_view s, std::vector<uint32_t>& out) {
@@ -30,6 +31,10 @@ bool parse_frame_list(std::string_view s, std::vector<uint32_t>& out) {
   return !out.empty();
 }
 
+// How the frames of one instance are served: as stored (compressed bytes), or as native
+// little endian pixels read at their offset or decoded.
+enum class FrameSource { Native, Stored, Decoded };
+
 }  // namespace
 
 Response DicomService::Impl::frames(const Request& req, const Target& t) {
@@ -40,41 +45,82 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
   std::string error;
   auto n = negotiate(req, "application/octet-stream", wanted.size() == 1, &error);
   if (!n) return problem(406, error);
-  if (!n->transfer_syntax.empty() && n->transfer_syntax != "*" && n->transfer_syntax != kExplicitLittle)
-    return problem(406, "Frames are served uncompressed (transfer-syntax=" + std::string(kExplicitLittle) +
-                            "); transcoding to " + n->transfer_syntax + " is not supported yet (a later release)");
   std::vector<StoredFile> files = store->files(t.scope);
   if (files.empty()) return problem(404, not_found_message(t.scope));
-  auto instance = Instance::open(files[0].path, &error);
+  const StoredFile& file = files[0];
+  auto instance = Instance::open(file.path, &error);
   if (!instance) return problem(500, "cannot open the stored instance: " + error);
   FrameLayout layout;
   if (!frame_layout(*instance, &layout, &error)) return problem(400, "Instance " + t.scope.sop_uid + ": " + error);
-  if (layout.encapsulated)
-    return problem(406, "Instance " + t.scope.sop_uid + " is stored compressed (" + files[0].transfer_syntax_uid +
-                            "); frames of compressed instances are served once transcoding arrives (a later release)");
+
+  // The frames' transfer syntax: "*" keeps the stored one (uncompressed frames are always
+  // little endian), none asked means Explicit VR Little Endian.
+  const std::string_view target = requested_or_default(n->transfer_syntax);
+  const bool native_target = target == kExplicitVrLittleEndian || target == kImplicitVrLittleEndian;
+  FrameSource source;
+  std::string part_syntax;
+  if (!layout.encapsulated && (target == "*" || native_target)) {
+    source = FrameSource::Native;
+    part_syntax = target == "*" ? std::string(kExplicitVrLittleEndian) : std::string(target);
+  } else if (layout.encapsulated && (target == "*" || target == file.transfer_syntax_uid)) {
+    source = FrameSource::Stored;
+    part_syntax = file.transfer_syntax_uid;
+  } else if (layout.encapsulated && native_target) {
+    source = FrameSource::Decoded;
+    part_syntax = std::string(target);
+  } else {
+    return problem(406, "Frames of instance " + t.scope.sop_uid + " (stored in " +
+                            describe_transfer_syntax(file.transfer_syntax_uid) + ") are served in the stored syntax "
+                            "(transfer-syntax=*) or uncompressed (transfer-syntax=" +
+                            std::string(kExplicitVrLittleEndian) + "), not in " + describe_transfer_syntax(target) +
+                            "; retrieve the instance to transcode it");
+  }
   for (uint32_t f : wanted)
     if (f > layout.count)
       return problem(404, "Instance " + t.scope.sop_uid + " has " + std::to_string(layout.count) + " frame(s); there is no frame " +
                               std::to_string(f));
+
+  // Frame `index` into `out`; an error Response when it cannot (only one frame is in memory
+  // besides the answer).
+  std::string frame;
+  auto produce = [&](uint32_t index, const BulkSink& out) -> std::optional<Response> {
+    switch (source) {
+      case FrameSource::Native:
+        if (!read_native_frame(*instance, layout, index, out, &error)) return problem(500, error);
+        return std::nullopt;
+      case FrameSource::Stored:
+        if (!read_encapsulated_frame(*instance, layout, index, frame, &error))
+          return problem(400, "Instance " + t.scope.sop_uid + ": " + error);
+        break;
+      case FrameSource::Decoded:
+        if (!decode_frame(*instance, layout, index, frame, &error))
+          return problem(406, "Frame " + std::to_string(index + 1) + " of instance " + t.scope.sop_uid + " (stored in " +
+                                  describe_transfer_syntax(file.transfer_syntax_uid) +
+                                  ") cannot be served uncompressed: " + error + "; ask for transfer-syntax=*");
+        break;
+    }
+    out(frame.data(), frame.size());
+    return std::nullopt;
+  };
+  const std::string part_type = "application/octet-stream; transfer-syntax=" + part_syntax;
   Response r;
   if (!n->multipart) {
-    r.body.reserve(layout.frame_bytes);
-    bool ok = read_native_frame(*instance, layout, wanted[0] - 1, [&](const char* d, size_t s) {
+    auto failed = produce(wanted[0] - 1, [&](const char* d, size_t s) {
       r.body.append(d, s);
       return true;
-    }, &error);
-    if (!ok) return problem(500, error);
-    r.headers.set("Content-Type", std::string("application/octet-stream; transfer-syntax=") + kExplicitLittle);
+    });
+    if (failed) return *failed;
+    r.headers.set("Content-Type", part_type);
     return r;
   }
   MultipartWriter out;
   for (uint32_t f : wanted) {
-    out.begin(std::string("application/octet-stream; transfer-syntax=") + kExplicitLittle);
-    bool ok = read_native_frame(*instance, layout, f - 1, [&](const char* d, size_t s) {
+    out.begin(part_type);
+    auto failed = produce(f - 1, [&](const char* d, size_t s) {
       out.append(d, s);
       return true;
-    }, &error);
-    if (!ok) return problem(500, error);
+    });
+    if (failed) return *failed;
     out.end();
   }
   r.headers.set("Content-Type", "multipart/related; type=\"application/octet-stream\"; boundary=" + out.boundary());

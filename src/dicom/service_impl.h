@@ -59,6 +59,7 @@ struct DicomService::Impl {
   Response metadata(const Request& req, const Target& t);
   Response frames(const Request& req, const Target& t);
   Response bulkdata(const Request& req, const Target& t);
+  Response rendered(const Request& req, const Target& t);
   Response remove(const Request& req, const Target& t);
   Response change_feed(const Request& req, const Target& t);
   Response change_feed_latest(const Request& req, const Target& t);

@@ -47,7 +47,7 @@ def test_version_prefix_and_unknown_routes(server):
     assert requests.get(f"{svc}/v1/studies").headers["api-supported-versions"]
     assert requests.get(f"{server.origin}/default/dicom/nosuch/v2/studies").status_code == 404
     r = requests.get(f"{svc}/v2/studies/1.2.3/series/4.5/instances/6.7/rendered")
-    assert r.status_code == 406
+    assert r.status_code == 404
 
 
 def test_security(server):
