@@ -22,6 +22,7 @@
 
 namespace healthd::search {
 class SearchParameterRegistry;
+class Terminology;
 struct SearchParam;
 }
 
@@ -39,6 +40,7 @@ struct FhirService::Impl {
   Validator validator;
   std::shared_ptr<const auth::PatientCompartment> compartment;  // for SMART patient/ scopes
   std::shared_ptr<const search::SearchParameterRegistry> search_params;  // SMART v2 scope restrictions
+  std::shared_ptr<const search::Terminology> terminology;  // token :in/:not-in/:above/:below (may be null)
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;
