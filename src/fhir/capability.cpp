@@ -18,6 +18,21 @@ const char* capability_versioning(Versioning v) {
   return "versioned";
 }
 
+// The modifiers search answers on a parameter, as its searchParam.documentation.
+const char* modifiers_supported(const search::SearchParam& p) {
+  if (p.code == "_id" || p.code == "_lastUpdated") return nullptr;
+  switch (p.kind) {
+    case search::ParamType::String: return "Modifiers: :missing :exact :contains";
+    case search::ParamType::Token:
+      return "Modifiers: :missing :not :text :of-type (identifiers) :in :not-in (R4 or stored ValueSets) "
+             ":above :below (CodeSystem hierarchies)";
+    case search::ParamType::Reference: return "Modifiers: :missing :[type] :identifier; chains and _has";
+    case search::ParamType::Uri: return "Modifiers: :missing :above :below";
+    case search::ParamType::Composite: return "Modifiers: :missing; values are component$component";
+    default: return "Modifiers: :missing";
+  }
+}
+
 std::string build_capability(const FhirService::Impl& svc, const std::string& base_url) {
   const auto search_params = svc.search_params.current();  // custom parameters once enabled
   json::Document d(rapidjson::kObjectType);
@@ -63,6 +78,7 @@ std::string build_capability(const FhirService::Impl& svc, const std::string& ba
         sp.AddMember("name", s(p->code), a);
         sp.AddMember("definition", s(p->url), a);
         sp.AddMember("type", s(search::param_type_name(p->kind)), a);
+        if (const char* doc = modifiers_supported(*p)) sp.AddMember("documentation", json::Value(doc, a), a);
         params.PushBack(sp, a);
       }
       r.AddMember("searchParam", params, a);

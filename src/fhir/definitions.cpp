@@ -185,6 +185,7 @@ class DefinitionsBuilder {
     proto.max = parse_max(max, path);
     proto.array = proto.max > 1;
     proto.choice = choice;
+    if (auto s = e.FindMember("isSummary"); s != e.MemberEnd() && s->value.IsBool()) proto.is_summary = s->value.GetBool();
 
     if (std::string_view ref = str_member(e, "contentReference"); !ref.empty()) {
       proto.json_name = std::string(base);

@@ -34,6 +34,7 @@ struct ElementModel {
   bool array = false;       // max > 1: a JSON array
   bool choice = false;      // one type of a [x] element
   bool extensible = false;  // a `_json_name` sibling (id/extension of a primitive) is allowed
+  bool is_summary = false;  // isSummary in its definition: part of _summary=true
   ElementKind kind = ElementKind::Complex;
   PrimitiveKind primitive = PrimitiveKind::String;  // when kind == Primitive
   std::string type_code;                            // "Quantity", "dateTime", "Resource", "BackboneElement"

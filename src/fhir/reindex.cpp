@@ -307,6 +307,18 @@ Response FhirService::Impl::reindex(Request& req, const std::string& type, const
         value = std::to_string(row.low) + (row.low == row.high ? "" : " .. " + std::to_string(row.high)) +
                 (row.unit.empty() ? "" : " " + row.unit);
         break;
+      case IndexRow::Kind::Composite: {
+        // first$second, as a search value would name them.
+        value = (row.system.empty() ? row.text : row.system + "|" + row.text) + "$";
+        if (row.second == IndexRow::Kind::Date)
+          value += format_instant(row.low_us) + " .. " + format_instant(row.high_us);
+        else if (row.second == IndexRow::Kind::Number || row.second == IndexRow::Kind::Quantity)
+          value += std::to_string(row.low) + (row.low == row.high ? "" : " .. " + std::to_string(row.high)) +
+                   (row.unit.empty() ? "" : " " + row.unit);
+        else
+          value += row.system2.empty() ? row.unit : row.system2 + "|" + row.unit;
+        break;
+      }
       default: value = row.text; break;
     }
     json::Value p(rapidjson::kObjectType);

@@ -7,11 +7,13 @@
 #include "fhir/search_request.h"
 #include "fhir/bundle_writer.h"
 #include "fhir/references.h"
+#include "fhir/search_cursor.h"
 #include "fhir/service_impl.h"
 #include "fhir/smart_access.h"
 #include "json/json.h"
 #include "search/index_values.h"
 #include "search/search_parameters.h"
+#include "search/terminology.h"
 
 namespace healthd::fhir {
 
@@ -25,34 +27,57 @@ using bundle::string;
 // At most this many resources are added by _include/_revinclude to one page.
 constexpr size_t kMaxIncluded = 1000;
 
-// _elements: the resource with only the named top-level elements (and resourceType, id, meta),
-// marked SUBSETTED.
-std::string subset(const std::string& json_text, const std::vector<std::string>& elements) {
-  json::Document doc;
-  if (!json::parse(json_text, doc) || !doc.IsObject()) return json_text;
-  json::Document out;
-  out.SetObject();
-  auto& a = out.GetAllocator();
-  for (auto& m : doc.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name == "resourceType" || name == "id" || name == "meta" ||
-        std::find(elements.begin(), elements.end(), name) != elements.end())
-      out.AddMember(json::Value(m.name, a), json::Value(m.value, a), a);
+// A composite's rows for one element: every pair of its first and second components' values.
+void composite_rows(const search::SearchParam& sp, const std::vector<search::IndexValues>& tuple,
+                    const std::string& base_url, std::vector<IndexRow>& rows) {
+  if (tuple.size() != 2) return;  // composites of three components are not indexed
+  std::vector<std::pair<std::string, std::string>> firsts;  // (text, system)
+  for (const auto& t : tuple[0].tokens) firsts.emplace_back(t.code, t.system);
+  for (const auto& ref : tuple[0].references) {
+    auto local = ref.local_key(base_url);
+    firsts.emplace_back(local ? *local : ref.key(), "");
   }
-  if (!out.HasMember("meta") || !out["meta"].IsObject()) {
-    out.RemoveMember("meta");
-    out.AddMember("meta", json::Value(rapidjson::kObjectType), a);
+  std::vector<IndexRow> seconds;
+  const search::IndexValues& b = tuple[1];
+  for (const auto& t : b.tokens) {
+    IndexRow& r = seconds.emplace_back();
+    r.second = IndexRow::Kind::Token;
+    r.unit = t.code;
+    r.system2 = t.system;
   }
-  json::Value* meta = &out["meta"];
-  json::Value tag(rapidjson::kObjectType);
-  tag.AddMember("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", a);
-  tag.AddMember("code", "SUBSETTED", a);
-  if (!meta->HasMember("tag") || !(*meta)["tag"].IsArray()) {
-    meta->RemoveMember("tag");
-    meta->AddMember("tag", json::Value(rapidjson::kArrayType), a);
+  for (const auto& str : b.strings) {
+    IndexRow& r = seconds.emplace_back();
+    r.second = IndexRow::Kind::String;
+    r.unit = str.normalized;
   }
-  (*meta)["tag"].PushBack(tag, a);
-  return json::to_string(out);
+  for (const auto& q : b.quantities) {
+    IndexRow& r = seconds.emplace_back();
+    r.second = IndexRow::Kind::Quantity;
+    r.low = q.is_range ? q.low : q.value;
+    r.high = q.is_range ? q.high : q.value;
+    r.unit = q.code.empty() ? q.unit : q.code;
+    r.system2 = q.system;
+  }
+  for (const auto& n : b.numbers) {
+    IndexRow& r = seconds.emplace_back();
+    r.second = IndexRow::Kind::Number;
+    r.low = n.is_range ? n.low : n.value;
+    r.high = n.is_range ? n.high : n.value;
+  }
+  for (const auto& d : b.dates) {
+    IndexRow& r = seconds.emplace_back();
+    r.second = IndexRow::Kind::Date;
+    r.low_us = d.start_us;
+    r.high_us = d.end_us;
+  }
+  for (const auto& [text, system] : firsts)
+    for (const IndexRow& second : seconds) {
+      IndexRow& r = rows.emplace_back(second);
+      r.param = sp.code;
+      r.kind = IndexRow::Kind::Composite;
+      r.text = text;
+      r.system = system;
+    }
 }
 
 }  // namespace
@@ -133,6 +158,7 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
       IndexRow& r = row(IndexRow::Kind::Uri);
       r.text = u;
     }
+    for (const auto& tuple : values.composites) composite_rows(*sp, tuple, base_url, rows);
   }
   return rows;
 }
@@ -167,6 +193,26 @@ SearchContext FhirService::Impl::search_context(const Request& req, bool strict)
   ctx.base_url = req.base_url;
   ctx.strict = strict;
   if (auto p = req.headers.get("Prefer"); p && p->find("handling=strict") != std::string_view::npos) ctx.strict = true;
+  ctx.terminology = terminology.get();
+  if (terminology)
+    ctx.term_lookup = [this](std::string_view type, std::string_view url) -> std::optional<search::StoredTerm> {
+      // The current resource of `type` whose url is `url` (the first, when several claim it).
+      SearchQuery q;
+      q.type = std::string(type);
+      q.count = 1;
+      SearchClause c;
+      c.param = "url";
+      c.kind = IndexRow::Kind::Uri;
+      SearchPredicate p;
+      p.kind = SearchPredicate::Kind::Text;
+      p.value = std::string(url);
+      c.any_of.push_back(std::move(p));
+      q.clauses.push_back(std::move(c));
+      SearchPage page = store->search(q);
+      if (page.entries.empty()) return std::nullopt;
+      const StoredVersion& v = page.entries[0];
+      return search::StoredTerm{v.type + "/" + v.id + "/_history/" + std::to_string(v.version), v.json};
+    };
   return ctx;
 }
 
@@ -268,26 +314,29 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
   const std::string path = req.base_url + (in_compartment ? "/" + in_compartment->first + "/" + in_compartment->second : "") +
                            (types.empty() ? "" : "/" + types[0]);
   const std::string& kept = parsed.kept;
-  auto page_url = [&](int64_t at) {
-    std::string cursor = q.sort.empty() ? "_cursor=" : "_offset=";
-    return path + "?" + kept + (kept.empty() ? "" : "&") + cursor + std::to_string(at);
+  auto page_url = [&](const std::string& param, const std::string& value) {
+    return path + "?" + kept + (kept.empty() ? "" : "&") + param + "=" + value;
   };
   const std::string first = path + (kept.empty() ? "" : "?" + kept);
-  const int64_t at = q.sort.empty() ? q.after : q.offset;
 
   rapidjson::StringBuffer buf;
   Writer w(buf);
   bundle::begin(w, "searchset", page.total);
   key(w, "link");
   w.StartArray();
-  link(w, "self", at > 0 ? page_url(at) : first);
+  std::string self = first;
+  if (!parsed.cursor.empty()) self = page_url("_cursor", percent_encode(parsed.cursor));
+  if (q.offset > 0) self = page_url("_offset", std::to_string(q.offset));
+  link(w, "self", self);
   link(w, "first", first);
   if (!parsed.summary_count) {
-    if (q.sort.empty() ? q.after > 0 : q.offset > 0) {
-      // Keyset paging cannot step back: previous goes to the first page of a sorted search only.
-      if (!q.sort.empty()) link(w, "previous", q.offset - q.count > 0 ? page_url(q.offset - q.count) : first);
-    }
-    if (page.has_more) link(w, "next", page_url(page.next));
+    // Pages are keyset-paged (the next link carries the last resource's position), which
+    // cannot step back; an explicit _offset can.
+    if (q.offset > 0 && parsed.cursor.empty())
+      link(w, "previous", q.offset - q.count > 0 ? page_url("_offset", std::to_string(q.offset - q.count)) : first);
+    if (page.has_more)
+      link(w, "next", page_url("_cursor", q.sort.empty() ? std::to_string(page.next)
+                                                          : sort_cursor(page.next_keys, page.next)));
   }
   w.EndArray();
   key(w, "entry");
@@ -298,10 +347,10 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
     key(w, "fullUrl");
     string(w, req.base_url + "/" + v.type + "/" + v.id);
     key(w, "resource");
-    if (parsed.elements.empty()) {
+    if (!parsed.subsetting.active()) {
       w.RawValue(v.json.data(), v.json.size(), rapidjson::kObjectType);
     } else {
-      std::string s = subset(v.json, parsed.elements);
+      std::string s = subset_resource(*definitions, v.json, parsed.subsetting);
       w.RawValue(s.data(), s.size(), rapidjson::kObjectType);
     }
     key(w, "search");

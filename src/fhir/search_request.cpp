@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/time.h"
+#include "fhir/search_cursor.h"
 #include "search/index_values.h"
 #include "search/match.h"
 #include "search/search_parameters.h"
@@ -26,9 +27,22 @@ bool indexed_kind(ParamType t) {
     case ParamType::Date:
     case ParamType::Number:
     case ParamType::Quantity:
+    case ParamType::Composite:
     case ParamType::Uri: return true;
     default: return false;
   }
+}
+
+// Composites of two components, a token or reference then a token, string, number, quantity or
+// date, are indexed (ix_composite); the few of three components (MolecularSequence) are not.
+bool indexed_composite(const search::SearchParam& p) {
+  if (p.components.size() != 2) return false;
+  for (const auto& c : p.components)
+    if (c.param == nullptr || !c.compiled_ok) return false;
+  const ParamType a = p.components[0].param->kind, b = p.components[1].param->kind;
+  return (a == ParamType::Token || a == ParamType::Reference) &&
+         (b == ParamType::Token || b == ParamType::String || b == ParamType::Number || b == ParamType::Quantity ||
+          b == ParamType::Date);
 }
 
 // The parameters search answers from the version rows rather than the index.
@@ -118,13 +132,6 @@ bool parse_int(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// Cursor text: the store's key of the last resource of the previous page.
-std::optional<int64_t> parse_cursor(std::string_view v) {
-  int64_t key;
-  if (!parse_int(v, key) || key <= 0) return std::nullopt;
-  return key;
-}
-
 // The index that holds a parameter's values.
 IndexRow::Kind index_kind(ParamType t) {
   switch (t) {
@@ -134,6 +141,7 @@ IndexRow::Kind index_kind(ParamType t) {
     case ParamType::Number: return IndexRow::Kind::Number;
     case ParamType::Quantity: return IndexRow::Kind::Quantity;
     case ParamType::Uri: return IndexRow::Kind::Uri;
+    case ParamType::Composite: return IndexRow::Kind::Composite;
     default: return IndexRow::Kind::Token;
   }
 }
@@ -257,6 +265,29 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
       p.unit = unit;
       return p;
     }
+    case ParamType::Composite: {
+      // code$value: each part is a value of its component's parameter.
+      auto parts = search::split_escaped(raw, '$');
+      if (parts.size() != sp.components.size()) {
+        why = "a value of " + sp.code + " has " + std::to_string(sp.components.size()) + " parts separated by $";
+        return std::nullopt;
+      }
+      p.kind = SearchPredicate::Kind::Composite;
+      for (size_t i = 0; i < parts.size(); ++i) {
+        auto part = value_predicate(*sp.components[i].param, "", parts[i], base_url, why);
+        if (!part) return std::nullopt;
+        const auto k = part->kind;
+        const bool usable = i == 0 ? k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Text
+                                   : k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Prefix ||
+                                         k == SearchPredicate::Kind::Range;
+        if (!usable) {
+          why = "part " + std::to_string(i + 1) + " of a " + sp.code + " value cannot be searched in a composite";
+          return std::nullopt;
+        }
+        p.parts.push_back(std::move(*part));
+      }
+      return p;
+    }
     default: break;
   }
   why = "parameters of type " + std::string(search::param_type_name(sp.kind)) + " are not supported yet";
@@ -282,6 +313,11 @@ class Parser {
   std::optional<SearchClause> chain_clause(const std::string& type, std::string_view head, std::string_view rest,
                                            std::string_view value, int depth);
   const search::SearchParam* param(const std::string& type, std::string_view code) const;
+  // _list=id[,id]: referred to by List.entry.item of one of those Lists.
+  std::optional<SearchClause> list_clause(std::string_view value);
+  // Token :in/:not-in (value set expansion) and :above/:below (code system hierarchy).
+  std::optional<SearchClause> terminology_clause(SearchClause c, std::string_view name, std::string_view modifier,
+                                                 std::string_view value);
 
   const SearchContext& ctx_;
   ParsedSearch& out_;
@@ -290,6 +326,87 @@ class Parser {
 const search::SearchParam* Parser::param(const std::string& type, std::string_view code) const {
   const search::SearchParam* sp = ctx_.params ? ctx_.params->find(type, code) : nullptr;
   return sp && searchable(*sp) ? sp : nullptr;
+}
+
+std::optional<SearchClause> Parser::list_clause(std::string_view value) {
+  // The same query as _has:List:item:_id=<value>.
+  SearchClause ids;
+  ids.param = "_id";
+  for (std::string_view part : search::split_escaped(value, ',')) {
+    std::string id = search::unescape(part);
+    if (id.starts_with("$")) {
+      why = "_list=" + id + ": functional lists are not supported (a List id is)";
+      return std::nullopt;
+    }
+    SearchPredicate p;
+    p.kind = SearchPredicate::Kind::Text;
+    p.value = std::move(id);
+    ids.any_of.push_back(std::move(p));
+  }
+  SearchClause c;
+  c.param = "item";
+  c.kind = IndexRow::Kind::Reference;
+  c.has = std::make_shared<SearchFilter>(SearchFilter{"List", {std::move(ids)}});
+  return c;
+}
+
+std::optional<SearchClause> Parser::terminology_clause(SearchClause c, std::string_view name,
+                                                      std::string_view modifier, std::string_view value) {
+  if (ctx_.terminology == nullptr) {
+    why = "Modifier ':" + std::string(modifier) + "' is not supported on '" + c.param + "'";
+    return std::nullopt;
+  }
+  c.negate = modifier == "not-in";
+  for (std::string_view part : search::split_escaped(value, ',')) {
+    if (modifier == "in" || modifier == "not-in") {
+      const std::string url = search::unescape(part);
+      std::string reason;
+      auto expansion = ctx_.terminology->expand(url, ctx_.term_lookup, reason);
+      if (!expansion) {
+        why = "Cannot use the value set of '" + std::string(name) + "': " + reason;
+        return std::nullopt;
+      }
+      for (const auto& system : expansion->whole_systems) {
+        SearchPredicate p;
+        p.kind = SearchPredicate::Kind::Token;
+        p.has_system = true;
+        p.system = system;
+        p.has_code = false;
+        c.any_of.push_back(std::move(p));
+      }
+      for (const auto& [system, codes] : expansion->codes) {
+        SearchPredicate p;
+        p.kind = SearchPredicate::Kind::CodeIn;
+        p.has_system = true;
+        p.system = system;
+        p.codes.assign(codes.begin(), codes.end());
+        c.any_of.push_back(std::move(p));
+      }
+      continue;
+    }
+    // :above / :below: system|code, within the code system's is-a hierarchy.
+    auto pieces = search::split_escaped(part, '|');
+    if (pieces.size() != 2 || pieces[0].empty() || pieces[1].empty()) {
+      why = "Invalid value of search parameter '" + std::string(name) + "': :" + std::string(modifier) +
+            " on a token takes system|code";
+      return std::nullopt;
+    }
+    const std::string system = search::unescape(pieces[0]), code = search::unescape(pieces[1]);
+    std::shared_ptr<const search::CodeSystem> holder;
+    const search::CodeSystem* cs = ctx_.terminology->code_system(system, ctx_.term_lookup, holder);
+    if (cs == nullptr) {
+      why = "Cannot use :" + std::string(modifier) + " on '" + std::string(name) + "': the code system " + system +
+            " is unknown, so its hierarchy is too";
+      return std::nullopt;
+    }
+    SearchPredicate p;
+    p.kind = SearchPredicate::Kind::CodeIn;
+    p.has_system = true;
+    p.system = system;
+    p.codes = modifier == "below" ? cs->descendants_or_self(code) : cs->ancestors_or_self(code);
+    c.any_of.push_back(std::move(p));
+  }
+  return c;
 }
 
 std::optional<SearchClause> Parser::has_clause(const std::string& type, std::string_view name,
@@ -375,6 +492,7 @@ std::optional<SearchClause> Parser::clause(const std::string& type, std::string_
     return std::nullopt;
   }
   if (name.starts_with("_has:")) return has_clause(type, name, value, depth);
+  if (name == "_list") return list_clause(value);
   if (auto dot = name.find('.'); dot != std::string_view::npos)
     return chain_clause(type, name.substr(0, dot), name.substr(dot + 1), value, depth);
 
@@ -433,6 +551,9 @@ std::optional<SearchClause> Parser::clause(const std::string& type, std::string_
     }
     return m;
   }
+  if (sp->kind == ParamType::Token &&
+      (modifier == "in" || modifier == "not-in" || modifier == "above" || modifier == "below"))
+    return terminology_clause(std::move(c), name, modifier, value);
   const bool modifier_ok =
       modifier.empty() || (sp->kind == ParamType::String && (modifier == "exact" || modifier == "contains")) ||
       (sp->kind == ParamType::Token && modifier == "not") ||
@@ -518,7 +639,8 @@ bool searchable(const search::SearchParam& p) {
 }
 
 bool indexed(const search::SearchParam& p) {
-  return !version_param(p.code) && indexed_kind(p.kind) && p.compiled_ok;
+  return !version_param(p.code) && indexed_kind(p.kind) && p.compiled_ok &&
+         (p.kind != ParamType::Composite || indexed_composite(p));
 }
 
 std::optional<Response> parse_search(const SearchContext& ctx, const std::vector<std::string>& types,
@@ -577,9 +699,8 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
       q.with_total = value != "none";
       keep(name, value);
     } else if (name == "_cursor") {
-      auto after = parse_cursor(value);
-      if (!after) return invalid("_cursor", "_cursor is not a valid paging cursor");
-      q.after = *after;
+      if (!parse_cursor(value, q.after_keys, q.after)) return invalid("_cursor", "_cursor is not a valid paging cursor");
+      out.cursor = value;
     } else if (name == "_offset") {
       int64_t n;
       if (!parse_int(value, n) || n < 0) return invalid("_offset", "_offset must be a non-negative integer");
@@ -587,19 +708,19 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
     } else if (name == "_format" || name == "_pretty" || name == "_type") {
       if (name == "_type") keep(name, value);
     } else if (name == "_summary") {
-      if (value == "count") {
+      auto mode = parse_summary(value);
+      if (!mode) return invalid("_summary", "_summary must be true, text, data, count or false");
+      if (*mode == SummaryMode::Count) {
         out.summary_count = true;
         q.with_total = true;
-      } else if (value != "false") {
-        if (auto bad = reject(name, "_summary=" + value + " is not supported (count and false are)")) return bad;
-        continue;
       }
+      out.subsetting.summary = *mode;
       keep(name, value);
     } else if (name == "_elements") {
       for (std::string_view e : search::split_escaped(value, ',')) {
         std::string el(e);
         if (auto dot = el.find('.'); dot != std::string::npos) el = el.substr(dot + 1);  // Patient.name -> name
-        if (!el.empty()) out.elements.push_back(el);
+        if (!el.empty()) out.subsetting.elements.push_back(el);
       }
       keep(name, value);
     } else if (name == "_include" || name.starts_with("_include:") || name == "_revinclude" ||
@@ -629,7 +750,7 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
         if (s.param != "_id" && s.param != "_lastUpdated") {
           const search::SearchParam* sp =
               searched.size() == 1 && ctx.params ? ctx.params->find(searched[0], s.param) : nullptr;
-          if (!sp || !searchable(*sp)) {
+          if (!sp || !searchable(*sp) || sp->kind == ParamType::Composite) {
             if (auto bad = reject(name, "Cannot sort by '" + s.param + "'" +
                                             (searched.size() == 1 ? " on " + searched[0] : " across types")))
               return bad;
@@ -640,7 +761,14 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
         q.sort.push_back(std::move(s));
       }
       keep(name, value);
-    } else if (name == "_contained" || name == "_containedType" || name == "_list" || name == "_filter" ||
+    } else if ((name == "_contained" && value == "false") || (name == "_containedType" && value == "container")) {
+      keep(name, value);  // the default: containers are searched and returned, contained resources not
+    } else if (name == "_contained" || name == "_containedType") {
+      // Contained resources are not indexed on their own, so they cannot be matched.
+      if (auto bad = reject(name, name + "=" + value + " is not supported: contained resources are not indexed "
+                                                       "(only _contained=false, _containedType=container)"))
+        return bad;
+    } else if (name == "_filter" ||
                name == "_text" || name == "_content" || name == "_query") {
       if (auto bad = reject(name, "Search parameter '" + name + "' is not supported")) return bad;
     } else {
@@ -648,6 +776,9 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
       clause_at.push_back(i);
     }
   }
+
+  if (q.after > 0 && q.after_keys.size() != q.sort.size())
+    return invalid("_cursor", "_cursor does not belong to this search's _sort");
 
   // Clauses, per type searched (a system search keeps those every type understands).
   Parser parser(ctx, out);

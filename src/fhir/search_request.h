@@ -11,6 +11,8 @@
 #include "fhir/definitions.h"
 #include "fhir/settings.h"
 #include "fhir/store.h"
+#include "fhir/subsetting.h"
+#include "search/terminology.h"
 
 namespace healthd::search {
 class SearchParameterRegistry;
@@ -30,10 +32,11 @@ struct IncludeSpec {
 struct ParsedSearch {
   SearchQuery query;
   std::string kept;             // the accepted parameters, encoded, for the Bundle links
+  std::string cursor;           // _cursor as given (the self link of a later page)
   std::vector<Issue> warnings;  // ignored parameters (lenient handling), capped _count
   std::vector<IncludeSpec> include, revinclude;
-  bool summary_count = false;         // _summary=count: the total only
-  std::vector<std::string> elements;  // _elements: top-level elements kept
+  bool summary_count = false;  // _summary=count: the total only
+  Subsetting subsetting;       // _summary=true|text|data, _elements
 };
 
 struct SearchContext {
@@ -42,6 +45,10 @@ struct SearchContext {
   const ServiceSettings* settings = nullptr;
   std::string base_url;
   bool strict = false;  // Prefer: handling=strict
+  // Token :in/:not-in/:above/:below (nullptr: those modifiers are not supported), and how it
+  // finds ValueSets and CodeSystems stored in the service.
+  const search::Terminology* terminology = nullptr;
+  search::TermLookup term_lookup;
 };
 
 // Parses `params` for a search over `types` (one type; empty = system search over every type,

@@ -5,6 +5,7 @@
 #include "fhir/routes.h"
 #include "fhir/smart_access.h"
 #include "fhir/service_impl.h"
+#include "fhir/subsetting.h"
 
 namespace healthd::fhir {
 
@@ -22,6 +23,10 @@ FhirService::~FhirService() = default;
 const ServiceSettings& FhirService::settings() const { return impl_->settings; }
 
 void FhirService::set_smart_configuration(std::string json) { impl_->smart_configuration_json = std::move(json); }
+
+void FhirService::set_terminology(std::shared_ptr<const search::Terminology> terminology) {
+  impl_->terminology = std::move(terminology);
+}
 
 Response FhirService::Impl::smart_configuration(Request& req) {
   if (smart_configuration_json.empty())
@@ -219,6 +224,8 @@ Response FhirService::Impl::route(Request& req) {
           r = route.interaction == Interaction::Read ? read(req, type, id) : vread(req, type, id, seg[3]);
         }
       }
+      // After the compartment check, which needs the whole resource.
+      if (auto bad = subset_read(*definitions, req, r)) r = std::move(*bad);
       break;
     }
     case Interaction::Update: r = update(req, type, id); break;

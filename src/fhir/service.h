@@ -18,6 +18,7 @@ class PatientCompartment;
 }
 namespace healthd::search {
 class SearchParameterRegistry;
+class Terminology;
 }
 namespace healthd::fhir {
 
@@ -36,6 +37,8 @@ class FhirService {
   const ServiceSettings& settings() const;
   // The JSON answered at [base]/.well-known/smart-configuration (built by the issuer's owner).
   void set_smart_configuration(std::string json);
+  // The value sets and code systems token :in/:not-in/:above/:below use (unset: not supported).
+  void set_terminology(std::shared_ptr<const search::Terminology> terminology);
   // Finishes pending writes and closes the store.
   void close();
 

@@ -24,6 +24,7 @@
 
 namespace healthd::search {
 class SearchParameterRegistry;
+class Terminology;
 struct SearchParam;
 }
 
@@ -46,6 +47,7 @@ struct FhirService::Impl {
   // false until the index is known to be written with this build's string normalization
   // (index_upkeep starts the $reindex that makes it so at the first request).
   std::atomic<bool> index_current{true};
+  std::shared_ptr<const search::Terminology> terminology;  // token :in/:not-in/:above/:below (may be null)
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;

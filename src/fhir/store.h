@@ -28,7 +28,7 @@ struct StoredVersion {
 
 // One search index value of the version a WriteOp makes current (see search_index in storage/).
 struct IndexRow {
-  enum class Kind : uint8_t { String, Token, Reference, Date, Number, Quantity, Uri };
+  enum class Kind : uint8_t { String, Token, Reference, Date, Number, Quantity, Uri, Composite };
   std::string param;  // SearchParameter code ("name", "code", "subject", ...)
   Kind kind = Kind::Token;
   // String: normalized text; Token: code; Reference: key ("Patient/x" or an absolute URL); Uri: the uri.
@@ -40,6 +40,11 @@ struct IndexRow {
   int64_t low_us = 0, high_us = 0;
   // Number and Quantity: [low, high] (low == high for a plain value; +-inf for open Range ends).
   double low = 0, high = 0;
+  // Composite (two components, from one element): text/system hold the first (a token's code and
+  // system, or a reference key); `second` says what the second is: Token (unit = code, system2),
+  // String (unit = normalized text), Quantity or Number (low/high, unit, system2), Date (low_us/high_us).
+  Kind second = Kind::Token;
+  std::string system2;
 };
 
 struct SearchQuery;
@@ -138,12 +143,16 @@ struct SearchPredicate {
     Exact,       // string :exact: the original text equals text
     Token,       // system = system (when has_system; "" = no system) and code = text (when has_code)
     Range,       // any_of (OR of AND-ed bounds), negated when negate; plus system/unit when set
+    CodeIn,      // token: system = system (when has_system) and code is one of codes (:in, :below, ...)
+    Composite,   // parts[i] on component i of one composite value (Token/Text, then Token/Prefix/Range)
   };
   Kind kind = Kind::Text;
   std::string value;
   std::string system;
   bool has_system = false, has_code = true;
   std::string unit;  // Range on quantities: when non-empty, unit = unit
+  std::vector<std::string> codes;  // CodeIn
+  std::vector<SearchPredicate> parts;  // Composite
   std::vector<std::vector<SearchBound>> any_of;
   bool negate = false;
 };
@@ -182,6 +191,14 @@ struct SearchSort {
   bool descending = false;
 };
 
+// A sort key's value at a page boundary (keyset paging of sorted searches).
+struct SortKeyValue {
+  enum class Kind : uint8_t { Null, Int, Real, Text } kind = Kind::Null;
+  int64_t i = 0;
+  double d = 0;
+  std::string t;
+};
+
 struct SearchQuery {
   std::string type;
   // System search (type empty): the types searched, each with its own clauses; all when empty.
@@ -190,14 +207,19 @@ struct SearchQuery {
   int count = 10;
   int64_t after = 0;   // keyset paging: only resources after this key (SearchPage::next)
   bool with_total = false;
-  std::vector<SearchSort> sort;  // when set, paging is by offset (SearchPage::next = next offset)
-  int64_t offset = 0;
+  // Sorted: when after > 0, only resources after (after_keys..., after) in the sort order
+  // (SearchPage::next_keys and next of the previous page), so pages neither repeat nor skip a
+  // resource while others are written.
+  std::vector<SearchSort> sort;
+  std::vector<SortKeyValue> after_keys;
+  int64_t offset = 0;  // skip this many first (an explicit _offset)
 };
 
 struct SearchPage {
   std::vector<StoredVersion> entries;  // current, non-deleted versions in creation order
   bool has_more = false;
-  int64_t next = 0;  // when has_more: the `after` (or, sorted, the `offset`) of the next page
+  int64_t next = 0;  // when has_more: the `after` of the next page
+  std::vector<SortKeyValue> next_keys;  // sorted, when has_more: the `after_keys` of the next page
   std::optional<int64_t> total;  // when with_total (ignores after)
 };
 

@@ -64,6 +64,10 @@ int64_t Statement::column_int64(int column) const { return sqlite3_column_int64(
 
 bool Statement::column_is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
+double Statement::column_double(int column) const { return sqlite3_column_double(stmt_, column); }
+
+int Statement::column_type(int column) const { return sqlite3_column_type(stmt_, column); }
+
 std::string_view Statement::column_text(int column) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))) : std::string_view();

@@ -53,6 +53,9 @@ class Statement {
 
   int64_t column_int64(int column) const;
   bool column_is_null(int column) const;
+  double column_double(int column) const;
+  // The value's storage class: 1 integer, 2 real, 3 text, 4 blob, 5 null (SQLITE_INTEGER ...).
+  int column_type(int column) const;
   std::string_view column_text(int column) const;
   std::string_view column_blob(int column) const;
 

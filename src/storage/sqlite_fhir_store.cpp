@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "common/metrics.h"
 #include "storage/sqlite_checkpointer.h"
 #include "storage/sqlite_db.h"
@@ -638,6 +640,30 @@ fhir::HistoryPage SqliteFhirStore::history(const fhir::HistoryQuery& q) {
   return page;
 }
 
+// A sorted page's key columns come after rid and the 8 version columns.
+constexpr size_t kSortKeyColumn = 9;
+
+fhir::SortKeyValue sort_key_value(const Statement& s, size_t column) {
+  fhir::SortKeyValue v;
+  const int c = static_cast<int>(column);
+  switch (s.column_type(c)) {
+    case SQLITE_INTEGER:
+      v.kind = fhir::SortKeyValue::Kind::Int;
+      v.i = s.column_int64(c);
+      break;
+    case SQLITE_FLOAT:
+      v.kind = fhir::SortKeyValue::Kind::Real;
+      v.d = s.column_double(c);
+      break;
+    case SQLITE_NULL: break;
+    default:
+      v.kind = fhir::SortKeyValue::Kind::Text;
+      v.t = std::string(s.column_text(c));
+      break;
+  }
+  return v;
+}
+
 fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   fhir::SearchPage page;
   const std::optional<SearchSql> sql = search_sql(q, dictionary_);  // validates the query first
@@ -651,17 +677,21 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   // Query shapes vary with the parameters: prepared per call rather than cached without bound.
   const int count = std::max(q.count, 0);
   int64_t last_rid = 0;
+  std::vector<fhir::SortKeyValue> last_keys;
   {
     Statement s = db.prepare(sql->page);
     bind_args(s, sql->page_args);
     while (s.step()) {
       if (page.entries.size() == static_cast<size_t>(count)) {
         page.has_more = true;
-        page.next = q.sort.empty() ? last_rid : q.offset + count;
+        page.next = last_rid;
+        page.next_keys = std::move(last_keys);
         break;
       }
       last_rid = s.column_int64(0);
       page.entries.push_back(read_stored_version(s, 1));
+      last_keys.clear();
+      for (size_t k = 0; k < sql->sort_columns; ++k) last_keys.push_back(sort_key_value(s, kSortKeyColumn + k));
     }
   }
   if (q.with_total) {

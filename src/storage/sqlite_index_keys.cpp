@@ -102,6 +102,20 @@ std::string encode_key(const IndexKey& k) {
       put_fixed(out, static_cast<uint64_t>(k.sys));
       put_text(out, k.text);
       break;
+    case IndexTable::Composite:
+      put_text(out, k.text);
+      put_fixed(out, static_cast<uint64_t>(k.sys));
+      put_text(out, k.text2);
+      put_fixed(out, static_cast<uint64_t>(k.sys2));
+      out += static_cast<char>(k.range);
+      if (k.range == 1) {
+        put_fixed(out, static_cast<uint64_t>(k.ilow));
+        put_fixed(out, static_cast<uint64_t>(k.ihigh));
+      } else if (k.range == 2) {
+        put_fixed(out, bits(k.dlow));
+        put_fixed(out, bits(k.dhigh));
+      }
+      break;
   }
   return out;
 }
@@ -133,6 +147,27 @@ bool decode_key(std::string_view in, IndexKey& k) {
       k.dhigh = from_bits<double>(b);
       k.sys = static_cast<int64_t>(c);
       break;
+    case IndexTable::Composite: {
+      ok = get_text(in, k.text) && get_fixed(in, a) && get_text(in, k.text2) && get_fixed(in, b) && !in.empty();
+      if (!ok) break;
+      k.sys = static_cast<int64_t>(a);
+      k.sys2 = static_cast<int64_t>(b);
+      k.range = static_cast<uint8_t>(in.front());
+      in.remove_prefix(1);
+      uint64_t lo = 0, hi = 0;
+      if (k.range == 1 || k.range == 2) ok = get_fixed(in, lo) && get_fixed(in, hi);
+      if (k.range == 1) {
+        k.ilow = static_cast<int64_t>(lo);
+        k.ihigh = static_cast<int64_t>(hi);
+      } else if (k.range == 2) {
+        k.dlow = from_bits<double>(lo);
+        k.dhigh = from_bits<double>(hi);
+      } else if (k.range != 0) {
+        ok = false;
+      }
+      break;
+    }
+    default: return false;
   }
   return ok && in.empty();
 }

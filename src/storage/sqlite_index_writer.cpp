@@ -27,14 +27,17 @@ constexpr const char* kInsertKey[] = {
     "INSERT OR IGNORE INTO ix_ref (pid, value, rid) VALUES (?1, ?2, ?3)",
     "INSERT OR IGNORE INTO ix_date (pid, low, high, rid) VALUES (?1, ?2, ?3, ?4)",
     "INSERT OR IGNORE INTO ix_quantity (pid, low, high, sys, unit, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT OR IGNORE INTO ix_composite (pid, c1, s1, c2, s2, low, high, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
-constexpr int kColumns[] = {4, 4, 3, 4, 6};
+constexpr int kColumns[] = {4, 4, 3, 4, 6, 8};
 constexpr const char* kDeleteKey[] = {
     "DELETE FROM ix_string WHERE pid = ?1 AND value = ?2 AND rid = ?3 AND original = ?4",
     "DELETE FROM ix_token WHERE pid = ?1 AND code = ?2 AND sys = ?3 AND rid = ?4",
     "DELETE FROM ix_ref WHERE pid = ?1 AND value = ?2 AND rid = ?3",
     "DELETE FROM ix_date WHERE pid = ?1 AND low = ?2 AND high = ?3 AND rid = ?4",
     "DELETE FROM ix_quantity WHERE pid = ?1 AND low = ?2 AND high = ?3 AND sys = ?4 AND unit = ?5 AND rid = ?6",
+    "DELETE FROM ix_composite WHERE pid = ?1 AND c1 = ?2 AND s1 = ?3 AND c2 = ?4 AND s2 = ?5 AND low = ?6"
+    " AND high = ?7 AND rid = ?8",
 };
 
 IndexTable table_of(IndexRow::Kind k) {
@@ -46,8 +49,20 @@ IndexTable table_of(IndexRow::Kind k) {
     case IndexRow::Kind::Date: return IndexTable::Date;
     case IndexRow::Kind::Number:
     case IndexRow::Kind::Quantity: return IndexTable::Quantity;
+    case IndexRow::Kind::Composite: return IndexTable::Composite;
   }
   return IndexTable::Token;
+}
+
+// A composite key's low/high columns: integers (dates), reals (numbers, quantities) or 0.
+void bind_composite_range(Statement& s, int at, const IndexKey& k) {
+  if (k.range == 1) {
+    s.bind(at, k.ilow).bind(at + 1, k.ihigh);
+  } else if (k.range == 2) {
+    s.bind_double(at, k.dlow).bind_double(at + 1, k.dhigh);
+  } else {
+    s.bind(at, int64_t{0}).bind(at + 1, int64_t{0});
+  }
 }
 
 }  // namespace
@@ -59,7 +74,7 @@ SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
       insert_resource_(&db.cached(kInsertResource)),
       update_resource_(&db.cached(kUpdateResource)),
       delete_resource_(&db.cached(kDeleteResource)) {
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kIndexTables; ++i) {
     delete_[i] = &db.cached(kDeleteKey[i]);
   }
 }
@@ -92,6 +107,21 @@ std::vector<std::string> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t t
         k.dhigh = row.high;
         k.sys = system_hash(row.system);
         k.text = row.unit;
+        break;
+      case IndexTable::Composite:
+        k.text = row.text;
+        k.sys = system_hash(row.system);
+        k.text2 = row.unit;
+        k.sys2 = system_hash(row.system2);
+        if (row.second == IndexRow::Kind::Date) {
+          k.range = 1;
+          k.ilow = row.low_us;
+          k.ihigh = row.high_us;
+        } else if (row.second == IndexRow::Kind::Number || row.second == IndexRow::Kind::Quantity) {
+          k.range = 2;
+          k.dlow = row.low;
+          k.dhigh = row.high;
+        }
         break;
     }
     keys.push_back(encode_key(k));
@@ -189,6 +219,11 @@ void SqliteIndexWriter::insert_keys(std::vector<IndexKey>& keys, int64_t rid) {
         case IndexTable::Quantity:
           s.bind(at, k.pid).bind_double(at + 1, k.dlow).bind_double(at + 2, k.dhigh).bind(at + 3, k.sys);
           s.bind_text(at + 4, k.text).bind(at + 5, rid);
+          break;
+        case IndexTable::Composite:
+          s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind_text(at + 3, k.text2).bind(at + 4, k.sys2);
+          bind_composite_range(s, at + 5, k);
+          s.bind(at + 7, rid);
           break;
       }
       at += kColumns[static_cast<int>(table) - 1];
@@ -291,6 +326,14 @@ void SqliteIndexWriter::delete_key(const std::string& bytes, int64_t rid) {
       ResetOnExit reset(s);
       s.bind(1, k.pid).bind_double(2, k.dlow).bind_double(3, k.dhigh).bind(4, k.sys).bind_text(5, k.text);
       s.bind(6, rid).run();
+      break;
+    }
+    case IndexTable::Composite: {
+      Statement& s = *delete_[5];
+      ResetOnExit reset(s);
+      s.bind(1, k.pid).bind_text(2, k.text).bind(3, k.sys).bind_text(4, k.text2).bind(5, k.sys2);
+      bind_composite_range(s, 6, k);
+      s.bind(8, rid).run();
       break;
     }
   }

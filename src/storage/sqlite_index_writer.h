@@ -47,8 +47,8 @@ class SqliteIndexWriter {
   Statement* insert_resource_;
   Statement* update_resource_;
   Statement* delete_resource_;
-  Statement* delete_[5];  // by IndexTable - 1
-  Statement* multi_insert_[5][kMaxRowsPerInsert + 1] = {};  // [table - 1][rows], prepared on first use
+  Statement* delete_[kIndexTables];  // by IndexTable - 1
+  Statement* multi_insert_[kIndexTables][kMaxRowsPerInsert + 1] = {};  // [table - 1][rows], prepared on first use
   // type_id -> highest rid handed out. A rid handed out in a transaction that rolls back is
   // simply never used: rids only grow.
   std::unordered_map<int64_t, int64_t> last_rid_;

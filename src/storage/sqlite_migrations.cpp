@@ -130,6 +130,21 @@ const Schema& fhir_store_schema() {
               value TEXT NOT NULL
             ) WITHOUT ROWID;
           )sql"},
+          {4, R"sql(
+            -- Composite parameters (Observation code-value-quantity, ...): one row per pair of
+            -- component values taken from the same element, so a search matches only values that
+            -- belong together. c1/s1: the first component (token code and system hash, or a
+            -- reference key and 0); c2/s2: the second (token code and system hash, normalized
+            -- string, or quantity unit and system hash); low/high: the second's range, integers
+            -- (dates, microseconds) or reals (numbers, quantities), 0 otherwise. Stores upgraded
+            -- from schema 2 or 3 get these rows from $reindex (or each resource's next write).
+            CREATE TABLE ix_composite (
+              pid INTEGER NOT NULL, c1 TEXT NOT NULL, s1 INTEGER NOT NULL, c2 TEXT NOT NULL,
+              s2 INTEGER NOT NULL, low NOT NULL, high NOT NULL, rid INTEGER NOT NULL,
+              PRIMARY KEY (pid, c1, s1, c2, s2, low, high, rid)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_composite_by_rid ON ix_composite (rid, pid);
+          )sql"},
       },
   };
   return schema;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "storage/sqlite_history_sql.h"
 #include "storage/sqlite_index_keys.h"
 
@@ -84,8 +87,56 @@ const char* table_name(fhir::IndexRow::Kind k) {
     case K::Date: return "ix_date";
     case K::Number:
     case K::Quantity: return "ix_quantity";
+    case K::Composite: return "ix_composite";
   }
   return "ix_token";
+}
+
+// One ix_composite row x: parts[0] on (c1, s1), parts[1] on (c2, s2) or (low, high).
+std::string composite_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
+  if (p.parts.size() != 2) return "0";
+  std::string c;
+  auto add = [&](const std::string& cond) { c += (c.empty() ? "" : " AND ") + cond; };
+  const SearchPredicate& a = p.parts[0];
+  if (a.kind == SearchPredicate::Kind::Text || a.has_code) {
+    add("x.c1 = ?");
+    args.push_back(text_arg(a.value));
+  }
+  if (a.kind == SearchPredicate::Kind::Token && a.has_system) {
+    add("x.s1 = ?");
+    args.push_back(int_arg(system_hash(a.system)));
+  }
+  const SearchPredicate& b = p.parts[1];
+  switch (b.kind) {
+    case SearchPredicate::Kind::Token:
+      if (b.has_code) {
+        add("x.c2 = ?");
+        args.push_back(text_arg(b.value));
+      }
+      if (b.has_system) {
+        add("x.s2 = ?");
+        args.push_back(int_arg(system_hash(b.system)));
+      }
+      break;
+    case SearchPredicate::Kind::Prefix:
+      add("x.c2 >= ? AND x.c2 < ?");
+      args.push_back(text_arg(b.value));
+      args.push_back(text_arg(b.value + "\xF4\x8F\xBF\xBF"));
+      break;
+    case SearchPredicate::Kind::Range:
+      add(ranges_sql(b, "x.low", "x.high", args));
+      if (b.has_system) {
+        add("x.s2 = ?");
+        args.push_back(int_arg(system_hash(b.system)));
+      }
+      if (!b.unit.empty()) {
+        add("x.c2 = ?");
+        args.push_back(text_arg(b.unit));
+      }
+      break;
+    default: return "0";
+  }
+  return c.empty() ? "1" : "(" + c + ")";
 }
 
 // The condition on one row x of the clause's index table.
@@ -134,6 +185,24 @@ std::string predicate_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
       }
       return c.empty() ? "1" : "(" + c + ")";
     }
+    case SearchPredicate::Kind::CodeIn: {
+      // One JSON array argument, whatever the number of codes: one SQL text (cached statement),
+      // and SQLite seeks the (pid, code) key once per code.
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      w.StartArray();
+      for (const auto& code : p.codes) w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
+      w.EndArray();
+      args.push_back(text_arg(std::string(buf.GetString(), buf.GetSize())));
+      std::string c = "x.code IN (SELECT value FROM json_each(?))";
+      if (p.has_system) {
+        // Values of type code carry no system (it is implied by their binding): they match on the code.
+        c += " AND x.sys IN (?, 0)";
+        args.push_back(int_arg(system_hash(p.system)));
+      }
+      return "(" + c + ")";
+    }
+    case SearchPredicate::Kind::Composite: return composite_sql(p, args);
     case SearchPredicate::Kind::Range: {
       std::string c = ranges_sql(p, "x.low", "x.high", args);
       if (p.has_system) {
@@ -222,6 +291,8 @@ int Builder::driving_clause(const std::vector<SearchClause>& clauses) {
       switch (p.kind) {
         case SearchPredicate::Kind::Text: r = 1; break;
         case SearchPredicate::Kind::Token: r = p.has_system && p.has_code ? 2 : p.has_code ? 4 : 30; break;
+        case SearchPredicate::Kind::CodeIn: r = p.codes.size() <= 32 ? 4 : 25; break;
+        case SearchPredicate::Kind::Composite: r = 3; break;
         case SearchPredicate::Kind::Exact:
         case SearchPredicate::Kind::Prefix: r = 5; break;
         case SearchPredicate::Kind::Range: r = 20; break;
@@ -317,6 +388,100 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
   return wrap(!c.negate, sub + " AND (" + any + ")");
 }
 
+
+SqlArg key_arg(const fhir::SortKeyValue& c) {
+  switch (c.kind) {
+    case fhir::SortKeyValue::Kind::Int: return int_arg(c.i);
+    case fhir::SortKeyValue::Kind::Real: {
+      SqlArg a;
+      a.kind = SqlArg::Kind::Real;
+      a.d = c.d;
+      return a;
+    }
+    default: return text_arg(c.t);
+  }
+}
+
+// "k0 = ? AND k1 IS NULL ..." for the first n keys equal to the cursor's.
+std::string keys_equal(const fhir::SearchQuery& q, size_t n, std::vector<SqlArg>& args) {
+  std::string out;
+  for (size_t j = 0; j < n; ++j) {
+    const std::string k = "k" + std::to_string(j);
+    if (q.after_keys[j].kind == fhir::SortKeyValue::Kind::Null) {
+      out += (out.empty() ? "" : " AND ") + k + " IS NULL";
+    } else {
+      out += (out.empty() ? "" : " AND ") + k + " = ?";
+      args.push_back(key_arg(q.after_keys[j]));
+    }
+  }
+  return out;
+}
+
+// A sorted page: keys k0, k1, ... computed per match (a resource's lowest value of the parameter,
+// highest when descending), keyset paging on (keys..., rid), and only the page's count + 1 rows
+// joined to their versions (the sort never carries bodies).
+std::string sorted_page_sql(const fhir::SearchQuery& q, const SqliteDictionary& dict, const std::string& where,
+                            std::vector<SqlArg>& where_args) {
+  std::vector<SqlArg> args;  // in text order: key expressions, WHERE, keyset, LIMIT/OFFSET
+  std::string keys, order, outer_order;
+  const auto type_id = dict.type_id(q.type);
+  for (size_t i = 0; i < q.sort.size(); ++i) {
+    const fhir::SearchSort& s = q.sort[i];
+    std::string expr;
+    if (s.param == "_id") {
+      expr = "r.id";
+    } else if (s.param == "_lastUpdated") {
+      expr = "r.last_updated_us";
+    } else {
+      const char* agg = s.descending ? "max" : "min";
+      std::string column = "x.value";
+      switch (s.kind) {
+        case fhir::IndexRow::Kind::Token: column = "x.code"; break;
+        case fhir::IndexRow::Kind::Date:
+        case fhir::IndexRow::Kind::Number:
+        case fhir::IndexRow::Kind::Quantity: column = s.descending ? "x.high" : "x.low"; break;
+        default: break;
+      }
+      args.push_back(int_arg(type_id ? dict.param_id(*type_id, s.param).value_or(-1) : -1));
+      expr = std::string("(SELECT ") + agg + "(" + column + ") FROM " + table_name(s.kind) +
+             " x WHERE x.rid = r.rid AND x.pid = ?)";
+    }
+    const std::string k = "k" + std::to_string(i);
+    keys += ", " + expr + " AS " + k;
+    const char* dir = s.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ";
+    order += k + dir;
+    outer_order += "p." + k + dir;
+  }
+  for (auto& a : where_args) args.push_back(std::move(a));
+  std::string keyset;
+  if (q.after > 0 && q.after_keys.size() == q.sort.size()) {
+    // (k0, k1, ..., rid) after the cursor's, each key in its direction with NULLs last:
+    // k0 after c0, or k0 = c0 and k1 after c1, ..., or all equal and rid after.
+    for (size_t i = 0; i < q.sort.size(); ++i) {
+      const fhir::SortKeyValue& c = q.after_keys[i];
+      if (c.kind == fhir::SortKeyValue::Kind::Null) continue;  // only NULLs sort after a NULL: "equal"
+      const std::string k = "k" + std::to_string(i);
+      std::string branch = keys_equal(q, i, args);
+      branch += (branch.empty() ? "(" : " AND (") + k + (q.sort[i].descending ? " < ?" : " > ?") + " OR " + k +
+                " IS NULL)";
+      args.push_back(key_arg(c));
+      keyset += (keyset.empty() ? "(" : " OR (") + branch + ")";
+    }
+    std::string last = keys_equal(q, q.sort.size(), args);
+    keyset += (keyset.empty() ? "(" : " OR (") + last + (last.empty() ? "" : " AND ") + "rid > ?)";
+    args.push_back(int_arg(q.after));
+  }
+  std::string inner = "SELECT r.rid AS rid, r.seq AS seq" + keys + " FROM resource r" + where;
+  std::string page = std::string("SELECT p.rid, ") + kVersionColumns;
+  for (size_t i = 0; i < q.sort.size(); ++i) page += ", p.k" + std::to_string(i);
+  page += " FROM (SELECT * FROM (" + inner + ")" + (keyset.empty() ? "" : " WHERE " + keyset) + " ORDER BY " +
+          order + "rid LIMIT ? OFFSET ?) p JOIN resource_version v ON v.seq = p.seq ORDER BY " + outer_order + "p.rid";
+  args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
+  args.push_back(int_arg(std::max<int64_t>(q.offset, 0)));
+  where_args = std::move(args);
+  return page;
+}
+
 }  // namespace
 
 void bind_args(Statement& s, const std::vector<SqlArg>& args) {
@@ -410,9 +575,10 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
   SearchSql out;
   out.total = "SELECT count(*) FROM resource r" + where;
   out.total_args = args;
-  std::string page = std::string("SELECT r.rid, ") + kVersionColumns +
-                     " FROM resource r JOIN resource_version v ON v.seq = r.seq" + where;
+  std::string page;
   if (q.sort.empty()) {
+    page = std::string("SELECT r.rid, ") + kVersionColumns + " FROM resource r JOIN resource_version v ON v.seq = r.seq" +
+           where;
     if (q.after > 0) {
       page += " AND r.rid > ?";
       args.push_back(int_arg(q.after));
@@ -420,37 +586,8 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
     page += " ORDER BY r.rid LIMIT ?";
     args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
   } else {
-    // Sort keys come first in ORDER BY; their arguments too, so they are bound before WHERE's.
-    std::vector<SqlArg> sort_args;
-    std::string order;
-    const auto type_id = dict.type_id(q.type);
-    for (const fhir::SearchSort& s : q.sort) {
-      std::string key;
-      if (s.param == "_id") {
-        key = "r.id";
-      } else if (s.param == "_lastUpdated") {
-        key = "r.last_updated_us";
-      } else {
-        const char* agg = s.descending ? "max" : "min";
-        std::string column = "x.value";
-        switch (s.kind) {
-          case fhir::IndexRow::Kind::Token: column = "x.code"; break;
-          case fhir::IndexRow::Kind::Date:
-          case fhir::IndexRow::Kind::Number:
-          case fhir::IndexRow::Kind::Quantity: column = s.descending ? "x.high" : "x.low"; break;
-          default: break;
-        }
-        sort_args.push_back(int_arg(type_id ? dict.param_id(*type_id, s.param).value_or(-1) : -1));
-        key = std::string("(SELECT ") + agg + "(" + column + ") FROM " + table_name(s.kind) +
-              " x WHERE x.rid = r.rid AND x.pid = ?)";
-      }
-      order += key + (s.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
-    }
-    page += " ORDER BY " + order + "r.rid LIMIT ? OFFSET ?";
-    // ORDER BY's placeholders come after WHERE's in the text.
-    for (auto& a : sort_args) args.push_back(std::move(a));
-    args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
-    args.push_back(int_arg(std::max<int64_t>(q.offset, 0)));
+    page = sorted_page_sql(q, dict, where, args);
+    out.sort_columns = q.sort.size();
   }
   out.page = std::move(page);
   out.page_args = std::move(args);

@@ -21,8 +21,9 @@ struct SqlArg {
 };
 
 struct SearchSql {
-  std::string page;               // rid then kVersionColumns, at most count + 1 rows, by rid
+  std::string page;               // rid, kVersionColumns, then the sort keys; at most count + 1 rows
   std::vector<SqlArg> page_args;
+  size_t sort_columns = 0;        // sort key values after kVersionColumns (one per SearchSort)
   std::string total;              // count(*) of every match (no cursor)
   std::vector<SqlArg> total_args;
 };

@@ -17,6 +17,7 @@
 #include "fhir/routes.h"
 #include "fhir/service.h"
 #include "search/search_parameters.h"
+#include "search/terminology.h"
 #include "json/json.h"
 #include "medtech/connector.h"
 #include "workspace/management_api.h"
@@ -85,6 +86,7 @@ void Platform::open(const std::string& public_url) {
   wiring.compartment = security_->compartment();
   wiring.smart_configuration_json = security_->smart_configuration(public_url_);
   wiring.search_params = search::SearchParameterRegistry::load(config_.definitions_dir);
+  wiring.terminology = search::Terminology::open(config_.definitions_dir);  // files read on first use
   registry_ = std::make_unique<Registry>(config_.data_dir, config_.store, definitions_, wiring);
   registry_->open(config_.workspaces);
   write_server_identity(config_.data_dir, ServerIdentity{public_url_, security_->issuer()});

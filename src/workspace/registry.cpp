@@ -60,6 +60,7 @@ void Registry::open_entry(const std::string& ws, const std::string& name, FhirEn
                                                         wiring_.compartment, wiring_.search_params);
     if (!wiring_.smart_configuration_json.empty())
       entry.service->set_smart_configuration(wiring_.smart_configuration_json);
+    if (wiring_.terminology) entry.service->set_terminology(wiring_.terminology);
     entry.error.clear();
   } catch (const std::exception& e) {
     entry.service.reset();

@@ -37,6 +37,7 @@ class MedtechConnector;
 }
 namespace healthd::search {
 class SearchParameterRegistry;
+class Terminology;
 }
 
 namespace healthd::workspace {
@@ -46,6 +47,7 @@ struct ServiceWiring {
   std::shared_ptr<const auth::PatientCompartment> compartment;  // SMART patient/ confinement
   std::string smart_configuration_json;                         // its /.well-known/smart-configuration
   std::shared_ptr<const search::SearchParameterRegistry> search_params;  // the R4 SearchParameters
+  std::shared_ptr<const search::Terminology> terminology;  // R4 value sets and code systems
 };
 
 struct FhirServiceInfo {

@@ -275,7 +275,7 @@ TEST_F(SqliteFhirSearchTest, SystemSearchOverAllOrSomeTypesWithPerTypeClauses) {
   EXPECT_EQ(ids(some), V{});
 }
 
-TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPagedByOffset) {
+TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPagedByKeyset) {
   auto sorted = [&](std::vector<fhir::SearchSort> sort, int count = 100, int64_t offset = 0) {
     SearchQuery q = query("Patient", {});
     q.sort = std::move(sort);
@@ -290,10 +290,29 @@ TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPaged
   EXPECT_EQ(ids(sorted({S{"gender", IndexRow::Kind::Token, false}, S{"name", IndexRow::Kind::String, true}})),
             (V{"a", "c", "b"}));
   EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}})), (V{"c", "b", "a"}));
-  fhir::SearchPage p = store->search(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2));
-  EXPECT_TRUE(p.has_more);
-  EXPECT_EQ(p.next, 2);
-  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2, p.next)), (V{"a"}));
+  // An explicit offset skips that many.
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2, 2)), (V{"a"}));
+  // Keyset: the next page starts after the last resource's sort keys and key.
+  auto after = [&](SearchQuery q, const fhir::SearchPage& prev) {
+    q.after = prev.next;
+    q.after_keys = prev.next_keys;
+    return q;
+  };
+  for (const auto& sort : std::vector<std::vector<S>>{
+           {S{"_id", IndexRow::Kind::Token, true}},
+           {S{"birthdate", IndexRow::Kind::Date, true}},  // c has none: a NULL key in the cursor
+           {S{"gender", IndexRow::Kind::Token, false}, S{"name", IndexRow::Kind::String, true}}}) {
+    std::vector<std::string> all = ids(sorted(sort));
+    std::vector<std::string> paged;
+    fhir::SearchPage p = store->search(sorted(sort, 1));
+    for (int guard = 0; guard < 5; ++guard) {
+      for (const auto& v : p.entries) paged.push_back(v.id);
+      if (!p.has_more) break;
+      EXPECT_EQ(p.next_keys.size(), sort.size());
+      p = store->search(after(sorted(sort, 1), p));
+    }
+    EXPECT_EQ(paged, all) << sort[0].param;
+  }
 }
 
 TEST_F(SqliteFhirSearchTest, NotModifierExcludesResourcesWithAMatchingValue) {
@@ -427,10 +446,28 @@ TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   auto store = open_sqlite_fhir_store(options_in(dir));
   store->close();
   Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
-  EXPECT_EQ(db.query_int("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 4);
   for (const char* t : {"resource", "search_type", "search_param", "ix_string", "ix_token", "ix_ref", "ix_date",
-                        "ix_quantity", "service_state"})
+                        "ix_quantity", "service_state", "ix_composite", "ix_composite_by_rid"})
     EXPECT_EQ(db.query_int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + t + "'"), 1) << t;
+}
+
+TEST(SqliteSearchSchema, AStoreFromSchemaTwoGainsTheCompositeTableAndKeepsItsIndex) {
+  TempDir dir;
+  {
+    std::filesystem::create_directories(dir.file("sub/dir"));
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
+    db.exec("PRAGMA journal_mode = WAL");
+    Schema v2 = fhir_store_schema();
+    v2.migrations.resize(2);
+    migrate(db, v2);
+    EXPECT_EQ(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'ix_composite'"), 0);
+  }
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  store->close();
+  Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'ix_composite'"), 1);
 }
 
 TEST(SqliteSearchSchema, AStoreFromSchemaOneGetsOneResourceRowPerResource) {

@@ -45,8 +45,35 @@ TEST(IndexKeys, EveryTableRoundTripsItsFields) {
         EXPECT_EQ(out.dhigh, 1.5);
         EXPECT_EQ(out.sys, in.sys);
         break;
+      default: break;
     }
   }
+}
+
+TEST(IndexKeys, CompositeKeysRoundTripWithTheirKindOfRange) {
+  for (uint8_t range : {0, 1, 2}) {
+    IndexKey in = key(IndexTable::Composite), out;
+    in.sys2 = system_hash("http://unitsofmeasure.org");
+    in.range = range;
+    ASSERT_TRUE(decode_key(encode_key(in), out)) << int(range);
+    EXPECT_EQ(out.table, IndexTable::Composite);
+    EXPECT_EQ(out.text, "Patient/1");
+    EXPECT_EQ(out.text2, "Original");
+    EXPECT_EQ(out.sys, in.sys);
+    EXPECT_EQ(out.sys2, in.sys2);
+    EXPECT_EQ(out.range, range);
+    if (range == 1) EXPECT_EQ(out.ilow, in.ilow);
+    if (range == 2) EXPECT_EQ(out.dhigh, 1.5);
+    // Keys differing only in their range are different keys.
+    IndexKey other = in;
+    other.ihigh = 43;
+    other.dhigh = 2.5;
+    EXPECT_EQ(encode_key(other) == encode_key(in), range == 0);
+  }
+  std::string bad = encode_key(key(IndexTable::Composite));
+  bad.back() = 7;  // an unknown kind of range
+  IndexKey out;
+  EXPECT_FALSE(decode_key(bad, out));
 }
 
 TEST(IndexKeys, BlobsSplitBackIntoTheirKeysAndDamageIsReported) {

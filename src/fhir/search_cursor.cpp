@@ -1,0 +1,61 @@
+#include "fhir/search_cursor.h"
+
+#include <charconv>
+
+#include "auth/jwt.h"
+#include "json/json.h"
+
+namespace healthd::fhir {
+
+std::string sort_cursor(const std::vector<SortKeyValue>& keys, int64_t after) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (const SortKeyValue& k : keys) {
+    switch (k.kind) {
+      case SortKeyValue::Kind::Null: w.Null(); break;
+      case SortKeyValue::Kind::Int: w.Int64(k.i); break;
+      case SortKeyValue::Kind::Real: w.Double(k.d); break;
+      case SortKeyValue::Kind::Text: w.String(k.t.data(), static_cast<rapidjson::SizeType>(k.t.size())); break;
+    }
+  }
+  w.Int64(after);
+  w.EndArray();
+  return "s" + auth::base64url_encode(std::string_view(buf.GetString(), buf.GetSize()));
+}
+
+bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after) {
+  keys.clear();
+  if (!text.empty() && text[0] != 's') {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), after);
+    return ec == std::errc() && p == text.data() + text.size() && after > 0;
+  }
+  auto bytes = text.size() > 1 ? auth::base64url_decode(text.substr(1)) : std::nullopt;
+  json::Document doc;
+  if (!bytes || !json::parse(*bytes, doc) || !doc.IsArray() || doc.Empty()) return false;
+  const auto& last = doc[doc.Size() - 1];
+  if (!last.IsInt64() || last.GetInt64() <= 0) return false;
+  after = last.GetInt64();
+  for (rapidjson::SizeType i = 0; i + 1 < doc.Size(); ++i) {
+    const auto& v = doc[i];
+    SortKeyValue k;
+    if (v.IsNull()) {
+      k.kind = SortKeyValue::Kind::Null;
+    } else if (v.IsInt64()) {
+      k.kind = SortKeyValue::Kind::Int;
+      k.i = v.GetInt64();
+    } else if (v.IsDouble() || v.IsNumber()) {
+      k.kind = SortKeyValue::Kind::Real;
+      k.d = v.GetDouble();
+    } else if (v.IsString()) {
+      k.kind = SortKeyValue::Kind::Text;
+      k.t.assign(v.GetString(), v.GetStringLength());
+    } else {
+      return false;
+    }
+    keys.push_back(std::move(k));
+  }
+  return true;
+}
+
+}  // namespace healthd::fhir
