@@ -238,6 +238,8 @@ Response FhirService::Impl::route(Request& req) {
     case Interaction::Operation:
       if (seg.back() == "$reindex" && (seg.size() == 1 || seg.size() == 3)) {
         r = reindex(req, type, id);
+      } else if (seg.back() == "$validate" && (seg.size() == 2 || seg.size() == 3)) {
+        r = validate_operation(req, type, id);
       } else if (seg.size() == 3 && (seg.back() == "$meta" || seg.back() == "$meta-add" ||
                                      seg.back() == "$meta-delete" || seg.back() == "$purge-history")) {
         r = meta_operation(req, type, id, seg.back());

@@ -10,6 +10,7 @@
 #include "common/outcome.h"
 #include "common/request.h"
 #include "auth/compartment.h"
+#include "fhir/conformance.h"
 #include "fhir/definitions.h"
 #include "fhir/reindex.h"
 #include "fhir/routes.h"
@@ -39,6 +40,9 @@ struct FhirService::Impl {
   Validator validator;
   std::shared_ptr<const auth::PatientCompartment> compartment;  // for SMART patient/ scopes
   std::shared_ptr<const search::SearchParameterRegistry> search_params;  // SMART v2 scope restrictions
+  // validate_op.cpp: full validation ($validate, opt-in on writes) and the stored profiles.
+  std::shared_ptr<ProfileCache> profiles;
+  std::shared_ptr<const Conformance> conformance;
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;
@@ -55,7 +59,9 @@ struct FhirService::Impl {
         definitions(std::move(d)),
         validator(definitions),
         compartment(std::move(c)),
-        search_params(std::move(sp)) {}
+        search_params(std::move(sp)) {
+    init_validation();
+  }
 
   Response route(Request& req);
 
@@ -88,6 +94,13 @@ struct FhirService::Impl {
   // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex.
   Response reindex(Request& req, const std::string& type, const std::string& id);
   Response capabilities(Request& req);
+  // validate_op.cpp: [type]/$validate, [type]/[id]/$validate; the profile cache and the store
+  // wrapper that clears it on StructureDefinition writes; opt-in validation of a write (setting
+  // profile_validation or header x-ms-profile-validation): the 400 answer when it has errors.
+  Response validate_operation(Request& req, const std::string& type, const std::string& id);
+  void init_validation();
+  bool wants_profile_validation(const Request& req) const;
+  std::optional<Response> profile_validation_failure(const Request& req, const json::Value& resource) const;
   Response smart_configuration(Request& req);
 };
 

@@ -57,6 +57,9 @@ TEST(FhirRoutes, MatchesInteractionsAndActions) {
       {"GET", "Patient", "fhir.search", DataAction::Read},
       {"POST", "Patient/_search", "fhir.search", DataAction::Read},
       {"POST", "", "fhir.bundle", DataAction::Write},
+      {"POST", "Patient/$validate", "fhir.validate", DataAction::ResourceValidate},
+      {"POST", "Patient/1/$validate", "fhir.validate", DataAction::ResourceValidate},
+      {"GET", "Patient/1/$validate", "fhir.validate", DataAction::ResourceValidate},
   };
   for (const auto& c : cases) {
     RouteMatch m = match_fhir_route(request(c.method, c.path));
