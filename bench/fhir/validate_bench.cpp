@@ -83,11 +83,17 @@ int main(int argc, char** argv) {
   });
 
   size_t errors = 0, warnings = 0, notes = 0;
+  std::map<std::string, size_t> warning_kinds;  // "Constraint dom-6", "Profile", ...
   for (const auto* r : resources)
     for (const auto& i : full.validate(*r, {}, nullptr)) {
       if (i.severity == "error") ++errors;
       else if (i.severity == "warning") ++warnings;
       else ++notes;
+      if (i.severity == "warning") {
+        std::string_view d = i.diagnostics;
+        size_t cut = d.find(' ', d.find(' ') + 1);
+        ++warning_kinds[d.starts_with("Profile ") ? "meta.profile not stored" : std::string(d.substr(0, cut))];
+      }
     }
 
   double t_struct = best_seconds([&] {
@@ -138,6 +144,9 @@ int main(int argc, char** argv) {
   std::fprintf(f, "| Patients, full + a US Core-like profile | %.0f | %.1f | - |\n", patients.size() / t_pat_profile,
                t_pat_profile * 1e6 / patients.size());
   std::fprintf(f, "\nIssues under full validation: %zu errors, %zu warnings, %zu information.\n", errors, warnings, notes);
+  std::fprintf(f, "Warnings by kind:");
+  for (const auto& [kind, count] : warning_kinds) std::fprintf(f, " %s: %zu;", kind.c_str(), count);
+  std::fprintf(f, "\n");
   std::fprintf(f, "\nBase R4 invariants: %zu distinct (key, expression), %zu compiled and evaluated, %zu skipped "
                   "(src/fhir/invariant_skips.cpp).\n",
                counts.total, counts.compiled, counts.skipped);
