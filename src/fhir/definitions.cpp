@@ -95,6 +95,36 @@ std::string_view parent_path(std::string_view path) {
   return dot == std::string_view::npos ? std::string_view{} : path.substr(0, dot);
 }
 
+// ElementDefinition.constraint, without ele-1 (the validator checks it itself).
+std::vector<Constraint> constraints_of(const Value& element) {
+  std::vector<Constraint> out;
+  auto it = element.FindMember("constraint");
+  if (it == element.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& c : it->value.GetArray()) {
+    if (!c.IsObject()) continue;
+    Constraint k;
+    k.key = std::string(str_member(c, "key"));
+    k.expression = std::string(str_member(c, "expression"));
+    if (k.key.empty() || k.key == "ele-1" || k.expression.empty()) continue;
+    k.error = str_member(c, "severity") != "warning";
+    k.human = std::string(str_member(c, "human"));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+// ElementDefinition.binding when required; nullptr otherwise.
+std::shared_ptr<const RequiredBinding> required_binding_of(const Value& element) {
+  auto it = element.FindMember("binding");
+  if (it == element.MemberEnd() || !it->value.IsObject() || str_member(it->value, "strength") != "required")
+    return nullptr;
+  std::string_view vs = str_member(it->value, "valueSet");
+  if (vs.empty()) return nullptr;
+  auto b = std::make_shared<RequiredBinding>();
+  b->value_set = std::string(vs.substr(0, vs.find('|')));
+  return b;
+}
+
 }  // namespace
 
 // Builds TypeModels from StructureDefinition snapshots, then links element types by name.
@@ -122,8 +152,9 @@ class DefinitionsBuilder {
     bool is_resource = kind == "resource";
     for (const auto& e : elements.GetArray()) {
       std::string_view path = str_member(e, "path");
+      note_constraint_keys(e);
       if (path.find('.') == std::string_view::npos) {
-        new_model(std::string(path), is_resource);
+        new_model(std::string(path), is_resource)->constraints = constraints_of(e);
         continue;
       }
       add_element(e, path, has_children.count(path) > 0);
@@ -180,6 +211,8 @@ class DefinitionsBuilder {
     if (min > 0) owner.required_slots.push_back(slot);
 
     ElementModel proto;
+    proto.binding = required_binding_of(e);
+    if (!backbone) proto.constraints = constraints_of(e);
     proto.slot = slot;
     proto.min = min;
     proto.max = parse_max(max, path);
@@ -203,7 +236,9 @@ class DefinitionsBuilder {
       if (base == "id" && is_resource_id(e)) el.type_code = "id";
       el.json_name = choice ? std::string(base) + capitalized(el.type_code) : std::string(base);
       if (backbone) {
-        el.type = new_model(std::string(path), false);
+        TypeModel* model = new_model(std::string(path), false);
+        model->constraints = constraints_of(e);
+        el.type = model;
         insert(owner, std::move(el));
       } else if (auto prim = primitive_kind(el.type_code)) {
         el.kind = ElementKind::Primitive;
@@ -219,6 +254,13 @@ class DefinitionsBuilder {
         pending_.emplace_back(&owner, insert(owner, std::move(el)), std::move(target));
       }
     }
+  }
+
+  void note_constraint_keys(const Value& e) {
+    auto it = e.FindMember("constraint");
+    if (it == e.MemberEnd() || !it->value.IsArray()) return;
+    for (const auto& c : it->value.GetArray())
+      if (c.IsObject()) defs_.base_constraint_keys_.emplace(str_member(c, "key"));
   }
 
   // Adds el to owner; returns its position.
@@ -248,6 +290,7 @@ class DefinitionsBuilder {
 
 std::shared_ptr<const Definitions> Definitions::load(const std::string& dir) {
   std::shared_ptr<Definitions> defs(new Definitions());
+  defs->dir_ = dir;
   DefinitionsBuilder builder(*defs);
   const std::string types_file = dir + "/profiles-types.json";
   const std::string resources_file = dir + "/profiles-resources.json";

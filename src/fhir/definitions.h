@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fhir/primitive_kind.h"
@@ -16,6 +17,19 @@
 namespace healthd::fhir {
 
 struct TypeModel;
+
+// An invariant of an element (ElementDefinition.constraint): a FHIRPath expression that must hold.
+struct Constraint {
+  std::string key;         // "pat-1"
+  bool error = true;       // severity error; false: warning
+  std::string expression;  // FHIRPath, evaluated with the element as the focus
+  std::string human;       // what it means, for diagnostics
+};
+
+// ElementDefinition.binding, when its strength is required (the only strength that decides validity).
+struct RequiredBinding {
+  std::string value_set;  // canonical URL without |version
+};
 
 enum class ElementKind : uint8_t {
   Primitive,  // JSON boolean / number / string, may have a `_name` sibling
@@ -39,6 +53,10 @@ struct ElementModel {
   PrimitiveKind primitive = PrimitiveKind::String;  // when kind == Primitive
   std::string type_code;                            // "Quantity", "dateTime", "Resource", "BackboneElement"
   const TypeModel* type = nullptr;                  // when kind == Complex (for a contentReference: its target)
+  // Invariants of this element beyond those of its type (Organization.telecom: org-3); ele-1 is
+  // checked by the validator itself. The invariants of a backbone element are on its TypeModel.
+  std::vector<Constraint> constraints;
+  std::shared_ptr<const RequiredBinding> binding;  // nullptr unless the binding is required
 };
 
 // An object shape: a resource ("Patient"), a datatype ("HumanName") or a backbone element ("Observation.component").
@@ -50,6 +68,7 @@ struct TypeModel {
   std::vector<std::string> slot_names;   // definition names by slot: "status", "value[x]"
   std::vector<uint16_t> required_slots;  // slots with min >= 1
   std::vector<ElementModel> elements;    // one per JSON property name
+  std::vector<Constraint> constraints;   // invariants of every object of this shape (except ele-1)
 
   // The element for a JSON property name; nullptr when unknown. Open-addressing hash lookup.
   const ElementModel* find(std::string_view json_name) const;
@@ -83,6 +102,13 @@ class Definitions {
   const TypeModel* type(std::string_view name) const;
   // Model of Element (id + extension): the shape of a primitive's `_name` sibling.
   const TypeModel& element() const { return *element_; }
+  // Every invariant key of the base definitions ("dom-2", "pat-1", ...): profiles repeat them in
+  // their snapshots, and the base walk already checks them.
+  bool is_base_constraint(std::string_view key) const { return base_constraint_keys_.count(std::string(key)) > 0; }
+  // The folder the definitions were read from (value sets and other R4 files are beside them).
+  const std::string& dir() const { return dir_; }
+  // Every model (resources, datatypes, backbone elements), for whoever needs to visit them all.
+  const std::vector<std::unique_ptr<TypeModel>>& models() const { return models_; }
 
   Definitions(const Definitions&) = delete;
   Definitions& operator=(const Definitions&) = delete;
@@ -96,6 +122,8 @@ class Definitions {
   std::unordered_map<std::string, const TypeModel*, StringHash, std::equal_to<>> resources_;
   std::vector<std::string> resource_types_;
   const TypeModel* element_ = nullptr;
+  std::unordered_set<std::string> base_constraint_keys_;
+  std::string dir_;
 };
 
 }  // namespace healthd::fhir

@@ -139,6 +139,7 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
       for (auto& is : issues) is.diagnostics = "The patched resource is invalid: " + is.diagnostics;
       return outcome_response(400, issues);
     }
+    if (auto bad = profile_validation_failure(req, doc)) return std::move(*bad);
     if (smart.needs_resource_check() && !smart.permits(doc, auth::Interaction::Update))
       return SmartAccess::outside_compartment("The patched " + type + "/" + id);
 

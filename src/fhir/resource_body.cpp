@@ -21,7 +21,7 @@ std::optional<Response> parse_resource(const FhirService::Impl& svc, const Reque
                  "resourceType '" + std::string(*rt) + "' does not match the URL's type '" + type + "'", "resourceType");
   std::vector<Issue> issues = svc.validator.validate(doc);
   if (has_errors(issues)) return outcome_response(400, issues);
-  return std::nullopt;
+  return svc.profile_validation_failure(req, doc);
 }
 
 std::string stamp_resource(json::Document& doc, const std::string& id, int64_t version, int64_t last_updated_us) {

@@ -29,6 +29,9 @@ const std::vector<RouteSpec>& fhir_routes() {
       {"fhir.history-instance", "GET", "{type}/{id}/_history", A::Read, false, I::HistoryInstance},
       {"fhir.vread", "GET", "{type}/{id}/_history/{vid}", A::Read, false, I::VRead},
       {"fhir.search-compartment", "GET", "{type}/{id}/{ctype}", A::Read, false, I::SearchCompartment},
+      {"fhir.validate", "POST", "{type}/$validate", A::ResourceValidate, false, I::Operation},
+      {"fhir.validate", "GET", "{type}/{id}/$validate", A::ResourceValidate, false, I::Operation},
+      {"fhir.validate", "POST", "{type}/{id}/$validate", A::ResourceValidate, false, I::Operation},
       // Operations: the action named here is the floor; operation_action() names the real one.
       {"fhir.operation", "GET", "{op}", A::Read, false, I::Operation},
       {"fhir.operation", "POST", "{op}", A::Read, false, I::Operation},

@@ -254,6 +254,8 @@ Response FhirService::Impl::route(Request& req) {
         r = reindex(req, type, id);
       } else if (seg.back() == "$everything" && type == "Patient" && seg.size() <= 3) {
         r = everything(req, id, smart);
+      } else if (seg.back() == "$validate" && (seg.size() == 2 || seg.size() == 3)) {
+        r = validate_operation(req, type, id);
       } else if (seg.size() == 3 && (seg.back() == "$meta" || seg.back() == "$meta-add" ||
                                      seg.back() == "$meta-delete" || seg.back() == "$purge-history")) {
         r = meta_operation(req, type, id, seg.back());

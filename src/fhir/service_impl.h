@@ -11,6 +11,7 @@
 #include "common/outcome.h"
 #include "common/request.h"
 #include "auth/compartment.h"
+#include "fhir/conformance.h"
 #include "fhir/definitions.h"
 #include "fhir/reindex.h"
 #include "fhir/routes.h"
@@ -48,6 +49,9 @@ struct FhirService::Impl {
   // (index_upkeep starts the $reindex that makes it so at the first request).
   std::atomic<bool> index_current{true};
   std::shared_ptr<const search::Terminology> terminology;  // token :in/:not-in/:above/:below (may be null)
+  // validate_op.cpp: full validation ($validate, opt-in on writes) and the stored profiles.
+  std::shared_ptr<ProfileCache> profiles;
+  std::shared_ptr<const Conformance> conformance;
 
   // CapabilityStatement text per base URL (it names the base URL).
   std::mutex capability_mu;
@@ -64,7 +68,9 @@ struct FhirService::Impl {
         validator(definitions),
         compartment(std::move(c)),
         search_params(std::move(sp), definitions),
-        store(with_search_parameter_hook(std::move(st), search_params)) {}
+        store(with_search_parameter_hook(std::move(st), search_params)) {
+    init_validation();
+  }
 
   Response route(Request& req);
 
@@ -106,6 +112,13 @@ struct FhirService::Impl {
   void open_index();
   void index_upkeep(const Request& req);
   Response capabilities(Request& req);
+  // validate_op.cpp: [type]/$validate, [type]/[id]/$validate; the profile cache and the store
+  // wrapper that clears it on StructureDefinition writes; opt-in validation of a write (setting
+  // profile_validation or header x-ms-profile-validation): the 400 answer when it has errors.
+  Response validate_operation(Request& req, const std::string& type, const std::string& id);
+  void init_validation();
+  bool wants_profile_validation(const Request& req) const;
+  std::optional<Response> profile_validation_failure(const Request& req, const json::Value& resource) const;
   Response smart_configuration(Request& req);
 };
 

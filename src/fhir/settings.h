@@ -22,6 +22,9 @@ struct ServiceSettings {
   size_t max_resource_bytes = 16 * 1024 * 1024;  // largest accepted resource body
   std::string audience;  // the `aud` its tokens must carry; empty: the service's base URL
   CorsPolicy cors;       // browsers' cross-origin access (disabled when no origins)
+  // Create and update run full validation ($validate: invariants, bindings, meta.profile) and
+  // refuse a resource with errors; the header x-ms-profile-validation overrides it per request.
+  bool profile_validation = false;
 
   Versioning versioning_for(const std::string& type) const {
     auto it = versioning_by_type.find(type);

@@ -23,7 +23,8 @@ std::string quoted(std::string_view s) {
 // One validation run: walks the JSON against the type models and collects issues.
 class Walk {
  public:
-  Walk(const Definitions& defs, std::vector<Issue>& issues) : defs_(defs), issues_(issues) {}
+  Walk(const Definitions& defs, std::vector<Issue>& issues, ValidationHook* hook)
+      : defs_(defs), issues_(issues), hook_(hook) {}
 
   // A resource anywhere: the root (at == nullptr), contained, Bundle.entry.resource, ...
   // `expected` is "Resource" or a specific type (Bundle.entry.response.outcome: OperationOutcome).
@@ -42,7 +43,11 @@ class Walk {
       return report("structure", "Expected a " + std::string(expected) + " resource, found " + quoted(type),
                     here.str("resourceType"));
     if (!at) here.name = model->name;  // the root expression starts with the type: Patient.name[0]
+    ValidationHook::Scope outer = scope_;
+    scope_.resource = &v;
+    if (!scope_.root) scope_.root = &v;
     object(v, *model, here, depth);
+    scope_ = outer;
   }
 
  private:
@@ -96,6 +101,7 @@ class Walk {
         report("required", "Missing required element " + quoted(model.slot_names[slot]) + " in " + model.name,
                at.str(model.slot_names[slot]));
     }
+    if (hook_ && !full()) hook_->object(v, model, scope_, at, issues_);
   }
 
   void unknown(std::string_view name, const TypeModel& model, const ValidatorPath& at) {
@@ -146,6 +152,7 @@ class Walk {
   }
 
   void item(const Value& v, const ElementModel& el, const ValidatorPath& at, int depth) {
+    if (hook_ && (el.binding || !el.constraints.empty()) && !full()) hook_->value(v, el, scope_, at, issues_);
     switch (el.kind) {
       case ElementKind::Primitive: return primitive(v, el.primitive, at);
       case ElementKind::Complex:
@@ -223,13 +230,15 @@ class Walk {
 
   const Definitions& defs_;
   std::vector<Issue>& issues_;
+  ValidationHook* hook_;
+  ValidationHook::Scope scope_;
 };
 
 }  // namespace
 
 Validator::Validator(std::shared_ptr<const Definitions> defs) : defs_(std::move(defs)) {}
 
-std::vector<Issue> Validator::validate(const rapidjson::Value& resource) const {
+std::vector<Issue> Validator::validate(const rapidjson::Value& resource, ValidationHook* hook) const {
   std::vector<Issue> issues;
   if (!resource.IsObject()) {
     Issue issue;
@@ -238,7 +247,7 @@ std::vector<Issue> Validator::validate(const rapidjson::Value& resource) const {
     issues.push_back(std::move(issue));
     return issues;
   }
-  Walk(*defs_, issues).resource(resource, nullptr, "Resource", 0);
+  Walk(*defs_, issues, hook).resource(resource, nullptr, "Resource", 0);
   return issues;
 }
 

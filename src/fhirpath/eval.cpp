@@ -703,7 +703,11 @@ Evaluator::Evaluator(const EvalContext& ctx, const rapidjson::Value& resource)
   const rapidjson::Value& res = ctx.resource ? *ctx.resource : resource;
   resource_ = from_json(&res, nullptr, nullptr);
   root_ = ctx.root_resource ? from_json(ctx.root_resource, nullptr, nullptr) : resource_;
-  context_ = ctx.context ? from_json(ctx.context, nullptr, nullptr) : from_json(&resource, nullptr, nullptr);
+  context_ = ctx.context ? from_json(ctx.context, nullptr, ctx.context_element) : from_json(&resource, nullptr, nullptr);
+  if (ctx.context_model != nullptr && context_.kind == Kind::Object && context_.model == nullptr) {
+    context_.model = ctx.context_model;
+    context_.fhir_type = ctx.context_model->name;
+  }
 }
 
 Collection evaluate(const Expression& expr, const rapidjson::Value& resource, const EvalContext& ctx) {

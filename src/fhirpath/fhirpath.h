@@ -24,6 +24,7 @@
 namespace healthd::fhir {
 class Definitions;
 struct TypeModel;
+struct ElementModel;
 }  // namespace healthd::fhir
 
 namespace healthd::fhirpath {
@@ -98,12 +99,22 @@ struct EvalContext {
   const rapidjson::Value* resource = nullptr;  // %resource (default: the evaluated resource)
   const rapidjson::Value* root_resource = nullptr;  // %rootResource (default: %resource)
   const rapidjson::Value* context = nullptr;   // %context (default: the evaluated resource)
+  // What %context is when it is not a resource: an element's definition (a primitive's type, a
+  // datatype), or the model of an object (a backbone element); the engine then knows its FHIR type.
+  const fhir::ElementModel* context_element = nullptr;
+  const fhir::TypeModel* context_model = nullptr;
   const fhir::Definitions* definitions = nullptr;  // FHIR types of elements; choice types
   // Extra external constants by name without '%' ("%ucum", "%sct", "%loinc", "%vs-x", "%ext-x" are built in).
   std::unordered_map<std::string, Items> constants;
   std::optional<std::string> now;  // now()/today()/timeOfDay() (ISO dateTime); default: the clock
   bool strict = false;  // unknown element names and `valueQuantity`-style choice names are errors
+  // as() over several items keeps those of the type, like the `as` operator, instead of an error:
+  // R4 invariants rely on it (dom-3: %resource.descendants().as(canonical)).
+  bool lenient_as = false;
   std::function<void(std::string_view name, const Items&)> trace;  // trace(); default: ignored
+  // memberOf(valueset): whether a code, Coding or CodeableConcept is in the value set; nullopt
+  // when unknown (the function then answers empty). Default: no terminology.
+  std::function<std::optional<bool>(const Value& code, const std::string& value_set)> member_of;
 };
 
 struct Node;

@@ -973,9 +973,11 @@ Items Evaluator::call(const Node& n, const Items& input) {
     }
     case Fn::As: {
       if (focus.empty()) return {};
-      if (focus.size() > 1) throw EvalError("as() expects a single item");
-      if (is_type(focus[0], n.type)) return focus;
-      return {};
+      if (focus.size() > 1 && !ctx_.lenient_as) throw EvalError("as() expects a single item");
+      Items out;
+      for (const auto& v : focus)
+        if (is_type(v, n.type)) out.push_back(v);
+      return out;
     }
     case Fn::Type: {
       Items out;
@@ -1021,7 +1023,16 @@ Items Evaluator::call(const Node& n, const Items& input) {
       }
       return out;
     }
-    case Fn::MemberOf: return {};
+    case Fn::MemberOf: {
+      // Terminology comes from the caller; without it the answer is unknown (empty).
+      auto url = str_arg(0);
+      if (!ctx_.member_of || !url) return {};
+      const Value* v = singleton(focus, "memberOf");
+      if (v == nullptr) return {};
+      std::optional<bool> in = ctx_.member_of(*v, *url);
+      if (!in) return {};
+      return b(*in);
+    }
     case Fn::ConformsTo: {
       auto url = str_arg(0);
       const Value* v = singleton(focus, "conformsTo");
@@ -1033,7 +1044,12 @@ Items Evaluator::call(const Node& n, const Items& input) {
         throw EvalError("unknown profile " + *url);
       return b(is_type(*v, TypeSpec{"FHIR", type}));
     }
-    case Fn::HtmlChecks: return b(true);
+    case Fn::HtmlChecks: {
+      const Value* v = singleton(focus, "htmlChecks");
+      if (v == nullptr) return {};
+      if (v->kind != Kind::String) return b(false);
+      return b(html_checks(v->str(), nullptr));
+    }
     case Fn::ElementDefinition:
     case Fn::Slice: return {};
     case Fn::CheckModifiers: return focus;

@@ -38,4 +38,7 @@ bool ucum_canonical(std::string_view unit, std::string& canon, double& factor);
 bool parse_quantity_text(std::string_view s, Value& out);
 bool is_string_like(const Value& v);
 
+// html_checks.cpp: the Narrative.div rules (txt-1, txt-2); false with a reason when broken.
+bool html_checks(std::string_view xhtml, std::string* why);
+
 }  // namespace healthd::fhirpath

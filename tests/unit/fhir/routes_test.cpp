@@ -57,6 +57,9 @@ TEST(FhirRoutes, MatchesInteractionsAndActions) {
       {"GET", "Patient", "fhir.search", DataAction::Read},
       {"POST", "Patient/_search", "fhir.search", DataAction::Read},
       {"POST", "", "fhir.bundle", DataAction::Write},
+      {"POST", "Patient/$validate", "fhir.validate", DataAction::ResourceValidate},
+      {"POST", "Patient/1/$validate", "fhir.validate", DataAction::ResourceValidate},
+      {"GET", "Patient/1/$validate", "fhir.validate", DataAction::ResourceValidate},
   };
   for (const auto& c : cases) {
     RouteMatch m = match_fhir_route(request(c.method, c.path));
@@ -90,14 +93,13 @@ TEST(FhirRoutes, OperationsNeedTheirOwnAction) {
       {"GET", "$export", DataAction::Export},
       {"GET", "Patient/$export", DataAction::Export},
       {"GET", "Group/1/$export", DataAction::Export},
-      {"POST", "Patient/1/$validate", DataAction::ResourceValidate},
-      {"POST", "Patient/$validate", DataAction::ResourceValidate},
       {"POST", "$reindex", DataAction::Reindex},
       {"POST", "$import", DataAction::Import},
       {"POST", "$convert-data", DataAction::ConvertData},
       {"POST", "Patient/1/$purge-history", DataAction::HardDelete},
       {"GET", "Patient/1/$everything", DataAction::Read},
   };
+  // $validate has routes of its own (fhir.validate, in MatchesInteractionsAndActions).
   for (const auto& c : cases) {
     RouteMatch m = match_fhir_route(request(c.method, c.path));
     ASSERT_NE(m.route, nullptr) << c.method << " " << c.path;

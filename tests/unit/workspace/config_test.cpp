@@ -60,7 +60,7 @@ workspaces:
     services:
       - kind: fhir
         name: default
-        settings: { versioning: versioned, versioning_by_type: { Patient: version-update }, default_count: 20, max_count: 500, max_resource_bytes: 1000000 }
+        settings: { versioning: versioned, versioning_by_type: { Patient: version-update }, default_count: 20, max_count: 500, max_resource_bytes: 1000000, profile_validation: true }
   - name: research
     services:
       - kind: fhir
@@ -91,6 +91,8 @@ workspaces:
   EXPECT_EQ(s.default_count, 20);
   EXPECT_EQ(s.max_count, 500);
   EXPECT_EQ(s.max_resource_bytes, 1000000u);
+  EXPECT_TRUE(s.profile_validation);
+  EXPECT_FALSE(c.workspaces[1].services[0].fhir.profile_validation);  // off by default
   EXPECT_EQ(c.workspaces[1].name, "research");
   EXPECT_EQ(c.workspaces[1].services[0].name, "cohort1");
   EXPECT_EQ(c.workspaces[1].services[0].fhir.default_count, 10);  // default settings
@@ -103,6 +105,8 @@ TEST(Config, EmptyWorkspaceListMeansNone) {
 TEST(Config, UnknownKeysAreNamed) {
   expect_error("server: { prot: 1 }", {"server.prot", "unknown key"});
   expect_error("colour: blue", {"colour", "unknown key"});
+  expect_error("workspaces: [{ name: abc, services: [{ kind: fhir, name: abc, settings: { profile_validation: maybe } }] }]",
+               {"profile_validation", "true or false"});
   expect_error("workspaces: [{ name: abc, servics: [] }]", {"workspaces[0].servics"});
   expect_error("workspaces: [{ name: abc, services: [{ kind: fhir, name: abc, settings: { versions: x } }] }]",
                {"workspaces[0].services[0].settings.versions"});
