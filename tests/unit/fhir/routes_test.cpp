@@ -56,7 +56,7 @@ TEST(FhirRoutes, MatchesInteractionsAndActions) {
       {"GET", "_history", "fhir.history-system", DataAction::Read},
       {"GET", "Patient", "fhir.search", DataAction::Read},
       {"POST", "Patient/_search", "fhir.search", DataAction::Read},
-      {"POST", "", "fhir.bundle", DataAction::Write},
+      {"POST", "", "fhir.bundle", DataAction::Read},
   };
   for (const auto& c : cases) {
     RouteMatch m = match_fhir_route(request(c.method, c.path));
