@@ -16,6 +16,7 @@ PORT=${PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("1
 ORIGIN="http://127.0.0.1:$PORT"
 export FHIR_BASE="$ORIGIN/default/fhir/default"
 
+LOAD_AVG=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BIN" serve --port "$PORT" --data "$WORK/data" > "$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -54,6 +55,7 @@ OUT="$ROOT/bench/results/fhir-bundles.md"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo "Server and clients on the same machine; every request carries a bearer token."
+  echo "Load average before the run: $LOAD_AVG (anything above ~0.5 means other work shared the 2 cores)."
   echo
   echo "## Synthea transaction bundles with \`healthd load\`"
   echo
