@@ -17,6 +17,8 @@ usage:
                 [--fhir-user Patient/123] [--audience URL] [--lifetime 3600]
   healthd rotate-key [--data ./data] [--retire-after-s 86460]
   healthd medtech debug --device-mapping FILE [--fhir-mapping FILE] --message FILE
+  healthd load --data-url http://HOST:PORT/{ws}/fhir/{svc} [--token T] [--concurrency 4] [--batch 500]
+               [--state healthd-load.state] [--resume] FILE_OR_DIR...
   healthd version
   healthd help
 
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   if (cmd == "token") return token_command(argc, argv);
   if (cmd == "rotate-key") return rotate_key_command(argc, argv);
   if (cmd == "medtech") return medtech_command(argc, argv);
+  if (cmd == "load") return load_command(argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("healthd 0.1.0 (FHIR R4 4.0.1)\n");
     return 0;

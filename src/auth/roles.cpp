@@ -62,6 +62,16 @@ std::optional<DataActions> action_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+bool admits(const Principal& p, DataAction action) {
+  if (action == DataAction::None || p.can(action)) return true;
+  if (!p.can(DataAction::Smart) ||
+      (action != DataAction::Read && action != DataAction::Write && action != DataAction::Delete))
+    return false;
+  for (const auto& s : p.scopes)
+    if (s.starts_with("patient/") || s.starts_with("user/") || s.starts_with("system/")) return true;
+  return false;
+}
+
 std::string describe_actions(DataActions actions) {
   std::string out;
   for (const auto& [action_name, action] : kSingleActions) {

@@ -28,6 +28,10 @@ std::optional<DataActions> action_from_name(std::string_view name);
 // "read,write,..." for logs and test messages (reverse of action_from_name, one name per bit).
 std::string describe_actions(DataActions actions);
 
+// Whether a request needing `action` may go on: the caller holds it, or it is read/write/delete and
+// the caller is a SMART user with clinical scopes (the FHIR service then applies the scopes).
+bool admits(const Principal& p, DataAction action);
+
 // Role name -> data actions. Names are case-sensitive as the token's "roles" claim carries them.
 // Every built-in role answers to its display name ("FHIR Data Reader") and to the same name without
 // spaces ("FHIRDataReader"), since app-role values cannot contain spaces.

@@ -64,12 +64,6 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
 
   IfMatch im = read_if_match(req);
   if (im.bad) return *im.bad;
-  const std::optional<int64_t> if_match = im.version;
-  Versioning policy = settings.versioning_for(type);
-  if (policy == Versioning::VersionUpdate && !if_match)
-    return error(412, "business-rule",
-                 "The versioning policy of " + type + " is version-update: a patch must carry If-Match");
-
   if (req.body.size() > settings.max_resource_bytes)
     return error(413, "too-costly",
                  "Patch document of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
@@ -81,91 +75,99 @@ Response FhirService::Impl::patch(Request& req, const std::string& type, const s
   std::string why;
   if (!json::parse(req.body, patch_doc, &why))
     return error(400, "structure", std::string("The ") + what + " document is not valid JSON: " + why);
+  return write_with_retries(req, type, id, [&] {
+    return prepare_patch(req, type, id, patch_doc, fhirpath, im.version, smart);
+  });
+}
+
+PreparedWrite FhirService::Impl::prepare_patch(const Request& req, const std::string& type, const std::string& id,
+                                               const json::Value& patch_doc, bool fhirpath,
+                                               std::optional<int64_t> if_match, const SmartAccess& smart) {
+  PreparedWrite p;
+  p.if_match = if_match.has_value();
+  auto fail = [&p](Response r) {
+    p.answer = std::move(r);
+    return std::move(p);
+  };
+  Versioning policy = settings.versioning_for(type);
+  if (policy == Versioning::VersionUpdate && !if_match)
+    return fail(error(412, "business-rule",
+                      "The versioning policy of " + type + " is version-update: a patch must carry If-Match"));
   if (fhirpath) {
-    if (auto bad = check_fhirpath_patch(patch_doc))
-      return error(400, "invalid", "Invalid FHIRPath Patch: " + bad->message);
+    if (auto bad = check_fhirpath_patch(patch_doc)) return fail(error(400, "invalid", "Invalid FHIRPath Patch: " + bad->message));
   } else if (auto bad = check_json_patch(patch_doc)) {
-    return error(400, "invalid", "Invalid JSON Patch document: " + bad->message);
+    return fail(error(400, "invalid", "Invalid JSON Patch document: " + bad->message));
   }
 
   // Under SMART scopes the patched resource must stay within their reach (route()'s gate checked
   // the current version before we got here).
-
-  ReturnPref pref = return_preference(req);
-  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
-    auto cur = store->current(type, id);
-    if (!cur) return error(404, "not-found", "Resource " + type + "/" + id + " is not known");
-    if (cur->deleted()) {
-      Response r = error(410, "deleted", "Resource " + type + "/" + id + " was deleted");
-      r.headers.set("ETag", etag_for(cur->version));
-      return r;
-    }
-    if (if_match && *if_match != cur->version)
-      return error(412, "conflict",
-                   "If-Match " + etag_for(*if_match) + " does not match the current version " + etag_for(cur->version) +
-                       " of " + type + "/" + id);
-
-    // Apply the patch to the current version (again on each retry: the patch is relative to it).
-    json::Document doc;
-    if (!json::parse(cur->json, doc, &why) || !doc.IsObject())
-      return error(500, "exception", "The stored " + type + "/" + id + " is not a JSON object: " + why);
-    if (fhirpath) {
-      if (auto failed = apply_fhirpath_patch(doc, patch_doc, definitions.get())) {
-        if (failed->kind == FhirPathPatchError::Kind::Malformed)
-          return error(400, "invalid", "Invalid FHIRPath Patch: " + failed->message);
-        return error(422, "processing", "The FHIRPath Patch could not be applied to " + type + "/" + id +
-                                            " version " + std::to_string(cur->version) + ": " + failed->message);
-      }
-    } else if (auto failed = apply_json_patch(doc, patch_doc)) {
-      if (failed->kind == JsonPatchError::Kind::Malformed)
-        return error(400, "invalid", "Invalid JSON Patch document: " + failed->message);
-      return error(422, "processing", "The JSON Patch could not be applied to " + type + "/" + id +
-                                          " version " + std::to_string(cur->version) + ": " + failed->message);
-    }
-
-    // What the patch may not change.
-    if (!doc.IsObject()) return error(400, "invalid", "The patched " + type + " is not a JSON object");
-    auto rt = json::get_string(doc, "resourceType");
-    if (!rt || *rt != type)
-      return error(400, "invalid", "A patch may not change or remove resourceType ('" + type + "')", "resourceType");
-    auto body_id = json::get_string(doc, "id");
-    if (!body_id || *body_id != id)
-      return error(400, "invalid", "A patch may not change or remove the id ('" + id + "')", type + ".id");
-    drop_server_meta(doc);
-
-    // Validate like any write.
-    std::vector<Issue> issues = validator.validate(doc);
-    if (has_errors(issues)) {
-      for (auto& is : issues) is.diagnostics = "The patched resource is invalid: " + is.diagnostics;
-      return outcome_response(400, issues);
-    }
-    if (auto bad = profile_validation_failure(req, doc)) return std::move(*bad);
-    if (smart.needs_resource_check() && !smart.permits(doc, auth::Interaction::Update))
-      return SmartAccess::outside_compartment("The patched " + type + "/" + id);
-
-    int64_t ts = next_last_updated(cur);
-    StoredVersion v;
-    v.type = type;
-    v.id = id;
-    v.version = cur->version + 1;
-    v.last_updated_us = ts;
-    v.kind = StoredVersion::Kind::Update;
-    std::vector<IndexRow> index = index_rows(type, doc, req.base_url);  // before stamping (it moves)
-    v.json = stamp_resource(doc, id, v.version, ts);
-    if (v.json.size() > settings.max_resource_bytes)
-      return error(413, "too-costly",
-                   "The patched resource of " + std::to_string(v.json.size()) + " bytes exceeds the limit of " +
-                       std::to_string(settings.max_resource_bytes) + " bytes");
-
-    WriteOp op = write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion);
-    op.index = std::move(index);
-    CommitResult r = store->commit({std::move(op)});
-    if (r.ok()) return resource_response(req, 200, v, true, pref);
-    if (r.status != CommitResult::Status::Conflict) return store_failure(r);
-    if (if_match)
-      return error(412, "conflict", type + "/" + id + " was changed concurrently; If-Match no longer matches");
+  auto cur = store->current(type, id);
+  if (!cur) return fail(error(404, "not-found", "Resource " + type + "/" + id + " is not known"));
+  if (cur->deleted()) {
+    Response r = error(410, "deleted", "Resource " + type + "/" + id + " was deleted");
+    r.headers.set("ETag", etag_for(cur->version));
+    return fail(std::move(r));
   }
-  return conflict_exhausted(type, id);
+  if (if_match && *if_match != cur->version)
+    return fail(error(412, "conflict",
+                      "If-Match " + etag_for(*if_match) + " does not match the current version " +
+                          etag_for(cur->version) + " of " + type + "/" + id));
+
+  // Apply the patch to the current version (again on each retry: the patch is relative to it).
+  json::Document doc;
+  std::string why;
+  if (!json::parse(cur->json, doc, &why) || !doc.IsObject())
+    return fail(error(500, "exception", "The stored " + type + "/" + id + " is not a JSON object: " + why));
+  if (fhirpath) {
+    if (auto failed = apply_fhirpath_patch(doc, patch_doc, definitions.get())) {
+      if (failed->kind == FhirPathPatchError::Kind::Malformed)
+        return fail(error(400, "invalid", "Invalid FHIRPath Patch: " + failed->message));
+      return fail(error(422, "processing", "The FHIRPath Patch could not be applied to " + type + "/" + id +
+                                               " version " + std::to_string(cur->version) + ": " + failed->message));
+    }
+  } else if (auto failed = apply_json_patch(doc, patch_doc)) {
+    if (failed->kind == JsonPatchError::Kind::Malformed)
+      return fail(error(400, "invalid", "Invalid JSON Patch document: " + failed->message));
+    return fail(error(422, "processing", "The JSON Patch could not be applied to " + type + "/" + id + " version " +
+                                             std::to_string(cur->version) + ": " + failed->message));
+  }
+
+  // What the patch may not change.
+  if (!doc.IsObject()) return fail(error(400, "invalid", "The patched " + type + " is not a JSON object"));
+  auto rt = json::get_string(doc, "resourceType");
+  if (!rt || *rt != type)
+    return fail(error(400, "invalid", "A patch may not change or remove resourceType ('" + type + "')", "resourceType"));
+  auto body_id = json::get_string(doc, "id");
+  if (!body_id || *body_id != id)
+    return fail(error(400, "invalid", "A patch may not change or remove the id ('" + id + "')", type + ".id"));
+  drop_server_meta(doc);
+
+  // Validate like any write.
+  std::vector<Issue> issues = validator.validate(doc);
+  if (has_errors(issues)) {
+    for (auto& is : issues) is.diagnostics = "The patched resource is invalid: " + is.diagnostics;
+    return fail(outcome_response(400, issues));
+  }
+  if (auto bad = profile_validation_failure(req, doc)) return fail(std::move(*bad));
+  if (smart.needs_resource_check() && !smart.permits(doc, auth::Interaction::Update))
+    return fail(SmartAccess::outside_compartment("The patched " + type + "/" + id));
+
+  StoredVersion& v = p.version;
+  v.type = type;
+  v.id = id;
+  v.version = cur->version + 1;
+  v.last_updated_us = next_last_updated(cur);
+  v.kind = StoredVersion::Kind::Update;
+  std::vector<IndexRow> index = index_rows(type, doc, req.base_url);  // before stamping (it moves)
+  v.json = stamp_resource(doc, id, v.version, v.last_updated_us);
+  if (v.json.size() > settings.max_resource_bytes)
+    return fail(error(413, "too-costly",
+                      "The patched resource of " + std::to_string(v.json.size()) + " bytes exceeds the limit of " +
+                          std::to_string(settings.max_resource_bytes) + " bytes"));
+  p.status = 200;
+  WriteOp& op = p.ops.emplace_back(write_op_for(v, WriteOp::Kind::Update, policy != Versioning::NoVersion));
+  op.index = std::move(index);
+  return p;
 }
 
 }  // namespace healthd::fhir

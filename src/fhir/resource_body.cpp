@@ -13,6 +13,11 @@ std::optional<Response> parse_resource(const FhirService::Impl& svc, const Reque
   if (req.body.empty()) return error(400, "invalid", "The request has no body; a " + type + " resource was expected");
   std::string why;
   if (!json::parse(req.body, doc, &why)) return error(400, "structure", "The body is not valid JSON: " + why);
+  return check_resource(svc, req, doc, type);
+}
+
+std::optional<Response> check_resource(const FhirService::Impl& svc, const Request& req, const json::Value& doc,
+                                       const std::string& type) {
   if (!doc.IsObject()) return error(400, "structure", "The body must be a JSON object (a FHIR resource)");
   auto rt = json::get_string(doc, "resourceType");
   if (!rt) return error(400, "required", "The resource has no resourceType", "resourceType");
@@ -24,8 +29,8 @@ std::optional<Response> parse_resource(const FhirService::Impl& svc, const Reque
   return svc.profile_validation_failure(req, doc);
 }
 
-std::string stamp_resource(json::Document& doc, const std::string& id, int64_t version, int64_t last_updated_us) {
-  auto& a = doc.GetAllocator();
+std::string stamp_resource(json::Value& doc, json::Allocator& a, const std::string& id, int64_t version,
+                           int64_t last_updated_us) {
   json::Value meta(rapidjson::kObjectType);
   if (auto it = doc.FindMember("meta"); it != doc.MemberEnd() && it->value.IsObject()) meta = std::move(it->value);
   meta.RemoveMember("versionId");

@@ -11,7 +11,8 @@ const std::vector<RouteSpec>& fhir_routes() {
   static const std::vector<RouteSpec> routes = {
       {"fhir.metadata", "GET", "metadata", A::None, true, I::Capabilities},
       {"fhir.smart-configuration", "GET", ".well-known/smart-configuration", A::None, true, I::SmartConfiguration},
-      {"fhir.bundle", "POST", "", A::Write, false, I::Bundle},
+      // A batch or transaction: the floor is read; each entry is checked for its own action (bundle.cpp).
+      {"fhir.bundle", "POST", "", A::Read, false, I::Bundle},
       {"fhir.search-system", "GET", "", A::Read, false, I::SearchSystem},
       {"fhir.history-system", "GET", "_history", A::Read, false, I::HistorySystem},
       {"fhir.search-system", "POST", "_search", A::Read, false, I::SearchSystem},

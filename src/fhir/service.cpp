@@ -149,7 +149,7 @@ std::optional<Response> FhirService::Impl::smart_gate(const SmartAccess& smart, 
       return std::nullopt;
     }
     case Interaction::Bundle:
-      return std::nullopt;  // not supported yet: answered 501 without touching data
+      return std::nullopt;  // each entry is checked like the request it stands for (bundle.cpp)
   }
   return std::nullopt;
 }
@@ -246,7 +246,7 @@ Response FhirService::Impl::route(Request& req) {
       }
       break;
     }
-    case Interaction::Bundle: r = error(501, "not-supported", "Batch and transaction bundles are not supported yet"); break;
+    case Interaction::Bundle: r = bundle(req); break;
     case Interaction::Patch: r = patch(req, type, id, smart); break;
     case Interaction::Conditional: r = conditional(req, type, smart); break;
     case Interaction::Operation:

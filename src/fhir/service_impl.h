@@ -32,6 +32,24 @@ struct SearchParam;
 namespace healthd::fhir {
 
 class SmartAccess;
+
+enum class ReturnPref { Representation, Minimal, OperationOutcome };
+
+// One write made ready for the store, shared by the single interactions and the entries of a
+// transaction or batch: the ops to commit and the answer once they commit; or, when nothing is to
+// be written (an error, a conditional create that matched, deleting what is already gone), the
+// answer alone.
+struct PreparedWrite {
+  std::optional<Response> answer;  // set: nothing to commit, this is the answer
+  std::vector<WriteOp> ops;
+  StoredVersion version;  // what the ops make current; a delete: the marker (json empty)
+  int status = 200;       // once committed: 200, 201 or 204
+  bool if_match = false;  // the client named the version: a lost race is a 412, not a retry
+
+  // The answer once the ops committed (resource, ETag, Last-Modified, Location).
+  Response committed(const Request& req, ReturnPref pref) const;
+};
+
 // Keeps a history entry when true (SMART confinement of type/system history).
 using HistoryFilter = std::function<bool(const StoredVersion&)>;
 
@@ -73,6 +91,30 @@ struct FhirService::Impl {
   }
 
   Response route(Request& req);
+
+  // The write interactions as store ops (crud.cpp, patch.cpp). `doc` is a parsed, validated
+  // resource (its members are moved into the stored JSON). `id` empty: a server-assigned id. `unless`: conditional create.
+  PreparedWrite prepare_create(const Request& req, const std::string& type, json::Value& doc, json::Allocator& alloc,
+                               std::shared_ptr<const SearchQuery> unless = nullptr, std::string id = {});
+  PreparedWrite prepare_update(const Request& req, const std::string& type, const std::string& id,
+                               json::Value& doc, json::Allocator& alloc, std::optional<int64_t> if_match);
+  PreparedWrite prepare_delete(const std::string& type, const std::string& id, std::optional<int64_t> if_match,
+                               bool hard_delete);
+  PreparedWrite prepare_patch(const Request& req, const std::string& type, const std::string& id,
+                              const json::Value& patch_doc, bool fhirpath, std::optional<int64_t> if_match,
+                              const SmartAccess& smart);
+  // Commits what `prepare` makes, preparing again when a concurrent writer won (optimistic).
+  Response write_with_retries(const Request& req, const std::string& type, const std::string& id,
+                              const std::function<PreparedWrite()>& prepare);
+  // If-None-Exist: the search of a conditional create. Sets `match` when exactly one resource
+  // matches, else `unless` (the query the store checks again at commit); or returns the error
+  // answer (malformed condition 400, several matches 412).
+  std::optional<Response> if_none_exist(const Request& req, const std::string& type, std::string_view condition,
+                                        std::optional<StoredVersion>& match, std::shared_ptr<const SearchQuery>& unless);
+  // POST [base] with a Bundle of type batch or transaction (bundle.cpp, transaction.cpp).
+  Response bundle(Request& req);
+  Response batch(Request& req, json::Document& doc);
+  Response transaction(Request& req, json::Document& doc);
 
   // Interactions (crud.cpp, history.cpp, capability.cpp).
   Response create(Request& req, const std::string& type);
@@ -130,7 +172,6 @@ std::optional<Response> check_accept(const Request& req);
 // 415 when the request body is not FHIR JSON, else nullopt.
 std::optional<Response> check_content_type(const Request& req);
 
-enum class ReturnPref { Representation, Minimal, OperationOutcome };
 ReturnPref return_preference(const Request& req);
 
 // A resource response: status, body (pretty when _pretty=true), ETag, Last-Modified, Location.

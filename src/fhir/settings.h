@@ -20,6 +20,7 @@ struct ServiceSettings {
   int default_count = 10;    // history page size when _count is absent
   int max_count = 1000;      // larger _count is capped (with a warning)
   size_t max_resource_bytes = 16 * 1024 * 1024;  // largest accepted resource body
+  int max_bundle_entries = 10000;  // entries of one batch or transaction Bundle (more: 413)
   std::string audience;  // the `aud` its tokens must carry; empty: the service's base URL
   CorsPolicy cors;       // browsers' cross-origin access (disabled when no origins)
   // Create and update run full validation ($validate: invariants, bindings, meta.profile) and

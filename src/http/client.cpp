@@ -109,7 +109,7 @@ class Runner {
 
 template <class Stream>
 void exchange(Stream& stream, tcp::socket& socket, Runner& runner, const Url& url,
-              bhttp::request<bhttp::string_body>& request, HttpResult& result) {
+              bhttp::request<bhttp::string_body>& request, HttpResult& result, size_t max_bytes) {
   auto abort = [&socket] {
     beast::error_code ignored;
     socket.close(ignored);
@@ -122,14 +122,14 @@ void exchange(Stream& stream, tcp::socket& socket, Runner& runner, const Url& ur
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.header_limit(64 << 10);
-  parser.body_limit(kMaxClientResponseBytes);
+  parser.body_limit(max_bytes);
   ec = runner.run([&](auto done) { bhttp::async_read_header(stream, buffer, parser, done); }, abort);
   // Beast 1.74's response parser does not apply body_limit to a Content-Length body.
-  if (!ec && parser.content_length() && *parser.content_length() > kMaxClientResponseBytes) ec = bhttp::error::body_limit;
+  if (!ec && parser.content_length() && *parser.content_length() > max_bytes) ec = bhttp::error::body_limit;
   if (!ec && !parser.is_done())
     ec = runner.run([&](auto done) { bhttp::async_read(stream, buffer, parser, done); }, abort);
   if (ec == bhttp::error::body_limit) {
-    result.error = "response from " + url.authority + " exceeds " + std::to_string(kMaxClientResponseBytes) + " bytes";
+    result.error = "response from " + url.authority + " exceeds " + std::to_string(max_bytes) + " bytes";
     return;
   }
   if (ec && !(ec == ssl::error::stream_truncated && parser.is_done())) {
@@ -144,7 +144,7 @@ void exchange(Stream& stream, tcp::socket& socket, Runner& runner, const Url& ur
 }
 
 HttpResult call(bhttp::verb method, const std::string& url_text, const std::string* body, const Headers& headers,
-                int timeout_ms, const std::string& ca_file) {
+                int timeout_ms, const std::string& ca_file, size_t max_bytes = kMaxClientResponseBytes) {
   HttpResult result;
   try {
     std::optional<Url> url = parse_url(url_text, result.error);
@@ -189,7 +189,7 @@ HttpResult call(bhttp::verb method, const std::string& url_text, const std::stri
       return result;
     }
     if (!url->tls) {
-      exchange(socket, socket, runner, *url, request, result);
+      exchange(socket, socket, runner, *url, request, result, max_bytes);
     } else {
       TlsContextPtr raw = new_client_tls_context(ca_file, result.error);
       if (!raw) return result;
@@ -205,7 +205,7 @@ HttpResult call(bhttp::verb method, const std::string& url_text, const std::stri
         result.error = "TLS handshake with " + url->authority + " failed: " + (why.empty() ? ec.message() : why);
         return result;
       }
-      exchange(secure, socket, runner, *url, request, result);
+      exchange(secure, socket, runner, *url, request, result, max_bytes);
     }
     if (!result.error.empty()) {
       result.status = 0;
@@ -220,6 +220,17 @@ HttpResult call(bhttp::verb method, const std::string& url_text, const std::stri
 }
 
 }  // namespace
+
+HttpResult http_request(const std::string& method, const std::string& url, const std::string* body,
+                        const Headers& headers, int timeout_ms, size_t max_response_bytes, const std::string& ca_file) {
+  bhttp::verb verb = bhttp::string_to_verb(method);
+  if (verb == bhttp::verb::unknown) {
+    HttpResult r;
+    r.error = "unknown HTTP method '" + method + "'";
+    return r;
+  }
+  return call(verb, url, body, headers, timeout_ms, ca_file, max_response_bytes);
+}
 
 HttpResult http_get(const std::string& url, int timeout_ms, const Headers& headers, const std::string& ca_file) {
   return call(bhttp::verb::get, url, nullptr, headers, timeout_ms, ca_file);

@@ -1,6 +1,7 @@
-// A small blocking HTTP/1.1 client for the rare outgoing calls (OpenID discovery, JWKS).
+// A small blocking HTTP/1.1 client for outgoing calls (OpenID discovery, JWKS, `healthd load`).
 // http:// and https:// (the peer is verified against the system CA store, or against
-// ca_file when given); no redirects are followed; responses over 4 MB are refused.
+// ca_file when given); no redirects are followed; responses over 4 MB are refused unless the
+// caller allows more.
 // Never throws: failures come back in HttpResult::error. One connection per call.
 #pragma once
 
@@ -25,5 +26,10 @@ HttpResult http_get(const std::string& url, int timeout_ms = 5000, const Headers
 // POST with Content-Type application/x-www-form-urlencoded (unless headers set one).
 HttpResult http_post_form(const std::string& url, const std::string& body, const Headers& headers = {},
                           int timeout_ms = 5000, const std::string& ca_file = {});
+
+// Any method, with an optional body (Content-Type from headers) and a response size limit.
+HttpResult http_request(const std::string& method, const std::string& url, const std::string* body,
+                        const Headers& headers = {}, int timeout_ms = 5000,
+                        size_t max_response_bytes = kMaxClientResponseBytes, const std::string& ca_file = {});
 
 }  // namespace healthd::http

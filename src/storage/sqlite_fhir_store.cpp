@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -86,6 +87,14 @@ StoredVersion read_stored_version(const Statement& s, int first = 0) {
 
 std::string resource_ref(const WriteOp& op) { return op.type + "/" + op.id; }
 
+// A conditional create (WriteOp::unless_match) matched a resource its own caller wrote earlier in
+// the same commit (a transaction): the caller's ops are undone and it gets Status::Exists naming
+// that resource.
+struct OwnMatch {
+  int op;
+  std::vector<std::string> ids;
+};
+
 CommitResult error_result(std::string message) {
   CommitResult r;
   r.status = CommitResult::Status::Error;
@@ -111,6 +120,9 @@ std::string validate(const std::vector<WriteOp>& ops) {
 struct PendingCommit {
   std::vector<WriteOp> ops;  // bodies already compressed where compressed[i]
   std::vector<uint8_t> compressed;
+  // Conditional creates to check again right after they are written: an earlier op of the same
+  // caller may match them, which the check before writing cannot see (see check_ops).
+  std::vector<uint8_t> recheck;
   CommitResult result;
 
   std::mutex mu;
@@ -356,6 +368,10 @@ bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool
         db.exec("ROLLBACK");
         next_seq_ = seq_start;
         return false;
+      } catch (const OwnMatch&) {
+        db.exec("ROLLBACK");  // only this caller's ops need undoing: the batch again, isolated
+        next_seq_ = seq_start;
+        return false;
       }
       continue;
     }
@@ -371,6 +387,15 @@ bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool
       step(kRelease);
       next_seq_ = seq_before;
       p->result = error_result(e.what());
+    } catch (const OwnMatch& m) {
+      step(kRollbackTo);
+      step(kRelease);
+      next_seq_ = seq_before;
+      p->result = CommitResult{};
+      p->result.status = CommitResult::Status::Exists;
+      p->result.failed_op = m.op;
+      p->result.existing_ids = m.ids;
+      p->result.message = resource_ref(p->ops[m.op]) + " not created: it matches a resource of the same commit";
     }
   }
   {
@@ -436,8 +461,10 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
   Db& db = *writer_db_;
   CommitResult& r = p.result;
   r = CommitResult{};
+  p.recheck.assign(p.ops.size(), 0);
   // Versions this caller's earlier ops will have written (ops may touch one resource twice).
   std::map<std::pair<std::string_view, std::string_view>, int64_t> written;
+  std::set<std::string_view> types_written;  // types of this caller's earlier creates and updates
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const WriteOp& op = p.ops[i];
     if (op.kind == WriteOp::Kind::PutState) continue;  // no version to check
@@ -471,7 +498,10 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
         r.message = resource_ref(op) + " not created: a matching resource exists";
         return false;
       }
+      p.recheck[i] = types_written.count(op.type) ? 1 : 0;
     }
+    if (op.kind == WriteOp::Kind::Create || op.kind == WriteOp::Kind::Update || op.kind == WriteOp::Kind::Amend)
+      types_written.insert(op.type);
     // Ops on the current version in place name it; the others write the next one.
     const bool in_place = op.kind == WriteOp::Kind::Reindex || op.kind == WriteOp::Kind::Amend ||
                           op.kind == WriteOp::Kind::PurgeHistory;
@@ -557,6 +587,20 @@ void SqliteFhirStore::write_ops(PendingCommit& p) {
     }
     index_writer_->write(op, seq);
     r.seqs.push_back(seq);
+    if (p.recheck[i]) {
+      // The caller's earlier ops are written now: does the condition match one of them?
+      fhir::SearchQuery q = *op.unless_match;
+      q.count = 3;
+      q.with_total = false;
+      OwnMatch m{static_cast<int>(i), {}};
+      if (auto sql = search_sql(q, dictionary_)) {
+        Statement s = db.prepare(sql->page);
+        bind_args(s, sql->page_args);
+        while (s.step() && m.ids.size() < 2)
+          if (std::string id(s.column_text(3)); id != op.id) m.ids.push_back(std::move(id));
+      }
+      if (!m.ids.empty()) throw m;
+    }
   }
 }
 

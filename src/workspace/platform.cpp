@@ -161,13 +161,7 @@ std::optional<Response> Platform::authorize(Request& req, const std::string& aud
   Security::Authentication a = security_->authenticate(req, audience);
   if (a.denied) return std::move(*a.denied);
   req.principal = a.principal;
-  if (action == DataAction::None || a.principal->can(action)) return std::nullopt;
-  // A SMART user's clinical scopes decide reads and writes (the FHIR service checks them).
-  bool smart_scoped = a.principal->can(DataAction::Smart);
-  if (smart_scoped && (action == DataAction::Read || action == DataAction::Write || action == DataAction::Delete)) {
-    for (const auto& s : a.principal->scopes)
-      if (s.starts_with("patient/") || s.starts_with("user/") || s.starts_with("system/")) return std::nullopt;
-  }
+  if (auth::admits(*a.principal, action)) return std::nullopt;
   return security_->forbidden(req, "The caller's roles do not grant the data action '" +
                                        auth::describe_actions(bit(action)) + "' this request needs");
 }

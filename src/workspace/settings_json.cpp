@@ -16,6 +16,7 @@ void add_settings_members(const fhir::ServiceSettings& s, json::Value& obj, json
   obj.AddMember("maxCount", s.max_count, a);
   obj.AddMember("maxResourceBytes", static_cast<uint64_t>(s.max_resource_bytes), a);
   obj.AddMember("profileValidation", s.profile_validation, a);
+  obj.AddMember("maxBundleEntries", s.max_bundle_entries, a);
   json::Value authn(rapidjson::kObjectType);
   authn.AddMember("audience", json::str(s.audience, a), a);
   obj.AddMember("authenticationConfiguration", authn, a);
@@ -174,13 +175,16 @@ bool read_settings(const json::Value& properties, fhir::ServiceSettings& out, st
         return false;
       }
       s.profile_validation = v.GetBool();
+    } else if (name == "maxBundleEntries") {
+      if (!read_int(v, field, 1, kMaxBundleEntries, n, error)) return false;
+      s.max_bundle_entries = static_cast<int>(n);
     } else if (name == "authenticationConfiguration") {
       if (!read_authentication(v, field, s, error)) return false;
     } else if (name == "corsConfiguration") {
       if (!read_cors(v, field, s.cors, error)) return false;
     } else {
       error = field + ": unknown property (known: versioning, versioningByType, defaultCount, maxCount, "
-              "maxResourceBytes, profileValidation, authenticationConfiguration, corsConfiguration)";
+              "maxResourceBytes, profileValidation, maxBundleEntries, authenticationConfiguration, corsConfiguration)";
       return false;
     }
   }

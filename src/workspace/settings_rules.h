@@ -18,6 +18,7 @@ inline constexpr SettingsFieldNames kConfigFieldNames{"default_count", "max_coun
 inline constexpr SettingsFieldNames kApiFieldNames{"defaultCount", "maxCount", "maxResourceBytes"};
 
 inline constexpr int kMaxPageCount = 10000;
+inline constexpr int kMaxBundleEntries = 1000000;  // upper bound of max_bundle_entries
 
 // A message naming the first field out of range, or nullopt when all are fine.
 std::optional<std::string> settings_problem(const fhir::ServiceSettings& s, const SettingsFieldNames& names);

@@ -70,7 +70,7 @@ def make_routes(server):
         ("fhir.search (system)", "GET", f"{f}?_type=Patient", lambda: {}, "read"),
         ("fhir._search", "POST", f"{f}/Patient/_search", lambda: {
             "data": "name=Chalmers", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "read"),
-        ("fhir.bundle", "POST", f"{f}", lambda: {"json": bundle, **js}, "write"),
+        ("fhir.bundle (batch of reads)", "POST", f"{f}", lambda: {"json": bundle, **js}, "read"),
         ("fhir.patch", "PATCH", f"{f}/Patient/{pid}", lambda: {
             "json": patch, "headers": {"Content-Type": "application/json-patch+json"}}, "write"),
         ("fhir.conditional PUT", "PUT", f"{f}/Patient?identifier=urn:x|1", lambda: {"json": patient(), **js},

@@ -56,7 +56,7 @@ TEST(FhirRoutes, MatchesInteractionsAndActions) {
       {"GET", "_history", "fhir.history-system", DataAction::Read},
       {"GET", "Patient", "fhir.search", DataAction::Read},
       {"POST", "Patient/_search", "fhir.search", DataAction::Read},
-      {"POST", "", "fhir.bundle", DataAction::Write},
+      {"POST", "", "fhir.bundle", DataAction::Read},
       {"POST", "Patient/$validate", "fhir.validate", DataAction::ResourceValidate},
       {"POST", "Patient/1/$validate", "fhir.validate", DataAction::ResourceValidate},
       {"GET", "Patient/1/$validate", "fhir.validate", DataAction::ResourceValidate},
