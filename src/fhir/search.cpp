@@ -51,6 +51,7 @@ void composite_rows(const search::SearchParam& sp, const std::vector<search::Ind
     r.unit = str.normalized;
   }
   for (const auto& q : b.quantities) {
+    if (q.canonical) continue;  // composites compare quantities in the unit given
     IndexRow& r = seconds.emplace_back();
     r.second = IndexRow::Kind::Quantity;
     r.low = q.is_range ? q.low : q.value;

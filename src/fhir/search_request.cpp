@@ -154,9 +154,11 @@ std::string strip_history(std::string ref) {
 bool is_absolute(std::string_view v) { return v.find("://") != std::string_view::npos || v.starts_with("urn:"); }
 
 // One value of a parameter -> predicate; an error message when it is malformed.
+// canonical_ucum: a UCUM quantity is searched in its canonical unit (plain parameters, whose UCUM
+// values are indexed in it too); composites compare quantities in the unit given.
 std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, std::string_view modifier,
                                                std::string_view raw, const std::string& base_url,
-                                               std::string& why) {
+                                               std::string& why, bool canonical_ucum = true) {
   SearchPredicate p;
   switch (sp.kind) {
     case ParamType::String:
@@ -256,7 +258,7 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
       std::string sys = parts.size() == 3 ? search::unescape(parts[1]) : std::string();
       std::string unit = parts.size() == 3 ? search::unescape(parts[2]) : std::string();
       // A UCUM unit is searched in its canonical unit, in which every UCUM quantity is indexed too.
-      if (sys == search::kUcumSystem) search::to_canonical_ucum(unit, s, lo, hi);
+      if (canonical_ucum && sys == search::kUcumSystem) search::to_canonical_ucum(unit, s, lo, hi);
       p = number_predicate(pre, s, lo, hi);
       if (!sys.empty()) {
         p.has_system = true;
@@ -274,7 +276,7 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
       }
       p.kind = SearchPredicate::Kind::Composite;
       for (size_t i = 0; i < parts.size(); ++i) {
-        auto part = value_predicate(*sp.components[i].param, "", parts[i], base_url, why);
+        auto part = value_predicate(*sp.components[i].param, "", parts[i], base_url, why, false);
         if (!part) return std::nullopt;
         const auto k = part->kind;
         const bool usable = i == 0 ? k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Text

@@ -1,5 +1,7 @@
 #include "fhir/service_search_params.h"
 
+#include "fhir/forwarding_store.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -43,28 +45,17 @@ bool writes_search_parameter(const WriteOp& op) {
 
 bool is_active(const json::Value& r) { return json::get_string(r, "status").value_or("") == "active"; }
 
-class SearchParameterHook final : public Store {
+class SearchParameterHook final : public ForwardingStore {
  public:
   SearchParameterHook(std::shared_ptr<Store> inner, ServiceSearchParams& params)
-      : inner_(std::move(inner)), params_(params) {}
+      : ForwardingStore(std::move(inner)), params_(params) {}
 
   CommitResult commit(std::vector<WriteOp> ops) override {
-    if (std::none_of(ops.begin(), ops.end(), writes_search_parameter)) return inner_->commit(std::move(ops));
-    return params_.commit(*inner_, std::move(ops));
+    if (std::none_of(ops.begin(), ops.end(), writes_search_parameter)) return inner().commit(std::move(ops));
+    return params_.commit(inner(), std::move(ops));
   }
-  std::optional<StoredVersion> current(std::string_view type, std::string_view id) override {
-    return inner_->current(type, id);
-  }
-  std::optional<StoredVersion> version(std::string_view type, std::string_view id, int64_t v) override {
-    return inner_->version(type, id, v);
-  }
-  HistoryPage history(const HistoryQuery& q) override { return inner_->history(q); }
-  SearchPage search(const SearchQuery& q) override { return inner_->search(q); }
-  std::optional<std::string> state(std::string_view key) override { return inner_->state(key); }
-  void close() override { inner_->close(); }
 
  private:
-  std::shared_ptr<Store> inner_;
   ServiceSearchParams& params_;
 };
 

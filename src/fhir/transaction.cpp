@@ -59,7 +59,7 @@ std::vector<std::pair<std::string, std::string>> condition_params(const BundleEn
 
 Response FhirService::Impl::transaction(Request& req, json::Document& doc) {
   std::optional<Response> smart_bad;
-  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &smart_bad, search_params);
+  SmartAccess smart = SmartAccess::for_request(req, *definitions, compartment, &smart_bad, search_params.current());
   if (smart_bad) return std::move(*smart_bad);
   const bool with_resource = return_preference(req) == ReturnPref::Representation && req.headers.has("Prefer");
   const ReturnPref entry_pref = with_resource ? ReturnPref::Representation : ReturnPref::Minimal;
