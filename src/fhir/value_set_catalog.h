@@ -3,9 +3,9 @@
 // systems, listed concepts, is-a/descendent-of filters, other value sets) minus compose.exclude,
 // once per value set, on first use.
 //
-// NOTE for the lead: branch search-more is writing ValueSet expansion for search (:in) in
-// src/search/terminology.*; this file is the validator's side behind ValueSetMembership, to be
-// unified with it (one expansion) once both are merged.
+// Known duplication: search/terminology.* expands the same value sets for search (:in, :below).
+// The two were written in parallel; this class is to become an adapter over search::Terminology
+// (one expansion) — until then both must agree on what a value set contains.
 #pragma once
 
 #include <memory>
