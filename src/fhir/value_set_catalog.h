@@ -1,44 +1,30 @@
-// Code membership in the R4 value sets (valuesets.json, v3-codesystems.json, v2-tables.json of the
-// definitions folder), for required bindings and memberOf(). Expands compose.include (whole code
-// systems, listed concepts, is-a/descendent-of filters, other value sets) minus compose.exclude,
-// once per value set, on first use.
-//
-// Known duplication: search/terminology.* expands the same value sets for search (:in, :below).
-// The two were written in parallel; this class is to become an adapter over search::Terminology
-// (one expansion) — until then both must agree on what a value set contains.
+// Code membership in the R4 value sets, for required bindings and memberOf(): an adapter over the
+// one value set expansion of the project, search::Terminology (search/terminology.h), which token
+// :in/:not-in use too. Value sets it cannot expand are not judged.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "fhir/value_set_membership.h"
+
+namespace healthd::search {
+class Terminology;
+}
 
 namespace healthd::fhir {
 
 class ValueSetCatalog : public ValueSetMembership {
  public:
-  // One catalog per definitions folder for the whole process (files read on first use).
+  // Over the process's Terminology of the definitions folder (read on first use).
   static std::shared_ptr<const ValueSetCatalog> open(const std::string& definitions_dir);
-  ~ValueSetCatalog() override;
+  explicit ValueSetCatalog(std::shared_ptr<const search::Terminology> terminology);
 
   std::optional<bool> contains(std::string_view value_set, std::string_view system,
                                std::string_view code) const override;
 
-  struct Data;
-  struct Expansion;
-
  private:
-  explicit ValueSetCatalog(std::string dir);
-  const Data& data() const;
-  std::shared_ptr<const Expansion> expansion(const std::string& url, int depth) const;
-
-  std::string dir_;
-  mutable std::once_flag loaded_;
-  mutable std::unique_ptr<Data> data_;
-  mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const Expansion>> cache_;
+  std::shared_ptr<const search::Terminology> terminology_;
 };
 
 }  // namespace healthd::fhir

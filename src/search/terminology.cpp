@@ -1,6 +1,8 @@
 #include "search/terminology.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
@@ -253,9 +255,17 @@ struct Terminology::Data {
 Terminology::~Terminology() = default;
 
 std::shared_ptr<const Terminology> Terminology::open(std::string dir, size_t max_expansion) {
+  // One per folder and limit for the process: search and validation share the parsed files and
+  // the expansions.
+  static std::mutex mu;
+  static std::map<std::pair<std::string, size_t>, std::shared_ptr<const Terminology>> opened;
+  std::lock_guard lock(mu);
+  auto& slot = opened[{dir, max_expansion}];
+  if (slot) return slot;
   auto t = std::shared_ptr<Terminology>(new Terminology());
   for (const char* f : {"valuesets.json", "v3-codesystems.json", "v2-tables.json"}) t->files_.push_back(dir + "/" + f);
   t->max_expansion_ = max_expansion;
+  slot = t;
   return t;
 }
 
