@@ -1,4 +1,5 @@
 #include "dicom/qido_match.h"
+#include "dicom/text_decoder.h"
 #include "dicom/value_rules.h"
 
 #include <charconv>
@@ -28,24 +29,6 @@ uint32_t next_code_point(std::string_view s, size_t& i) {
   }
   i += extra + 1;
   return cp;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Base letters of U+00C0..U+017F (lower case); '\0' keeps the character.
@@ -163,7 +146,7 @@ bool in_range(const Condition& c, const std::string& value) {
 std::string fold_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) append_utf8(out, fold(next_code_point(s, i)));
+  for (size_t i = 0; i < s.size();) detail::append_utf8(out, fold(next_code_point(s, i)));
   return out;
 }
 
