@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from conftest import FHIR_JSON, assert_outcome, post, put
+from search_case_files import load_cases, load_dataset
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "custom_search_cases")
 STRICT = {"Prefer": "handling=strict"}
@@ -190,29 +191,12 @@ def test_an_interrupted_job_resumes_at_start(new_server):
 
 # ---- ICU strings and UCUM quantities: data-driven cases ----
 
-def load_cases():
-    cases = []
-    for name in sorted(os.listdir(HERE)):
-        if not name.endswith(".txt"):
-            continue
-        for n, line in enumerate(open(os.path.join(HERE, name), encoding="utf-8"), 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            query, _, expect = line.partition(" ->")
-            cases.append(pytest.param(query.strip(), expect.strip(), id=f"{name[:-4]}:{n}:{query.strip()}"))
-    return cases
-
-
 @pytest.fixture(scope="module")
 def loaded(base):
-    for res in json.load(open(os.path.join(HERE, "dataset.json"), encoding="utf-8")):
-        r = put(base, res["resourceType"], res["id"], res)
-        assert r.status_code == 201, r.text
-    return base
+    return load_dataset(base, HERE)
 
 
-@pytest.mark.parametrize("query,expect", load_cases())
+@pytest.mark.parametrize("query,expect", load_cases(HERE))
 def test_case(loaded, query, expect):
     r = requests.get(f"{loaded}/{query}", headers=STRICT)
     assert r.status_code == 200, r.text

@@ -1,42 +1,25 @@
 """Search conformance cases as data: tests/api/search_cases/*.txt run against dataset.json (see
 search_cases/README.md). Every line is one test."""
-import json
 import os
 
 import pytest
 import requests
 
+from search_case_files import load_cases, load_dataset
+
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "search_cases")
-
-
-def load_cases():
-    cases = []
-    for name in sorted(os.listdir(HERE)):
-        if not name.endswith(".txt"):
-            continue
-        for n, line in enumerate(open(os.path.join(HERE, name), encoding="utf-8"), 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            query, _, expect = line.partition(" ->")
-            cases.append(pytest.param(query.strip(), expect.strip(), id=f"{name[:-4]}:{n}:{query.strip()}"))
-    return cases
 
 
 @pytest.fixture(scope="module")
 def loaded(base):
-    for res in json.load(open(os.path.join(HERE, "dataset.json"), encoding="utf-8")):
-        r = requests.put(f"{base}/{res['resourceType']}/{res['id']}", json=res,
-                         headers={"Content-Type": "application/fhir+json"})
-        assert r.status_code == 201, r.text
-    return base
+    return load_dataset(base, HERE)
 
 
 def ids(entries, mode):
     return [e["resource"]["id"] for e in entries if e.get("search", {}).get("mode") == mode]
 
 
-@pytest.mark.parametrize("query,expect", load_cases())
+@pytest.mark.parametrize("query,expect", load_cases(HERE))
 def test_search_case(loaded, query, expect):
     url = f"{loaded}/{query}" if not query.startswith("?") else f"{loaded}{query}"
     r = requests.get(url, headers={"Prefer": "handling=strict"})
