@@ -2,25 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
+#include "dicom/service.h"
+#include "dicom/store.h"
 #include "fhir/service.h"
 #include "fhir/store.h"
 #include "medtech/connector.h"
 #include "storage/sqlite_fhir_store.h"
 #include "workspace/management_file.h"
-#include "workspace/registry_entries.h"
+#include "workspace/registry_services.h"
 
 namespace healthd::workspace {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// How long a delete waits for requests still using the service before closing it anyway.
-constexpr auto kDrainTimeout = std::chrono::seconds(30);
 
 std::string qualified(const std::string& ws, const std::string& name) { return ws + "/fhir/" + name; }
 
@@ -35,11 +32,17 @@ Registry::Registry(std::string data_dir, StoreConfig store, std::shared_ptr<cons
 
 Registry::~Registry() { close(); }
 
+const Registry::StoreBacked<Registry::FhirEntry>& Registry::fhir_kind() {
+  static const StoreBacked<FhirEntry> kind{"FHIR", &Workspace::fhir, &Registry::fhir_service_dir,
+                                           &Registry::open_fhir_entry};
+  return kind;
+}
+
 std::string Registry::fhir_service_dir(const std::string& ws, const std::string& name) const {
   return (fs::path(data_dir_) / "workspaces" / ws / "fhirservices" / name).string();
 }
 
-void Registry::open_entry(const std::string& ws, const std::string& name, FhirEntry& entry) {
+void Registry::open_fhir_entry(const std::string& ws, const std::string& name, FhirEntry& entry) {
   const bool store_given = entry.store != nullptr;  // shared with a live entry: never close it here
   try {
     const std::string dir = fhir_service_dir(ws, name);
@@ -69,23 +72,6 @@ void Registry::open_entry(const std::string& ws, const std::string& name, FhirEn
     entry.error = e.what();
     spdlog::error("FHIR service {} failed to open: {}", qualified(ws, name), entry.error);
   }
-}
-
-// Waits (bounded) for requests still using the entry's store, then closes it.
-// The caller hands over the only reference the registry held.
-void Registry::retire_entry(std::shared_ptr<const FhirEntry> retiring) {
-  FhirEntry entry = *retiring;
-  retiring.reset();
-  std::weak_ptr<int> in_flight = entry.in_flight;
-  entry.in_flight.reset();
-  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
-  while (!in_flight.expired() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (!in_flight.expired()) spdlog::warn("closing a FHIR service still in use after {}s", kDrainTimeout.count());
-  if (entry.service) entry.service->close();
-  else if (entry.store) entry.store->close();
-  entry.service.reset();
-  entry.store.reset();
 }
 
 void Registry::save() {
@@ -135,7 +121,7 @@ void Registry::open(const std::vector<WorkspaceConfig>& declared) {
     for (const auto& [name, settings] : services) {
       auto entry = std::make_shared<FhirEntry>();
       entry->settings = settings;
-      open_entry(ws_name, name, *entry);
+      open_fhir_entry(ws_name, name, *entry);
       ws->fhir.emplace(name, std::move(entry));
     }
     for (const auto& [name, settings] : wanted_dicom[ws_name]) {
@@ -180,8 +166,8 @@ void Registry::close() {
   for (auto& [ws_name, ws] : closing)
     for (auto& [name, entry] : ws->iot) close_iot_entry(*entry);
   for (auto& [ws_name, ws] : closing) {
-    for (auto& [name, entry] : ws->fhir) retire_entry(std::move(entry));
-    for (auto& [name, entry] : ws->dicom) retire_dicom_entry(std::move(entry));
+    for (auto& [name, entry] : ws->fhir) retire_service_entry(std::move(entry), fhir_kind().label);
+    for (auto& [name, entry] : ws->dicom) retire_service_entry(std::move(entry), dicom_kind().label);
   }
 }
 
@@ -224,23 +210,11 @@ std::optional<WorkspaceInfo> Registry::workspace(std::string_view name) const {
 }
 
 std::optional<std::vector<FhirServiceInfo>> Registry::fhir_services(std::string_view ws) const {
-  std::shared_lock lock(map_mutex_);
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return std::nullopt;
-  std::vector<FhirServiceInfo> out;
-  for (const auto& [name, entry] : it->second->fhir)
-    out.push_back({it->first, name, entry->settings, entry->service != nullptr, entry->error});
-  return out;
+  return list_services(fhir_kind(), ws);
 }
 
 std::optional<FhirServiceInfo> Registry::fhir_service_info(std::string_view ws, std::string_view name) const {
-  std::shared_lock lock(map_mutex_);
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return std::nullopt;
-  auto svc = it->second->fhir.find(name);
-  if (svc == it->second->fhir.end()) return std::nullopt;
-  const auto& entry = svc->second;
-  return FhirServiceInfo{it->first, svc->first, entry->settings, entry->service != nullptr, entry->error};
+  return service_info(fhir_kind(), ws, name);
 }
 
 ChangeResult Registry::put_workspace(const std::string& ws) {
@@ -281,83 +255,15 @@ ChangeResult Registry::delete_workspace(const std::string& ws) {
 
 ChangeResult Registry::put_fhir_service(const std::string& ws, const std::string& name,
                                         const fhir::ServiceSettings& settings) {
-  std::lock_guard change(change_mutex_);
-  std::shared_ptr<const FhirEntry> existing;
-  {
-    std::shared_lock lock(map_mutex_);
-    auto it = workspaces_.find(ws);
-    if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    auto svc = it->second->fhir.find(name);
-    if (svc != it->second->fhir.end()) existing = svc->second;
-  }
-  // A new entry; on update it keeps the store (and so the data) and the in-flight token.
-  auto entry = std::make_shared<FhirEntry>();
-  entry->settings = settings;
-  if (existing) {
-    entry->store = existing->store;
-    entry->in_flight = existing->in_flight;
-  }
-  open_entry(ws, name, *entry);
-  if (!entry->service) {
-    // A new service that cannot open is not kept; an existing one keeps its old entry.
-    if (!existing) {
-      std::error_code ec;
-      fs::remove_all(fhir_service_dir(ws, name), ec);
-    }
-    return {Change::Failed, "FHIR service '" + name + "' could not be opened: " + entry->error};
-  }
-  {
-    std::unique_lock lock(map_mutex_);
-    auto it = workspaces_.find(ws);
-    if (it == workspaces_.end()) return {Change::NoWorkspace, {}};  // cannot happen: changes are serialized
-    it->second->fhir[name] = entry;
-  }
-  save();
-  return {existing ? Change::Updated : Change::Created, {}};
+  return put_service(fhir_kind(), ws, name, settings);
 }
 
 ChangeResult Registry::delete_fhir_service(const std::string& ws, const std::string& name) {
-  std::lock_guard change(change_mutex_);
-  std::shared_ptr<const FhirEntry> removed;
-  {
-    std::unique_lock lock(map_mutex_);
-    auto it = workspaces_.find(ws);
-    if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    auto svc = it->second->fhir.find(name);
-    if (svc == it->second->fhir.end()) return {Change::NoService, {}};
-    removed = svc->second;
-    it->second->fhir.erase(svc);
-  }
-  save();
-  retire_entry(std::move(removed));
-  std::error_code ec;
-  fs::remove_all(fhir_service_dir(ws, name), ec);
-  if (ec) spdlog::warn("could not remove {}: {}", fhir_service_dir(ws, name), ec.message());
-  return {Change::Deleted, {}};
+  return delete_service(fhir_kind(), ws, name);
 }
 
 FhirLookup Registry::fhir_service(std::string_view ws, std::string_view name) const {
-  FhirLookup out;
-  std::shared_lock lock(map_mutex_);
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return out;
-  out.workspace_found = true;
-  auto svc = it->second->fhir.find(name);
-  if (svc == it->second->fhir.end()) return out;
-  out.service_found = true;
-  const auto& entry = svc->second;
-  if (!entry->service) {
-    out.error = entry->error;
-    return out;
-  }
-  // The returned pointer also holds the in-flight token, which a delete waits on.
-  struct Lease {
-    std::shared_ptr<fhir::FhirService> service;
-    std::shared_ptr<int> in_flight;
-  };
-  auto lease = std::make_shared<Lease>(Lease{entry->service, entry->in_flight});
-  out.service = std::shared_ptr<fhir::FhirService>(lease, lease->service.get());
-  return out;
+  return lookup_service(fhir_kind(), ws, name);
 }
 
 }  // namespace healthd::workspace

@@ -50,21 +50,17 @@ struct ServiceWiring {
   std::shared_ptr<const search::Terminology> terminology;  // R4 value sets and code systems
 };
 
-struct FhirServiceInfo {
+// A store-backed service (FHIR or DICOM) as the management API shows it.
+template <class Settings>
+struct ServiceInfo {
   std::string workspace;
   std::string name;
-  fhir::ServiceSettings settings;
+  Settings settings;
   bool opened = false;  // false: its store failed to open (see error)
   std::string error;
 };
-
-struct DicomServiceInfo {
-  std::string workspace;
-  std::string name;
-  dicom::DicomSettings settings;
-  bool opened = false;  // false: its store failed to open (see error)
-  std::string error;
-};
+using FhirServiceInfo = ServiceInfo<fhir::ServiceSettings>;
+using DicomServiceInfo = ServiceInfo<dicom::DicomSettings>;
 
 struct IotConnectorInfo {
   std::string workspace;
@@ -90,21 +86,16 @@ struct ChangeResult {
   std::string message;  // for HasServices / Failed
 };
 
-// A FHIR service found for a request.
-struct FhirLookup {
+// A store-backed service found for a request.
+template <class Service>
+struct ServiceLookup {
   bool workspace_found = false;
   bool service_found = false;
-  std::shared_ptr<fhir::FhirService> service;  // null when not found or failed to open
-  std::string error;                           // why it failed to open
+  std::shared_ptr<Service> service;  // null when not found or failed to open
+  std::string error;                 // why it failed to open
 };
-
-// A DICOM service found for a request.
-struct DicomLookup {
-  bool workspace_found = false;
-  bool service_found = false;
-  std::shared_ptr<dicom::DicomService> service;  // null when not found or failed to open
-  std::string error;
-};
+using FhirLookup = ServiceLookup<fhir::FhirService>;
+using DicomLookup = ServiceLookup<dicom::DicomService>;
 
 // A MedTech service (IoT connector) found for a request.
 struct IotLookup {
@@ -181,16 +172,30 @@ class Registry {
   struct DicomEntry;
   struct IotEntry;
   struct Workspace;
+  // FHIR and DICOM services are handled by the same code (registry_services.h) through their kind.
+  template <class Entry>
+  struct StoreBacked;
+  static const StoreBacked<FhirEntry>& fhir_kind();
+  static const StoreBacked<DicomEntry>& dicom_kind();
+  template <class Entry>
+  auto list_services(const StoreBacked<Entry>& kind, std::string_view ws) const;
+  template <class Entry>
+  auto service_info(const StoreBacked<Entry>& kind, std::string_view ws, std::string_view name) const;
+  template <class Entry, class Settings>
+  ChangeResult put_service(const StoreBacked<Entry>& kind, const std::string& ws, const std::string& name,
+                           const Settings& settings);
+  template <class Entry>
+  ChangeResult delete_service(const StoreBacked<Entry>& kind, const std::string& ws, const std::string& name);
+  template <class Entry>
+  auto lookup_service(const StoreBacked<Entry>& kind, std::string_view ws, std::string_view name) const;
 
+  void open_fhir_entry(const std::string& ws, const std::string& name, FhirEntry& entry);
   void open_dicom_entry(const std::string& ws, const std::string& name, DicomEntry& entry);
-  void retire_dicom_entry(std::shared_ptr<const DicomEntry> entry);
   void open_iot_entry(const std::string& ws, const std::string& name, IotEntry& entry);
   static void close_iot_entry(IotEntry& entry);
   ChangeResult change_iot_settings(const std::string& ws, const std::string& name,
                                    const std::function<ChangeResult(medtech::ConnectorSettings&)>& edit);
 
-  void open_entry(const std::string& ws, const std::string& name, FhirEntry& entry);
-  void retire_entry(std::shared_ptr<const FhirEntry> entry);
   void save();
 
   std::string data_dir_;

@@ -2,14 +2,12 @@
 // each with its own store, persisted in management.json the same way.
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "dicom/service.h"
 #include "dicom/store.h"
 #include "storage/sqlite_dicom_store.h"
-#include "workspace/registry_entries.h"
+#include "workspace/registry_services.h"
 
 namespace healthd::workspace {
 
@@ -17,11 +15,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr auto kDrainTimeout = std::chrono::seconds(30);
-
 std::string qualified(const std::string& ws, const std::string& name) { return ws + "/dicom/" + name; }
 
 }  // namespace
+
+const Registry::StoreBacked<Registry::DicomEntry>& Registry::dicom_kind() {
+  static const StoreBacked<DicomEntry> kind{"DICOM", &Workspace::dicom, &Registry::dicom_service_dir,
+                                            &Registry::open_dicom_entry};
+  return kind;
+}
 
 std::string Registry::dicom_service_dir(const std::string& ws, const std::string& name) const {
   return (fs::path(data_dir_) / "workspaces" / ws / "dicomservices" / name).string();
@@ -51,117 +53,25 @@ void Registry::open_dicom_entry(const std::string& ws, const std::string& name, 
   }
 }
 
-void Registry::retire_dicom_entry(std::shared_ptr<const DicomEntry> retiring) {
-  DicomEntry entry = *retiring;
-  retiring.reset();
-  std::weak_ptr<int> in_flight = entry.in_flight;
-  entry.in_flight.reset();
-  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
-  while (!in_flight.expired() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (!in_flight.expired()) spdlog::warn("closing a DICOM service still in use after {}s", kDrainTimeout.count());
-  if (entry.service) entry.service->close();
-  else if (entry.store) entry.store->close();
-  entry.service.reset();
-  entry.store.reset();
-}
-
 std::optional<std::vector<DicomServiceInfo>> Registry::dicom_services(std::string_view ws) const {
-  std::shared_lock lock(map_mutex_);
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return std::nullopt;
-  std::vector<DicomServiceInfo> out;
-  for (const auto& [name, entry] : it->second->dicom)
-    out.push_back({it->first, name, entry->settings, entry->service != nullptr, entry->error});
-  return out;
+  return list_services(dicom_kind(), ws);
 }
 
 std::optional<DicomServiceInfo> Registry::dicom_service_info(std::string_view ws, std::string_view name) const {
-  std::shared_lock lock(map_mutex_);
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return std::nullopt;
-  auto svc = it->second->dicom.find(name);
-  if (svc == it->second->dicom.end()) return std::nullopt;
-  const auto& entry = svc->second;
-  return DicomServiceInfo{it->first, svc->first, entry->settings, entry->service != nullptr, entry->error};
+  return service_info(dicom_kind(), ws, name);
 }
 
 ChangeResult Registry::put_dicom_service(const std::string& ws, const std::string& name,
                                          const dicom::DicomSettings& settings) {
-  std::lock_guard change(change_mutex_);
-  std::shared_ptr<const DicomEntry> existing;
-  {
-    std::shared_lock lock(map_mutex_);
-    auto it = workspaces_.find(ws);
-    if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    auto svc = it->second->dicom.find(name);
-    if (svc != it->second->dicom.end()) existing = svc->second;
-  }
-  auto entry = std::make_shared<DicomEntry>();
-  entry->settings = settings;
-  if (existing) {
-    entry->store = existing->store;
-    entry->in_flight = existing->in_flight;
-  }
-  open_dicom_entry(ws, name, *entry);
-  if (!entry->service) {
-    if (!existing) {
-      std::error_code ec;
-      fs::remove_all(dicom_service_dir(ws, name), ec);
-    }
-    return {Change::Failed, "DICOM service '" + name + "' could not be opened: " + entry->error};
-  }
-  {
-    std::unique_lock lock(map_mutex_);
-    auto it = workspaces_.find(ws);
-    if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    it->second->dicom[name] = entry;
-  }
-  save();
-  return {existing ? Change::Updated : Change::Created, {}};
+  return put_service(dicom_kind(), ws, name, settings);
 }
 
 ChangeResult Registry::delete_dicom_service(const std::string& ws, const std::string& name) {
-  std::lock_guard change(change_mutex_);
-  std::shared_ptr<const DicomEntry> removed;
-  {
-    std::unique_lock lock(map_mutex_);
-    auto it = workspaces_.find(ws);
-    if (it == workspaces_.end()) return {Change::NoWorkspace, {}};
-    auto svc = it->second->dicom.find(name);
-    if (svc == it->second->dicom.end()) return {Change::NoService, {}};
-    removed = svc->second;
-    it->second->dicom.erase(svc);
-  }
-  save();
-  retire_dicom_entry(std::move(removed));
-  std::error_code ec;
-  fs::remove_all(dicom_service_dir(ws, name), ec);
-  if (ec) spdlog::warn("could not remove {}: {}", dicom_service_dir(ws, name), ec.message());
-  return {Change::Deleted, {}};
+  return delete_service(dicom_kind(), ws, name);
 }
 
 DicomLookup Registry::dicom_service(std::string_view ws, std::string_view name) const {
-  DicomLookup out;
-  std::shared_lock lock(map_mutex_);
-  auto it = workspaces_.find(ws);
-  if (it == workspaces_.end()) return out;
-  out.workspace_found = true;
-  auto svc = it->second->dicom.find(name);
-  if (svc == it->second->dicom.end()) return out;
-  out.service_found = true;
-  const auto& entry = svc->second;
-  if (!entry->service) {
-    out.error = entry->error;
-    return out;
-  }
-  struct Lease {
-    std::shared_ptr<dicom::DicomService> service;
-    std::shared_ptr<int> in_flight;
-  };
-  auto lease = std::make_shared<Lease>(Lease{entry->service, entry->in_flight});
-  out.service = std::shared_ptr<dicom::DicomService>(lease, lease->service.get());
-  return out;
+  return lookup_service(dicom_kind(), ws, name);
 }
 
 }  // namespace healthd::workspace

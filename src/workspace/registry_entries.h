@@ -22,6 +22,8 @@ namespace healthd::workspace {
 
 // One FHIR service. Published entries are never modified: a change publishes a new entry.
 struct Registry::FhirEntry {
+  using Service = fhir::FhirService;
+  using Info = FhirServiceInfo;
   fhir::ServiceSettings settings;
   std::shared_ptr<fhir::Store> store;
   std::shared_ptr<fhir::FhirService> service;  // null when opening failed
@@ -33,6 +35,8 @@ struct Registry::FhirEntry {
 
 // One DICOM service. Published entries are never modified: a change publishes a new entry.
 struct Registry::DicomEntry {
+  using Service = dicom::DicomService;
+  using Info = DicomServiceInfo;
   dicom::DicomSettings settings;
   std::shared_ptr<dicom::Store> store;
   std::shared_ptr<dicom::DicomService> service;  // null when opening failed
