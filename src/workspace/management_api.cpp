@@ -132,10 +132,7 @@ Response ManagementApi::workspaces_list(const Request& req) {
 }
 
 Response ManagementApi::workspace(const Request& req, const std::string& ws) {
-  const std::string route = "management.workspace." + std::string(req.method == "PUT"      ? "put"
-                                                                  : req.method == "GET"    ? "get"
-                                                                  : req.method == "DELETE" ? "delete"
-                                                                                           : "other");
+  const std::string route = verb_route("workspace", req);
   if (req.method != "PUT" && req.method != "GET" && req.method != "DELETE")
     return labelled(method_not_allowed(req, "GET, PUT, DELETE"), route);
   if (!is_valid_name(ws)) return labelled(bad_request(invalid_name_message("Workspace", ws)), route);
@@ -174,39 +171,56 @@ Response ManagementApi::workspace(const Request& req, const std::string& ws) {
                   route);
 }
 
-Response ManagementApi::fhir_services_list(const Request& req, const std::string& ws) {
+namespace {
+
+// One kind of store-backed service (FHIR, DICOM) as the management API serves it: the list,
+// GET, PUT and DELETE handlers below are written once for both kinds.
+template <class Info, class Settings>
+struct ServiceResource {
+  std::string what;   // route part: "fhirservice"
+  std::string label;  // "FHIR service"
+  std::function<std::optional<std::vector<Info>>(const std::string& ws)> list;
+  std::function<std::optional<Info>(const std::string& ws, const std::string& name)> info;
+  std::function<ChangeResult(const std::string& ws, const std::string& name, const Settings&)> put;
+  std::function<ChangeResult(const std::string& ws, const std::string& name)> remove;
+  // Reads PUT properties into settings; false with `why` ("<property>: reason").
+  std::function<bool(const json::Value& properties, Settings& settings, std::string& why)> read;
+  std::function<json::Value(const Info&, const std::string& origin, json::Allocator&)> to_json;
+};
+
+template <class Info, class Settings>
+Response list_services(const ServiceResource<Info, Settings>& kind, const Request& req, const std::string& ws) {
   if (req.method != "GET") return method_not_allowed(req, "GET");
-  auto services = registry_.fhir_services(ws);
+  auto services = kind.list(ws);
   if (!services) return workspace_not_found(ws);
   json::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   json::Value list(rapidjson::kArrayType);
-  for (const auto& s : *services) list.PushBack(fhir_service_json(s, req.origin, a), a);
+  for (const auto& s : *services) list.PushBack(kind.to_json(s, req.origin, a), a);
   doc.AddMember("value", list, a);
   return json_response(200, doc);
 }
 
-Response ManagementApi::fhir_service(const Request& req, const std::string& ws, const std::string& name) {
-  const std::string route = "management.fhirservice." + std::string(req.method == "PUT"      ? "put"
-                                                                    : req.method == "GET"    ? "get"
-                                                                    : req.method == "DELETE" ? "delete"
-                                                                                             : "other");
+template <class Info, class Settings>
+Response serve_service(const ServiceResource<Info, Settings>& kind, const Registry& registry, const Request& req,
+                       const std::string& ws, const std::string& name) {
+  const std::string route = verb_route(kind.what, req);
   if (req.method != "PUT" && req.method != "GET" && req.method != "DELETE")
     return labelled(method_not_allowed(req, "GET, PUT, DELETE"), route);
   if (!is_valid_name(ws)) return labelled(bad_request(invalid_name_message("Workspace", ws)), route);
-  if (!is_valid_name(name)) return labelled(bad_request(invalid_name_message("FHIR service", name)), route);
+  if (!is_valid_name(name)) return labelled(bad_request(invalid_name_message(kind.label, name)), route);
   const auto service_not_found = [&] {
-    return not_found("FHIR service '" + name + "' not found in workspace '" + ws + "'");
+    return not_found(kind.label + " '" + name + "' not found in workspace '" + ws + "'");
   };
 
   if (req.method == "GET") {
-    auto info = registry_.fhir_service_info(ws, name);
-    if (!info) return labelled(registry_.workspace(ws) ? service_not_found() : workspace_not_found(ws), route);
+    auto info = kind.info(ws, name);
+    if (!info) return labelled(registry.workspace(ws) ? service_not_found() : workspace_not_found(ws), route);
     json::Document doc;
-    return labelled(json_response(200, fhir_service_json(*info, req.origin, doc.GetAllocator())), route);
+    return labelled(json_response(200, kind.to_json(*info, req.origin, doc.GetAllocator())), route);
   }
   if (req.method == "DELETE") {
-    ChangeResult r = registry_.delete_fhir_service(ws, name);
+    ChangeResult r = kind.remove(ws, name);
     if (r.change == Change::NoWorkspace) return labelled(workspace_not_found(ws), route);
     if (r.change == Change::NoService) return labelled(service_not_found(), route);
     Response ok;
@@ -218,78 +232,69 @@ Response ManagementApi::fhir_service(const Request& req, const std::string& ws, 
   const json::Value* properties = nullptr;
   std::optional<Response> error;
   if (!read_properties(req, body, properties, error)) return labelled(*error, route);
-  fhir::ServiceSettings settings;
+  Settings settings;
   std::string why;
-  std::function<bool(std::string_view)> is_type;
-  if (definitions_) is_type = [d = definitions_](std::string_view t) { return d->is_resource_type(t); };
-  if (!read_settings(*properties, settings, why, is_type))
-    return labelled(bad_request(why, why.substr(0, why.find(':'))), route);
-  ChangeResult r = registry_.put_fhir_service(ws, name, settings);
+  if (!kind.read(*properties, settings, why)) return labelled(bad_request(why, why.substr(0, why.find(':'))), route);
+  ChangeResult r = kind.put(ws, name, settings);
   if (r.change == Change::NoWorkspace) return labelled(workspace_not_found(ws), route);
   if (r.change == Change::Failed) return labelled(outcome_response(500, "exception", r.message), route);
-  auto info = registry_.fhir_service_info(ws, name);
+  auto info = kind.info(ws, name);
   if (!info) return labelled(service_not_found(), route);
   json::Document doc;
   return labelled(json_response(r.change == Change::Created ? 201 : 200,
-                                fhir_service_json(*info, req.origin, doc.GetAllocator())),
+                                kind.to_json(*info, req.origin, doc.GetAllocator())),
                   route);
+}
+
+ServiceResource<FhirServiceInfo, fhir::ServiceSettings> fhir_resource(
+    Registry& registry, const std::shared_ptr<const fhir::Definitions>& definitions) {
+  std::function<bool(std::string_view)> is_type;
+  if (definitions) is_type = [d = definitions](std::string_view t) { return d->is_resource_type(t); };
+  Registry* r = &registry;
+  return {"fhirservice",
+          "FHIR service",
+          [r](const std::string& ws) { return r->fhir_services(ws); },
+          [r](const std::string& ws, const std::string& n) { return r->fhir_service_info(ws, n); },
+          [r](const std::string& ws, const std::string& n, const fhir::ServiceSettings& s) {
+            return r->put_fhir_service(ws, n, s);
+          },
+          [r](const std::string& ws, const std::string& n) { return r->delete_fhir_service(ws, n); },
+          [is_type](const json::Value& p, fhir::ServiceSettings& s, std::string& why) {
+            return read_settings(p, s, why, is_type);
+          },
+          fhir_service_json};
+}
+
+ServiceResource<DicomServiceInfo, dicom::DicomSettings> dicom_resource(Registry& registry) {
+  Registry* r = &registry;
+  return {"dicomservice",
+          "DICOM service",
+          [r](const std::string& ws) { return r->dicom_services(ws); },
+          [r](const std::string& ws, const std::string& n) { return r->dicom_service_info(ws, n); },
+          [r](const std::string& ws, const std::string& n, const dicom::DicomSettings& s) {
+            return r->put_dicom_service(ws, n, s);
+          },
+          [r](const std::string& ws, const std::string& n) { return r->delete_dicom_service(ws, n); },
+          read_dicom_settings,
+          dicom_service_json};
+}
+
+}  // namespace
+
+Response ManagementApi::fhir_services_list(const Request& req, const std::string& ws) {
+  return list_services(fhir_resource(registry_, definitions_), req, ws);
+}
+
+Response ManagementApi::fhir_service(const Request& req, const std::string& ws, const std::string& name) {
+  return serve_service(fhir_resource(registry_, definitions_), registry_, req, ws, name);
 }
 
 Response ManagementApi::dicom_services_list(const Request& req, const std::string& ws) {
-  if (req.method != "GET") return method_not_allowed(req, "GET");
-  auto services = registry_.dicom_services(ws);
-  if (!services) return workspace_not_found(ws);
-  json::Document doc(rapidjson::kObjectType);
-  auto& a = doc.GetAllocator();
-  json::Value list(rapidjson::kArrayType);
-  for (const auto& s : *services) list.PushBack(dicom_service_json(s, req.origin, a), a);
-  doc.AddMember("value", list, a);
-  return json_response(200, doc);
+  return list_services(dicom_resource(registry_), req, ws);
 }
 
 Response ManagementApi::dicom_service(const Request& req, const std::string& ws, const std::string& name) {
-  const std::string route = "management.dicomservice." + std::string(req.method == "PUT"      ? "put"
-                                                                     : req.method == "GET"    ? "get"
-                                                                     : req.method == "DELETE" ? "delete"
-                                                                                              : "other");
-  if (req.method != "PUT" && req.method != "GET" && req.method != "DELETE")
-    return labelled(method_not_allowed(req, "GET, PUT, DELETE"), route);
-  if (!is_valid_name(ws)) return labelled(bad_request(invalid_name_message("Workspace", ws)), route);
-  if (!is_valid_name(name)) return labelled(bad_request(invalid_name_message("DICOM service", name)), route);
-  const auto service_not_found = [&] {
-    return not_found("DICOM service '" + name + "' not found in workspace '" + ws + "'");
-  };
-  if (req.method == "GET") {
-    auto info = registry_.dicom_service_info(ws, name);
-    if (!info) return labelled(registry_.workspace(ws) ? service_not_found() : workspace_not_found(ws), route);
-    json::Document doc;
-    return labelled(json_response(200, dicom_service_json(*info, req.origin, doc.GetAllocator())), route);
-  }
-  if (req.method == "DELETE") {
-    ChangeResult r = registry_.delete_dicom_service(ws, name);
-    if (r.change == Change::NoWorkspace) return labelled(workspace_not_found(ws), route);
-    if (r.change == Change::NoService) return labelled(service_not_found(), route);
-    Response ok;
-    ok.status = 200;
-    return labelled(ok, route);
-  }
-  json::Document body;
-  const json::Value* properties = nullptr;
-  std::optional<Response> error;
-  if (!read_properties(req, body, properties, error)) return labelled(*error, route);
-  dicom::DicomSettings settings;
-  std::string why;
-  if (!read_dicom_settings(*properties, settings, why))
-    return labelled(bad_request(why, why.substr(0, why.find(':'))), route);
-  ChangeResult r = registry_.put_dicom_service(ws, name, settings);
-  if (r.change == Change::NoWorkspace) return labelled(workspace_not_found(ws), route);
-  if (r.change == Change::Failed) return labelled(outcome_response(500, "exception", r.message), route);
-  auto info = registry_.dicom_service_info(ws, name);
-  if (!info) return labelled(service_not_found(), route);
-  json::Document doc;
-  return labelled(json_response(r.change == Change::Created ? 201 : 200,
-                                dicom_service_json(*info, req.origin, doc.GetAllocator())),
-                  route);
+  return serve_service(dicom_resource(registry_), registry_, req, ws, name);
 }
 
 }  // namespace healthd::workspace
