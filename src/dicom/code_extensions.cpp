@@ -4,6 +4,7 @@
 // run is rewritten into the EUC form glibc's iconv knows (it lacks bare JIS X 0208/0212).
 #include <cstring>
 
+#include "common/utf8.h"
 #include "dicom/text_decoder.h"
 
 namespace healthd::dicom::detail {
@@ -106,7 +107,7 @@ std::optional<std::string> decode_code_extensions(std::string_view bytes,
       return std::nullopt;
     } else if (state.g1->set == Set::kKatakana) {  // JIS X 0201 katakana: half-width forms
       if (c < 0xA1 || c > 0xDF || !flush()) return std::nullopt;
-      append_utf8(out, 0xFF61 + (c - 0xA1));
+      utf8::append(out, 0xFF61 + (c - 0xA1));
       ++i;
     } else if (state.g1->set == Set::kDoubleGR) {
       if (i + 1 >= bytes.size() || !queue(state.g1->iconv, bytes.substr(i, 2))) return std::nullopt;

@@ -1,4 +1,5 @@
 #include "dicom/qido_match.h"
+#include "common/utf8.h"
 #include "dicom/text_decoder.h"
 #include "dicom/value_rules.h"
 
@@ -13,22 +14,8 @@ namespace {
 // Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes read as themselves (Latin-1).
 uint32_t next_code_point(std::string_view s, size_t& i) {
   const auto b = static_cast<unsigned char>(s[i]);
-  const size_t extra = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0;
-  if (extra == 0 || i + extra >= s.size()) {
-    ++i;
-    return b;
-  }
-  uint32_t cp = b & (0x3F >> extra);
-  for (size_t k = 1; k <= extra; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) {
-      ++i;
-      return b;
-    }
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  i += extra + 1;
-  return cp;
+  const char32_t cp = utf8::decode(s, i);
+  return cp == utf8::kInvalid ? b : cp;
 }
 
 // Base letters of U+00C0..U+017F (lower case); '\0' keeps the character.
@@ -146,7 +133,7 @@ bool in_range(const Condition& c, const std::string& value) {
 std::string fold_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) detail::append_utf8(out, fold(next_code_point(s, i)));
+  for (size_t i = 0; i < s.size();) utf8::append(out, fold(next_code_point(s, i)));
   return out;
 }
 

@@ -32,10 +32,6 @@ std::optional<std::string> iconv_to_utf8(std::string_view bytes, const char* fro
 std::string latin1_to_utf8(std::string_view bytes);
 // Replaces invalid UTF-8 sequences with U+FFFD.
 std::string sanitize_utf8(std::string_view bytes);
-// Appends the UTF-8 form of a code point.
-void append_utf8(std::string& out, uint32_t code_point);
-// Number of code points of valid UTF-8 text.
-size_t utf8_length(std::string_view text);
 
 // Text under ISO 2022 code extensions (PS3.3 C.12.1.1.2): terms are the values of (0008,0005),
 // the first one in force at the start and after every delimiter; escape sequences switch G0/G1.

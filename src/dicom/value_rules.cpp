@@ -1,4 +1,5 @@
 #include "dicom/value_rules.h"
+#include "common/utf8.h"
 
 #include <charconv>
 #include <cstdint>
@@ -134,7 +135,6 @@ bool is_valid_uid(std::string_view uid) {
 }
 
 std::string check_value(std::string_view vr, std::string_view value) {
-  using detail::utf8_length;
   if (value.empty()) return "";  // empty values are allowed by every VR checked here
   if (vr == "UI") return is_valid_uid(value) ? "" : "is not a valid UID (digits and dots, at most 64)";
   if (vr == "DA") return valid_date(value) ? "" : "is not a valid DA (YYYYMMDD)";
@@ -166,7 +166,7 @@ std::string check_value(std::string_view vr, std::string_view value) {
   }
   if (vr == "SH" || vr == "LO") {
     size_t max = vr == "SH" ? 16 : 64;
-    if (utf8_length(value) > max) return too_long(vr, max);
+    if (utf8::length(value) > max) return too_long(vr, max);
     return has_control_char(value) ? "contains control characters (" + std::string(vr) + ")" : "";
   }
   if (vr == "PN") {
@@ -175,7 +175,7 @@ std::string check_value(std::string_view vr, std::string_view value) {
       if (i < value.size() && value[i] != '=') continue;
       std::string_view group = value.substr(start, i - start);
       if (++groups > 3) return "has more than three component groups (PN)";
-      if (utf8_length(group) > 64) return "has a component group longer than 64 characters (PN)";
+      if (utf8::length(group) > 64) return "has a component group longer than 64 characters (PN)";
       size_t carets = 0;
       for (char c : group) carets += c == '^';
       if (carets > 4) return "has more than five components (PN)";

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/utf8.h"
 #include "fhirpath/ast.h"
 #include "fhirpath/internal.h"
 
@@ -27,19 +28,6 @@ struct ParseError : std::runtime_error {
 bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 class Lexer {
  public:
@@ -161,7 +149,7 @@ class Lexer {
           if (i_ + 4 > s_.size()) throw ParseError("bad \\u escape", start);
           uint32_t cp = std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16);
           i_ += 4;
-          append_utf8(out, cp);
+          utf8::append(out, cp);
           break;
         }
         case '\'': case '"': case '`': case '\\': case '/': out += e; break;

@@ -7,7 +7,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech {
 

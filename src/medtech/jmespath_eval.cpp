@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "medtech/json_compare.h"
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech::jmespath {
 

@@ -7,7 +7,7 @@
 
 #include "medtech/jmespath_eval.h"
 #include "medtech/json_compare.h"
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech::jmespath::detail {
 

@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech::jmespath::detail {
 

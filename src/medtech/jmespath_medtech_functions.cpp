@@ -16,7 +16,7 @@
 #include <limits>
 
 #include "medtech/jmespath_eval.h"
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech::jmespath::detail {
 

@@ -3,7 +3,7 @@
 // < star < filter < dot < not < { < [ < (. Projections stop at tokens binding below 10.
 #include "medtech/jmespath_eval.h"
 #include "medtech/jmespath_lexer.h"
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 #include <algorithm>
 

@@ -4,7 +4,7 @@
 #include "medtech/json_compare.h"
 #include "medtech/json_path.h"
 #include "medtech/json_path_ast.h"
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech::jsonpath {
 

@@ -6,7 +6,7 @@
 
 #include "medtech/expression_error.h"
 #include "medtech/json_path_ast.h"
-#include "medtech/utf8.h"
+#include "common/utf8.h"
 
 namespace healthd::medtech::jsonpath {
 

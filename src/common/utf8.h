@@ -1,11 +1,12 @@
-// Small UTF-8 helpers shared by the expression engines (internal).
+// Small UTF-8 helpers: decode and encode code points, count them. The one UTF-8 codec of the
+// code base (FHIRPath, DICOM text, MedTech expression engines).
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace healthd::medtech::utf8 {
+namespace healthd::utf8 {
 
 inline constexpr char32_t kInvalid = 0xFFFFFFFF;
 
@@ -40,6 +41,7 @@ inline char32_t decode(std::string_view s, size_t& i) {
   return cp;
 }
 
+// Appends the UTF-8 form of a code point.
 inline void append(std::string& out, char32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -71,4 +73,4 @@ inline size_t column(std::string_view s, size_t at) {
   return length(s.substr(0, at < s.size() ? at : s.size())) + 1;
 }
 
-}  // namespace healthd::medtech::utf8
+}  // namespace healthd::utf8
