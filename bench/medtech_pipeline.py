@@ -109,7 +109,7 @@ class Workspace:
 
 
 def e2e(origin, data, n, period):
-    ws = Workspace(origin, data, f"benche2e{period}", period, queue_limit=n + 1)
+    ws = Workspace(origin, data, f"benche2e{period}" + os.environ.get("WS_SUFFIX", ""), period, queue_limit=n + 1)
     ws.delete_store()  # the worker cannot write: everything stays queued
     auth = token(data, ws.medtech)
     chunk = []
