@@ -17,7 +17,8 @@
   mqtt ORIGIN DATA N PORT    N messages published with `mosquitto_pub -l -q 1` from a file to the
                              broker on PORT: time until the service has read them all.
                              -> "mqtt <messages/s> <seconds> <publisher seconds>"
-Env: HEALTHD_BIN (for `healthd token`), BENCH_DIR.
+Env: HEALTHD_BIN (for `healthd token`), BENCH_DIR, WS_SUFFIX (appended to the e2e workspace name,
+to run e2e again against the same server).
 """
 import json
 import os
