@@ -5,17 +5,29 @@
                              away, then the service comes back: time until the queue is empty
                              and the Observations are there (normalize + group + transform + persist).
                              -> "e2e-<PERIOD> <messages/s> <seconds> <observations>"
+  latency ORIGIN DATA SECONDS RATE
+                             RATE heart-rate messages/s over HTTP (10 per request, paced) for
+                             SECONDS, periodInterval 0, each message with its own timestamp, so
+                             each becomes its own Observation. A poller follows the FHIR search
+                             Observation?_lastUpdated=ge{last seen}&_sort=_lastUpdated (every
+                             page) back to back; a message's latency runs from the 202 of its
+                             request to the answer of the first search that returned its
+                             Observation (an upper bound: it includes up to one poll round).
+                             -> "latency <messages> <p50 ms> <p99 ms> <max ms> <poll ms> <sent msg/s>"
   mqtt ORIGIN DATA N PORT    N messages published with `mosquitto_pub -l -q 1` from a file to the
                              broker on PORT: time until the service has read them all.
                              -> "mqtt <messages/s> <seconds> <publisher seconds>"
-Env: HEALTHD_BIN (for `healthd token`), BENCH_DIR.
+Env: HEALTHD_BIN (for `healthd token`), BENCH_DIR, WS_SUFFIX (appended to the e2e workspace name,
+to run e2e again against the same server).
 """
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import datetime, timezone
 
 import requests
 
@@ -98,7 +110,7 @@ class Workspace:
 
 
 def e2e(origin, data, n, period):
-    ws = Workspace(origin, data, f"benche2e{period}", period, queue_limit=n + 1)
+    ws = Workspace(origin, data, f"benche2e{period}" + os.environ.get("WS_SUFFIX", ""), period, queue_limit=n + 1)
     ws.delete_store()  # the worker cannot write: everything stays queued
     auth = token(data, ws.medtech)
     chunk = []
@@ -118,6 +130,76 @@ def e2e(origin, data, n, period):
         sys.exit(f"e2e: {errors} dead letters")
     observations = ws.observations()
     print(f"e2e-{period} {n / (end - start):.0f} {end - start:.2f} {observations}")
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def latency(origin, data, seconds, rate):
+    ws = Workspace(origin, data, "benchlatency", 0, queue_limit=10 * seconds * rate)
+    auth = token(data, ws.medtech)
+    fhir_auth = token(data, ws.fhir)
+    base = 1704067200  # message i is at base + i seconds: its own Observation, found by its time
+    per_request = 10
+    total = seconds * rate
+    accepted = [None] * total
+    seen = {}
+    done = threading.Event()
+    poll_rounds = []
+
+    def effective_index(resource):
+        when = resource.get("effectiveDateTime") or resource.get("effectivePeriod", {}).get("start")
+        t = datetime.fromisoformat(when.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
+        return int(t.timestamp()) - base
+
+    def poll():
+        session = requests.Session()
+        cursor = "2000-01-01T00:00:00Z"
+        while not done.is_set():
+            started = time.time()
+            url, params = f"{ws.fhir}/Observation", {"_lastUpdated": f"ge{cursor}", "_sort": "_lastUpdated",
+                                                   "_count": "1000"}
+            while url:
+                bundle = check(session.get(url, params=params, headers=fhir_auth), 200).json()
+                arrived = time.time()
+                for e in bundle.get("entry", []):
+                    r = e["resource"]
+                    seen.setdefault(effective_index(r), arrived)
+                    cursor = max(cursor, r["meta"]["lastUpdated"])
+                url = next((link["url"] for link in bundle.get("link", []) if link["relation"] == "next"), None)
+                params = None
+            poll_rounds.append(time.time() - started)
+            if len(seen) >= total:
+                done.set()
+            time.sleep(0.005)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    session = requests.Session()
+    start = time.time()
+    for first in range(0, total, per_request):
+        due = start + first / rate
+        if due > time.time():
+            time.sleep(due - time.time())
+        chunk = [json.dumps({"heartRate": 55 + i % 50, "deviceId": f"lat-dev-{i % 100}", "patientId": f"lat-pat-{i % 100}",
+                             "endDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base + i))})
+                 for i in range(first, min(total, first + per_request))]
+        check(session.post(f"{ws.medtech}/messages", data="\n".join(chunk), headers=auth), 202)
+        now = time.time()
+        for i in range(first, first + len(chunk)):
+            accepted[i] = now
+    sent_rate = total / (time.time() - start)
+    done.wait(timeout=300)
+    done.set()
+    poller.join()
+    errors = check(requests.get(f"{ws.medtech}/errors", headers=auth), 200).json()["total"]
+    if errors or len(seen) < total:
+        sys.exit(f"latency: {errors} dead letters, {len(seen)} of {total} Observations seen")
+    lat = [(seen[i] - accepted[i]) * 1000 for i in range(total)]
+    print(f"latency {total} {percentile(lat, 50):.0f} {percentile(lat, 99):.0f} {max(lat):.0f} "
+          f"{1000 * sum(poll_rounds) / len(poll_rounds):.0f} {sent_rate:.0f}")
 
 
 def metric(origin, name, connector):
@@ -152,4 +234,4 @@ def mqtt(origin, data, n, port):
 
 if __name__ == "__main__":
     what, origin, data, n, arg = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    {"e2e": e2e, "mqtt": mqtt}[what](origin, data, n, arg)
+    {"e2e": e2e, "mqtt": mqtt, "latency": latency}[what](origin, data, n, arg)

@@ -5,8 +5,8 @@
 #include <tuple>
 
 #include "common/time.h"
-#include "medtech/normalize.h"
-#include "medtech/observation_writer.h"
+#include "medtech/normalize_batch.h"
+#include "medtech/observation_batch_writer.h"
 
 namespace healthd::medtech {
 
@@ -36,23 +36,11 @@ std::vector<DeadLetter> BatchProcessor::process(const std::vector<QueuedMessage>
 
   // Normalize.
   auto started = std::chrono::steady_clock::now();
-  std::vector<Measurement> measurements;
-  std::vector<size_t> owner;  // message index of each measurement
-  for (size_t i = 0; i < batch.size(); ++i) {
-    json::Document input;
-    std::string why;
-    if (!json::parse(batch[i].payload, input, &why)) {
-      bury(i, "ingest", "InvalidFormat", "the message is not JSON: " + why);
-      continue;
-    }
-    wrap_in_envelope(input);
-    std::vector<PipelineError> errors;
-    size_t before = measurements.size();
-    normalize(*settings_->device, input, batch[i].received_us, measurements, errors);
-    owner.resize(measurements.size(), i);
-    if (measurements.size() > before) metrics_.normalized.inc();
-    for (const auto& e : errors) bury(i, e.stage, e.kind, e.message);
-  }
+  NormalizedBatch normalized = normalize_batch(*settings_->device, batch);
+  const std::vector<Measurement>& measurements = normalized.measurements;
+  const std::vector<size_t>& owner = normalized.owner;
+  metrics_.normalized.inc(double(normalized.normalized_messages));
+  for (const auto& p : normalized.problems) bury(p.message, p.stage, p.kind, p.reason);
   metrics_.measurements.inc(double(measurements.size()));
   metrics_.normalize_seconds.observe(seconds_since(started));
   if (measurements.empty()) return dead;
@@ -67,35 +55,46 @@ std::vector<DeadLetter> BatchProcessor::process(const std::vector<QueuedMessage>
   for (size_t d = 0; d < settings_->destinations.size(); ++d) {
     const LoadedDestination& dest = settings_->destinations[d];
     FhirClient client(call_, dest.settings.fhir_service);
-    for (const auto& g : groups) {
-      std::set<size_t> messages;
-      for (const Measurement* m : g.measurements) messages.insert(owner[size_t(m - measurements.data())]);
-      auto bury_group = [&](const std::string& stage, const std::string& kind, const std::string& reason) {
-        for (size_t i : messages) bury(i, stage, kind, dest.name + ": " + reason);
-      };
+    auto bury_group = [&](const MeasurementGroup& g, const std::string& stage, const std::string& kind,
+                          const std::string& reason) {
+      for (const Measurement* m : g.measurements)
+        bury(owner[size_t(m - measurements.data())], stage, kind, dest.name + ": " + reason);
+    };
+    // Every window of the batch, then one save for them all (one search, one transaction).
+    std::vector<ResolvedIds> resolved(groups.size());
+    std::vector<std::vector<ObservationGroup>> windows(groups.size());
+    std::vector<ObservationToSave> to_save;
+    std::vector<size_t> group_of;  // of each item of to_save
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const MeasurementGroup& g = groups[gi];
       const CodeValueTemplate* t = dest.mapping->find(g.type);
       if (!t) {
-        bury_group("transform", "TemplateNotFound", "no CodeValueFhir template for type '" + g.type + "'");
+        bury_group(g, "transform", "TemplateNotFound", "no CodeValueFhir template for type '" + g.type + "'");
         continue;
       }
       IdentityFailure failure;
       auto ids = resolvers_[d].resolve(g, failure);
       if (!ids) {
-        bury_group("identity", failure.kind, failure.reason);
+        bury_group(g, "identity", failure.kind, failure.reason);
         continue;
       }
+      resolved[gi] = std::move(*ids);
       std::vector<PipelineError> errors;
-      auto windows = observation_groups(*t, g, errors);
-      for (const auto& e : errors) bury_group(e.stage, e.kind, e.message);
-      metrics_.groups.inc(double(windows.size()));
-      for (const auto& w : windows) {
-        SaveResult saved = save_observation(client, *t, w, *ids, options);
-        switch (saved.outcome) {
-          case SaveOutcome::Created: metrics_.created.inc(); break;
-          case SaveOutcome::Updated: metrics_.updated.inc(); break;
-          case SaveOutcome::NoOp: metrics_.noop.inc(); break;
-          case SaveOutcome::Failed: bury_group("persist", saved.kind, saved.reason); break;
-        }
+      windows[gi] = observation_groups(*t, g, errors);
+      for (const auto& e : errors) bury_group(g, e.stage, e.kind, e.message);
+      metrics_.groups.inc(double(windows[gi].size()));
+      for (const auto& w : windows[gi]) {
+        to_save.push_back(ObservationToSave{t, &w, &resolved[gi]});
+        group_of.push_back(gi);
+      }
+    }
+    auto saved = save_observations(client, to_save, options);
+    for (size_t i = 0; i < saved.size(); ++i) {
+      switch (saved[i].outcome) {
+        case SaveOutcome::Created: metrics_.created.inc(); break;
+        case SaveOutcome::Updated: metrics_.updated.inc(); break;
+        case SaveOutcome::NoOp: metrics_.noop.inc(); break;
+        case SaveOutcome::Failed: bury_group(groups[group_of[i]], "persist", saved[i].kind, saved[i].reason); break;
       }
     }
   }

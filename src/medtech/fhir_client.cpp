@@ -1,5 +1,7 @@
 #include "medtech/fhir_client.h"
 
+#include <algorithm>
+
 namespace healthd::medtech {
 
 namespace {
@@ -46,6 +48,47 @@ int FhirClient::put(const std::string& type, const std::string& id, const std::s
   req.body = body;
   Response r = call(req);
   if (diagnostics) *diagnostics = r.body.substr(0, 500);
+  return r.status;
+}
+
+std::map<std::string, FhirClient::ReadResult> FhirClient::read_many(const std::string& type,
+                                                                     const std::vector<std::string>& ids) {
+  std::map<std::string, ReadResult> out;
+  for (size_t from = 0; from < ids.size(); from += kIdsPerSearch) {
+    std::string list;
+    const size_t to = std::min(ids.size(), from + kIdsPerSearch);
+    for (size_t i = from; i < to; ++i) list += (list.empty() ? "" : ",") + ids[i];
+    Request req = internal("GET", {type});
+    req.query.emplace_back("_id", list);
+    req.query.emplace_back("_count", std::to_string(to - from));
+    Response r = call(req);
+    json::Document bundle;
+    if (r.status != 200 || !json::parse(r.body, bundle))
+      throw TransientError("search " + type + "?_id answered " + std::to_string(r.status));
+    const json::Value* entries = json::get_member(bundle, "entry");
+    if (!entries || !entries->IsArray()) continue;
+    for (auto& e : entries->GetArray()) {
+      const json::Value* res = json::get_member(e, "resource");
+      auto id = res ? json::get_string(*res, "id") : std::nullopt;
+      if (!id) continue;
+      const json::Value* meta = json::get_member(*res, "meta");
+      auto version = meta ? json::get_string(*meta, "versionId") : std::nullopt;
+      ReadResult& found = out[std::string(*id)];
+      found.found = true;
+      if (version) found.etag = "W/\"" + std::string(*version) + "\"";
+      found.resource.CopyFrom(*res, found.resource.GetAllocator());
+    }
+  }
+  return out;
+}
+
+int FhirClient::transaction(std::string bundle, std::string* answer) {
+  Request req = internal("POST", {});
+  req.path = "/";
+  req.headers.set("Content-Type", "application/fhir+json");
+  req.body = std::move(bundle);
+  Response r = call(req);
+  if (answer) *answer = std::move(r.body);
   return r.status;
 }
 

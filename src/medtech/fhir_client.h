@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,15 @@ class FhirClient {
   // GET {type}?identifier={value}&_count=2: the matching resources (at most 2: enough to tell
   // one from several). Any answer but 200 throws TransientError.
   std::vector<json::Document> search_identifier(const std::string& type, const std::string& value);
+
+  // GET {type}?_id=a,b,...: the resources of those ids that exist, by id, each with its ETag
+  // (W/"versionId"). One search per kIdsPerSearch ids. Any answer but 200 throws TransientError.
+  static constexpr size_t kIdsPerSearch = 500;
+  std::map<std::string, ReadResult> read_many(const std::string& type, const std::vector<std::string>& ids);
+
+  // POST [base] with a transaction Bundle (JSON text). Returns the status (200, 409, 412, 4xx);
+  // the answer's body goes to *answer. 5xx, 429 and a missing service throw TransientError.
+  int transaction(std::string bundle, std::string* answer);
 
   const std::string& service() const { return service_; }
 

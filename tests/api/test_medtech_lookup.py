@@ -1,6 +1,7 @@
 """MedTech identity resolution Lookup: the Device is found with the FHIR service's search by
 identifier (any system, server-assigned ids), its patient becomes the Observation's subject;
-an unknown device, a device without patient and an ambiguous identifier are dead letters,
+an Encounter (encounterIdExpression) is found by identifier the same way and linked; an unknown
+device or encounter, a device without patient and an ambiguous identifier are dead letters,
 counted by kind; failures are not cached, successes are until the settings change."""
 import re
 
@@ -125,3 +126,52 @@ def test_cached_device_is_refreshed_when_the_settings_change(server):
     send(heart("lk-moved", 72, "2023-12-02T03:00:00+00:00"))
     wait_for(lambda: observations_of(second) == 1)
     assert observations_of(first) == 2
+
+
+def encounter_mapping():
+    """The basic heart-rate template with an encounterIdExpression."""
+    mapping = medtech_file("templates", "basic_devicecontent.json")
+    heart_template = next(t for t in mapping["template"] if t["template"]["typeName"] == "heartrate")
+    heart_template["template"]["encounterIdExpression"] = "$.encounterid"
+    return {"templateType": "CollectionContent", "template": [heart_template]}
+
+
+def test_lookup_links_the_encounter_found_by_identifier(server):
+    fhir = server.fhir()
+    base = medtech_setup(server.origin, name="lookup5", resolution="Lookup", device_mapping=encounter_mapping())
+    patient_id = created_id(fhir, {"resourceType": "Patient"})
+    device_id = created_id(fhir, device("lk-enc-dev", patient_id))
+    encounter_id = created_id(fhir, {"resourceType": "Encounter", "status": "in-progress",
+                                     "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                                               "code": "IMP"},
+                                     "identifier": [{"system": "urn:example:visit", "value": "visit-42"}],
+                                     "subject": {"reference": f"Patient/{patient_id}"}})
+    message = dict(heart("lk-enc-dev", 77, "2023-12-03T10:00:00+00:00"), encounterid="visit-42")
+    assert requests.post(f"{base}/messages", json=message).status_code == 202
+    oid = medtech_observation_ids(base, message)[0]
+    obs = wait_for(lambda: (lambda r: r.json() if r.status_code == 200 else None)(
+        requests.get(f"{fhir}/Observation/{oid}")))
+    assert obs["encounter"]["reference"] == f"Encounter/{encounter_id}"
+    assert obs["subject"]["reference"] == f"Patient/{patient_id}"
+    assert obs["device"]["reference"] == f"Device/{device_id}"
+    # Searchable by encounter through the FHIR service.
+    found = requests.get(f"{fhir}/Observation", params={"encounter": f"Encounter/{encounter_id}"}).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [oid]
+
+
+def test_lookup_of_an_unknown_encounter_is_a_dead_letter(server):
+    fhir = server.fhir()
+    base = medtech_setup(server.origin, name="lookup6", resolution="Lookup", device_mapping=encounter_mapping())
+    patient_id = created_id(fhir, {"resourceType": "Patient"})
+    created_id(fhir, device("lk-enc-dev2", patient_id))
+    before = error_count(server.origin, "default/lookup6", "EncounterNotFound")
+    message = dict(heart("lk-enc-dev2", 78, "2023-12-03T11:00:00+00:00"), encounterid="visit-missing")
+    assert requests.post(f"{base}/messages", json=message).status_code == 202
+    letters = wait_for(lambda: dead_letters(base, "EncounterNotFound"))
+    assert letters[0]["stage"] == "identity"
+    assert letters[0]["payload"] == message
+    assert "visit-missing" in letters[0]["reason"]
+    assert error_count(server.origin, "default/lookup6", "EncounterNotFound") == before + 1
+    # Nothing was written for it.
+    assert requests.get(f"{fhir}/Observation", params={"subject": f"Patient/{patient_id}"}).json().get(
+        "entry", []) == []

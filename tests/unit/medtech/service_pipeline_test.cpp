@@ -19,15 +19,20 @@ std::string testdata(const std::string& rel) {
   return buf.str();
 }
 
-// A FHIR service that keeps resources in a map: read, PUT (If-Match checked), search by identifier.
+// A FHIR service that keeps resources in a map: read, PUT (If-Match checked), search by identifier
+// or _id, transaction Bundles of PUTs (ifMatch checked, all or nothing).
 struct FakeFhir {
   std::map<std::string, std::pair<int, std::string>> resources;  // "Type/id" -> (version, body)
-  int puts = 0;
+  int puts = 0, transactions = 0;
   bool available = true;
+  bool refuse_transactions = false;  // answer 400, as for an entry that does not validate
+  int concurrent_writes = 0;         // transactions preceded by another writer's update
 
   std::optional<Response> operator()(const std::string&, Request& req) {
     if (!available) return std::nullopt;
     Response r;
+    if (req.segments.empty()) return transaction(req.body);
+    if (req.segments.size() == 1 && req.param("_id")) return search_ids(req.segments[0], std::string(*req.param("_id")));
     if (req.segments.size() == 1) return search_identifier(req.segments[0], std::string(req.param("identifier").value_or("")));
     const std::string key = req.segments[0] + "/" + req.segments[1];
     auto it = resources.find(key);
@@ -47,6 +52,56 @@ struct FakeFhir {
     ++puts;
     resources[key] = {version + 1, req.body};
     r.status = version ? 200 : 201;
+    return r;
+  }
+
+  Response transaction(const std::string& body) {
+    Response r;
+    ++transactions;
+    if (refuse_transactions) {
+      r.status = 400;
+      return r;
+    }
+    json::Document bundle;
+    EXPECT_TRUE(json::parse(body, bundle));
+    if (concurrent_writes > 0) {
+      --concurrent_writes;
+      for (auto& [key, v] : resources) ++v.first;
+    }
+    for (const auto& e : bundle["entry"].GetArray()) {
+      auto it = resources.find(std::string(*json::get_string(e["request"], "url")));
+      std::string version = "W/\"" + std::to_string(it == resources.end() ? 0 : it->second.first) + "\"";
+      if (auto m = json::get_string(e["request"], "ifMatch"); m && *m != version) {
+        r.status = 412;
+        return r;
+      }
+    }
+    for (const auto& e : bundle["entry"].GetArray()) {
+      auto& stored = resources[std::string(*json::get_string(e["request"], "url"))];
+      stored = {stored.first + 1, json::to_string(e["resource"])};
+      ++puts;
+    }
+    r.body = R"({"resourceType":"Bundle","type":"transaction-response"})";
+    return r;
+  }
+
+  // GET {type}?_id=a,b: a searchset Bundle of those that exist, with meta.versionId.
+  Response search_ids(const std::string& type, const std::string& ids) {
+    std::string entries;
+    std::stringstream list(ids);
+    for (std::string id; std::getline(list, id, ',');) {
+      auto it = resources.find(type + "/" + id);
+      if (it == resources.end()) continue;
+      json::Document d;
+      json::parse(it->second.second, d);
+      json::Value meta(rapidjson::kObjectType);
+      meta.AddMember("versionId", json::str(std::to_string(it->second.first), d.GetAllocator()), d.GetAllocator());
+      d.RemoveMember("meta");
+      d.AddMember("meta", meta, d.GetAllocator());
+      entries += std::string(entries.empty() ? "" : ",") + R"({"resource":)" + json::to_string(d) + "}";
+    }
+    Response r;
+    r.body = R"({"resourceType":"Bundle","type":"searchset","entry":[)" + entries + "]}";
     return r;
   }
 
@@ -125,6 +180,51 @@ TEST(BatchProcessor, CreatesPatientDeviceAndObservationThenMergesAndSkipsNoOps) 
       EXPECT_EQ(v.first, 2);
       EXPECT_NE(v.second.find("\"amended\""), std::string::npos);
     }
+}
+
+TEST(BatchProcessor, OneSearchAndOneTransactionPerBatch) {
+  FakeFhir fhir;
+  ConnectorMetrics metrics("unit/batch");
+  BatchProcessor p(load_settings(settings(ResolutionType::Create), 1), std::ref(fhir), metrics);
+  const std::string hr = testdata("readme-messages/heartrate.json");
+  std::string next_hour = hr;
+  next_hour.replace(next_hour.find("19:18:23"), 8, "20:18:23");
+  std::string steps = testdata("readme-messages/steps.json");
+  EXPECT_TRUE(p.process({message(1, hr), message(2, next_hour), message(3, steps)}).empty());
+  int observations = 0;
+  for (const auto& [key, v] : fhir.resources) observations += key.starts_with("Observation/");
+  EXPECT_EQ(observations, 3);
+  EXPECT_EQ(fhir.transactions, 1);
+}
+
+TEST(BatchProcessor, AConflictRetriesFromTheSearch) {
+  FakeFhir fhir;
+  ConnectorMetrics metrics("unit/conflict");
+  BatchProcessor p(load_settings(settings(ResolutionType::Create), 1), std::ref(fhir), metrics);
+  const std::string hr = testdata("readme-messages/heartrate.json");
+  EXPECT_TRUE(p.process({message(1, hr)}).empty());
+  std::string later = hr;
+  later.replace(later.find("19:18:23"), 8, "19:18:24");
+  fhir.concurrent_writes = 1;  // the merged Observation changes under the first transaction
+  EXPECT_TRUE(p.process({message(2, later)}).empty());
+  EXPECT_EQ(fhir.transactions, 3);  // create; refused merge (412); merge again
+  for (const auto& [key, v] : fhir.resources)
+    if (key.starts_with("Observation/")) {
+      EXPECT_EQ(v.first, 3);  // created, changed by the other writer, merged
+      EXPECT_NE(v.second.find("\"amended\""), std::string::npos);
+    }
+}
+
+TEST(BatchProcessor, ARefusedTransactionIsRedoneWindowByWindow) {
+  FakeFhir fhir;
+  fhir.refuse_transactions = true;
+  ConnectorMetrics metrics("unit/refused");
+  BatchProcessor p(load_settings(settings(ResolutionType::Create), 1), std::ref(fhir), metrics);
+  EXPECT_TRUE(p.process({message(1, testdata("readme-messages/heartrate.json"))}).empty());
+  int observations = 0;
+  for (const auto& [key, v] : fhir.resources) observations += key.starts_with("Observation/");
+  EXPECT_EQ(observations, 1);  // written by PUT Observation/{id}
+  EXPECT_EQ(fhir.transactions, 1);
 }
 
 TEST(BatchProcessor, ProblemsBecomeDeadLettersWithStageKindAndPayload) {
