@@ -115,7 +115,44 @@ class Rewriter {
   }
 };
 
+// Every string inside a JSON Patch operation's value, by the key it sits under.
+size_t rewrite_untyped(json::Value& v, ReferenceSite site, json::Allocator& alloc, const ReferenceResolver& resolve,
+                       int depth) {
+  if (depth > kMaxDepth) return 0;
+  if (v.IsString()) {
+    auto to = resolve(sv(v), site);
+    if (!to) return 0;
+    v.SetString(to->data(), static_cast<rapidjson::SizeType>(to->size()), alloc);
+    return 1;
+  }
+  size_t n = 0;
+  if (v.IsArray()) {
+    for (auto& x : v.GetArray()) n += rewrite_untyped(x, site, alloc, resolve, depth + 1);
+  } else if (v.IsObject()) {
+    for (auto& m : v.GetObject()) {
+      const ReferenceSite inner = sv(m.name) == "reference" ? ReferenceSite::Reference : ReferenceSite::Uri;
+      n += rewrite_untyped(m.value, inner, alloc, resolve, depth + 1);
+    }
+  }
+  return n;
+}
+
 }  // namespace
+
+size_t rewrite_patch_references(json::Value& patch, json::Allocator& alloc, const ReferenceResolver& resolve) {
+  if (!patch.IsArray()) return 0;
+  size_t n = 0;
+  for (auto& op : patch.GetArray()) {
+    if (!op.IsObject()) continue;
+    auto value = op.FindMember("value");
+    if (value == op.MemberEnd()) continue;
+    // A value replacing a Reference's "reference" element is itself such a value.
+    auto path = json::get_string(op, "path");
+    const bool at_reference = path && path->ends_with("/reference");
+    n += rewrite_untyped(value->value, at_reference ? ReferenceSite::Reference : ReferenceSite::Uri, alloc, resolve, 0);
+  }
+  return n;
+}
 
 size_t rewrite_references(json::Value& resource, json::Allocator& alloc, const Definitions& defs,
                           const ReferenceResolver& resolve) {

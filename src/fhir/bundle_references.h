@@ -27,4 +27,10 @@ using ReferenceResolver = std::function<std::optional<std::string>(std::string_v
 size_t rewrite_references(json::Value& resource, json::Allocator& alloc, const Definitions& defs,
                           const ReferenceResolver& resolve);
 
+// Rewrites the "value" of every operation of a JSON Patch document (an array of operations), whose
+// type the model cannot know: a string under a "reference" key is a ReferenceSite::Reference, any
+// other string a ReferenceSite::Uri (so only exact fullUrls change there). Returns the number of
+// values replaced.
+size_t rewrite_patch_references(json::Value& patch, json::Allocator& alloc, const ReferenceResolver& resolve);
+
 }  // namespace healthd::fhir

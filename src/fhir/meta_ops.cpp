@@ -1,9 +1,10 @@
 // Instance operations on meta and history: $meta, $meta-add, $meta-delete (the meta of the current
 // version changes in place: no new version, as the spec says) and $purge-history (every version
-// but the current one is removed).
+// but the current one is removed). Type and system $meta: the union of what current resources carry.
 #include <algorithm>
 
 #include "fhir/service_impl.h"
+#include "fhir/smart_access.h"
 #include "json/json.h"
 
 namespace healthd::fhir {
@@ -54,7 +55,48 @@ void apply_meta(json::Value& meta, const json::Value& change, bool add, json::Al
   }
 }
 
+// Resources read per page while collecting the meta in use.
+constexpr int kMetaPage = 500;
+
 }  // namespace
+
+Response FhirService::Impl::meta_in_use(Request& req, const std::string& type, const SmartAccess& smart) {
+  if (!type.empty() && smart.active())
+    if (auto denied = smart.check(type, auth::Interaction::Search)) return std::move(*denied);
+  json::Document union_doc;
+  union_doc.SetObject();
+  auto& a = union_doc.GetAllocator();
+  // Only resources carrying a value of the element's search parameter are read, page by page.
+  for (const char* param : {"_profile", "_tag", "_security"}) {
+    ParsedSearch parsed;
+    std::vector<std::string> types;
+    if (!type.empty()) types.push_back(type);
+    if (auto bad = parse_search(search_context(req, true), types, {{std::string(param) + ":missing", "false"}}, parsed))
+      return std::move(*bad);
+    SearchQuery& q = parsed.query;
+    q.count = kMetaPage;
+    q.with_total = false;
+    q.sort.clear();
+    for (;;) {
+      SearchPage page = store->search(q);
+      for (const StoredVersion& v : page.entries) {
+        if (smart.active() && (smart.check(v.type, auth::Interaction::Search) ||
+                               (smart.needs_resource_check() && !smart.permits_json(v.json, auth::Interaction::Search))))
+          continue;
+        json::Document doc;
+        if (!json::parse(v.json, doc) || !doc.IsObject()) continue;
+        if (const json::Value* meta = json::get_member(doc, "meta"); meta && meta->IsObject())
+          apply_meta(union_doc, *meta, true, a);
+      }
+      if (!page.has_more) break;
+      q.after = page.next;
+    }
+  }
+  Response r;
+  r.status = 200;
+  set_json_body(req, r, meta_parameters(union_doc));
+  return r;
+}
 
 Response FhirService::Impl::meta_operation(Request& req, const std::string& type, const std::string& id,
                                            const std::string& op) {

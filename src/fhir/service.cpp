@@ -259,6 +259,8 @@ Response FhirService::Impl::route(Request& req) {
       } else if (seg.size() == 3 && (seg.back() == "$meta" || seg.back() == "$meta-add" ||
                                      seg.back() == "$meta-delete" || seg.back() == "$purge-history")) {
         r = meta_operation(req, type, id, seg.back());
+      } else if (seg.size() <= 2 && seg.back() == "$meta") {
+        r = meta_in_use(req, type, smart);
       } else {
         r = error(501, "not-supported", "Operation " + seg.back() + " is not supported yet");
       }

@@ -146,6 +146,8 @@ struct FhirService::Impl {
   HistoryFilter smart_history_filter(const SmartAccess& smart);
   // meta_ops.cpp: [type]/[id]/$meta, $meta-add, $meta-delete, $purge-history.
   Response meta_operation(Request& req, const std::string& type, const std::string& id, const std::string& op);
+  // [type]/$meta and [base]/$meta (type empty): the profiles, tags and security labels in use.
+  Response meta_in_use(Request& req, const std::string& type, const SmartAccess& smart);
   // reindex.cpp: [base]/$reindex (type empty: the job) and [type]/[id]/$reindex; at open, the
   // custom search parameters and the job; at the first request, the reindex a new string
   // normalization needs.

@@ -283,6 +283,8 @@ Response FhirService::Impl::transaction(Request& req, json::Document& doc) {
           std::string why;
           if (!json::parse(body.body, p.patch, &why))
             return entry_failure(error(400, "structure", "The JSON Patch in the Binary is not valid JSON: " + why), i);
+          rewrite_patch_references(p.patch, p.patch.GetAllocator(), resolve);  // values naming other entries
+          if (ref_error) return entry_failure(std::move(*ref_error), i);
           patch_doc = &p.patch;
         }
         if (smart.active())

@@ -273,6 +273,30 @@ def test_patch_entries_json_patch_binary_and_fhirpath_parameters(base):
     assert send(base, tx({"resource": bad, "request": {"method": "PATCH", "url": f"Patient/{pid}"}})).status_code == 422
 
 
+def test_json_patch_binary_values_naming_entries_are_rewritten(base):
+    first = post(base, "Observation", observation("Patient/x")).json()["id"]
+    second = post(base, "Observation", observation("Patient/x")).json()["id"]
+    p_url = urn()
+
+    def patch_entry(oid, ops):
+        binary = {"resourceType": "Binary", "contentType": "application/json-patch+json",
+                  "data": base64.b64encode(json.dumps(ops).encode()).decode()}
+        return {"resource": binary, "request": {"method": "PATCH", "url": f"Observation/{oid}"}}
+
+    r = send(base, tx(
+        patch_entry(first, [{"op": "replace", "path": "/subject", "value": {"reference": p_url}}]),
+        patch_entry(second, [{"op": "replace", "path": "/subject/reference", "value": p_url},
+                             {"op": "add", "path": "/focus", "value": [{"reference": p_url}]}]),
+        post_entry(patient(), p_url)))
+    assert r.status_code == 200, r.text
+    pref = ref_of(r.json()["entry"][2])
+    assert pref.startswith("Patient/")
+    assert get(base, f"Observation/{first}")["subject"]["reference"] == pref
+    second_obs = get(base, f"Observation/{second}")
+    assert second_obs["subject"]["reference"] == pref and second_obs["focus"][0]["reference"] == pref
+    assert count(base, f"Observation?subject={pref}") == 2
+
+
 def test_if_match_and_if_none_match_in_entries(base):
     pid = post(base, "Patient", patient()).json()["id"]
     r = send(base, tx({"resource": patient(id=pid), "request": {"method": "PUT", "url": f"Patient/{pid}", "ifMatch": 'W/"3"'}}))

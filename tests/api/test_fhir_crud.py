@@ -198,6 +198,35 @@ def test_methods_not_allowed(base):
     assert "Allow" in r.headers
 
 
+def test_meta_at_type_and_system_level_is_the_union_in_use(base):
+    import uuid
+    tag, sec = "t" + uuid.uuid4().hex[:10], "s" + uuid.uuid4().hex[:10]
+    profile = "http://example.org/StructureDefinition/union-" + uuid.uuid4().hex[:8]
+    post(base, "Patient", patient(meta={"tag": [{"system": "urn:tags", "code": tag}], "profile": [profile]}))
+    post(base, "Patient", patient(meta={"tag": [{"system": "urn:tags", "code": tag}],
+                                        "security": [{"system": "urn:sec", "code": sec}]}))
+    post(base, "Observation", {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                               "meta": {"tag": [{"system": "urn:obs-tags", "code": tag}]}})
+
+    def meta_of(url):
+        r = requests.get(url)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["resourceType"] == "Parameters" and body["parameter"][0]["name"] == "return"
+        return body["parameter"][0]["valueMeta"]
+
+    patients = meta_of(f"{base}/Patient/$meta")
+    assert patients["tag"].count({"system": "urn:tags", "code": tag}) == 1  # two resources, one entry
+    assert {"system": "urn:obs-tags", "code": tag} not in patients["tag"]
+    assert profile in patients["profile"]
+    assert {"system": "urn:sec", "code": sec} in patients["security"]
+    everything = meta_of(f"{base}/$meta")
+    assert {"system": "urn:tags", "code": tag} in everything["tag"]
+    assert {"system": "urn:obs-tags", "code": tag} in everything["tag"]
+    assert profile in everything["profile"]
+    assert requests.get(f"{base}/NoSuchType/$meta").status_code == 404
+
+
 def test_head_read(base):
     pid = post(base, "Patient", patient()).json()["id"]
     r = requests.head(f"{base}/Patient/{pid}")

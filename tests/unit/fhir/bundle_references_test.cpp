@@ -84,6 +84,33 @@ TEST(BundleReferences, TellsTheResolverWhereEachValueSits) {
   EXPECT_EQ(seen[1], std::make_pair(std::string("Patient?identifier=a|b"), ReferenceSite::Reference));
 }
 
+TEST(BundleReferences, JsonPatchValuesNamingEntriesAreRewritten) {
+  json::Document patch;
+  ASSERT_TRUE(json::parse(R"([
+      {"op": "replace", "path": "/subject/reference", "value": "urn:uuid:p1"},
+      {"op": "add", "path": "/performer/-", "value": {"reference": "urn:oid:1.2.3", "display": "urn:uuid:p1"}},
+      {"op": "add", "path": "/note/0/text", "value": "urn:uuid:unknown"},
+      {"op": "remove", "path": "/issued"},
+      {"op": "replace", "path": "/focus", "value": [{"reference": "Patient?identifier=x|1"}]}])",
+                          patch));
+  std::vector<std::pair<std::string, ReferenceSite>> seen;
+  size_t n = rewrite_patch_references(patch, patch.GetAllocator(), [&](std::string_view v, ReferenceSite site) {
+    seen.emplace_back(std::string(v), site);
+    if (site == ReferenceSite::Reference && v.starts_with("Patient?")) return std::optional<std::string>("Patient/m");
+    auto it = kMap.find(std::string(v));
+    return it == kMap.end() ? std::nullopt : std::optional<std::string>(it->second);
+  });
+  const std::string out = json::to_string(patch);
+  // A display equal to a fullUrl is a uri site: exact fullUrls change there, as everywhere.
+  EXPECT_EQ(n, 4u) << out;
+  EXPECT_NE(out.find(R"("path":"/subject/reference","value":"Patient/abc")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"({"reference":"Organization/o1")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("value":"urn:uuid:unknown")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"([{"reference":"Patient/m"}])"), std::string::npos) << out;
+  EXPECT_EQ(seen[0].second, ReferenceSite::Reference);  // a value replacing a .reference element
+  EXPECT_EQ(seen[2].second, ReferenceSite::Uri);        // a display
+}
+
 TEST(BundleReferences, LargeResourceIsLinear) {
   // 20,000 references: one pass, one lookup each.
   std::string text = R"({"resourceType": "Group", "type": "person", "actual": true, "member": [)";
