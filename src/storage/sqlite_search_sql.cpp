@@ -226,7 +226,7 @@ struct Builder {
 
   // "t.rid > ? AND t.rid < ? AND t.deleted = 0 AND <clauses>" for resources of one type under alias t.
   // skip: a clause answered elsewhere (the index scan that drives an equality search).
-  // drive false: no clause lists candidates, each is checked per resource (a scan in rid order).
+  // drive false: no clause lists candidates, each is checked per resource (the dense scan).
   std::string filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip = -1, bool drive = true);
   // A single exact value of a token (system|code) or reference: its index rows are already in
   // rid order, so the page can be read straight off the index (d.pid = ... ORDER BY d.rid).
@@ -588,13 +588,19 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
       dense.dense_count = std::string("SELECT count(*) FROM (SELECT 1 FROM ") + table_name(d.kind) + " x WHERE " +
                           c.rows_sql(d, type_id, true) + " LIMIT ?)";
       dense.dense_count_args.push_back(int_arg(kDenseMatches));
+      // The scan walks the driving parameter's compact (rid, pid) index, not the resource rows
+      // (which carry their index-key blob); GROUP BY keeps one row per resource in rid order.
       Builder p{dict, dense.dense_page_args};
       const int64_t from = std::max(q.after, type_lo(type_id));
-      dense.dense_page = std::string("SELECT r.rid, ") + kVersionColumns +
-                         " FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE " +
-                         p.filter_sql(filters[0], "r", -1, false) + " AND r.rid > ? AND r.rid <= ? ORDER BY r.rid LIMIT ?";
       dense.dense_page_args.push_back(int_arg(from));
       dense.dense_page_args.push_back(int_arg(from + kDenseWindow));
+      const std::string table = table_name(d.kind);
+      const std::string rows = p.rows_sql(d, type_id, false);  // arguments in text order: rows first
+      const std::string others = p.filter_sql(filters[0], "r", driver, false);
+      dense.dense_page = std::string("SELECT r.rid, ") + kVersionColumns + " FROM " + table + " x INDEXED BY " + table +
+                         "_by_rid JOIN resource r ON r.rid = x.rid JOIN resource_version v ON v.seq = r.seq"
+                         " WHERE x.rid > ? AND x.rid <= ? AND " + rows + " AND " + others +
+                         " GROUP BY x.rid ORDER BY x.rid LIMIT ?";
       dense.dense_page_args.push_back(int_arg(int64_t{q.count} + 1));
       out_dense = std::move(dense);
     }

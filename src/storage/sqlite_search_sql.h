@@ -27,8 +27,8 @@ struct SearchSql {
   std::string total;              // count(*) of every match (no cursor)
   std::vector<SqlArg> total_args;
   // A broad unsorted search (one clause lists >= kDenseMatches index rows, e.g. a chain on a
-  // common name) pages faster by scanning the type in rid order and checking every clause per
-  // resource, over a window of kDenseWindow rids: dense_count caps the listing clause's count at
+  // common name) pages faster by scanning that clause's (rid, pid) index in rid order and checking
+  // every clause per resource, over a window of kDenseWindow rids: dense_count caps its count at
   // kDenseMatches; when it reaches it, dense_page is tried first, and it answers when it returns
   // count + 1 rows (else the window held too few matches and `page` runs). Empty: not applicable.
   std::string dense_count;
