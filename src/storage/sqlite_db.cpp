@@ -94,6 +94,8 @@ Db::Db(const std::string& path, Mode mode) : path_(path) {
 
 Db::~Db() {
   cache_.clear();  // statements first: sqlite3_close refuses while any are alive
+  recent_by_sql_.clear();
+  recent_.clear();
   sqlite3_close(db_);
 }
 
@@ -129,6 +131,21 @@ Statement& Db::cached(const std::string& sql) {
   if (it != cache_.end()) return *it->second;
   auto stmt = std::make_unique<Statement>(prepare(sql));
   return *cache_.emplace(sql, std::move(stmt)).first->second;
+}
+
+Statement& Db::cached_recent(const std::string& sql) {
+  if (auto it = recent_by_sql_.find(sql); it != recent_by_sql_.end()) {
+    recent_.splice(recent_.begin(), recent_, it->second);
+    return it->second->stmt;
+  }
+  Statement stmt = prepare(sql);
+  if (recent_.size() >= kRecentStatements) {
+    recent_by_sql_.erase(recent_.back().sql);
+    recent_.pop_back();
+  }
+  recent_.push_front(Recent{sql, std::move(stmt)});
+  recent_by_sql_.emplace(recent_.front().sql, recent_.begin());
+  return recent_.front().stmt;
 }
 
 void Db::set_busy_timeout_ms(int ms) { sqlite3_busy_timeout(db_, ms); }

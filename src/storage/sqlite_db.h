@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <list>
 #include <string_view>
 #include <unordered_map>
 
@@ -94,6 +95,11 @@ class Db {
   Statement prepare(std::string_view sql);
   // A prepared statement kept for the life of the connection, keyed by its SQL text.
   Statement& cached(const std::string& sql);
+  // For SQL texts built per request (search): a prepared statement kept among the connection's
+  // kRecentStatements most recently used, so a repeated query shape skips preparing. The
+  // reference is valid until the next call (which may evict it); reset it before (ResetOnExit).
+  Statement& cached_recent(const std::string& sql);
+  static constexpr size_t kRecentStatements = 64;
 
   void set_busy_timeout_ms(int ms);
   bool in_transaction() const;  // false when autocommit (no BEGIN active)
@@ -103,6 +109,12 @@ class Db {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  struct Recent {
+    std::string sql;
+    Statement stmt;
+  };
+  std::list<Recent> recent_;  // most recently used first
+  std::unordered_map<std::string_view, std::list<Recent>::iterator> recent_by_sql_;  // keys view recent_'s sql
 };
 
 }  // namespace healthd::storage

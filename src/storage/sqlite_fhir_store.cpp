@@ -718,28 +718,53 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   auto lease = readers_->acquire();
   if (!lease) return page;
   Db& db = **lease;
-  // Query shapes vary with the parameters: prepared per call rather than cached without bound.
+  // Query shapes vary with the parameters, but a few repeat (the values are bound): the
+  // connection keeps its most recent statements prepared.
   const int count = std::max(q.count, 0);
-  int64_t last_rid = 0;
-  std::vector<fhir::SortKeyValue> last_keys;
-  {
-    Statement s = db.prepare(sql->page);
-    bind_args(s, sql->page_args);
+  // Reads a page statement's rows into `page`; false when it returned at most `count` rows and
+  // `complete_only` asked for a full page (count + 1 rows) or nothing.
+  auto read_page = [&](const std::string& text, const std::vector<SqlArg>& args, bool complete_only) {
+    Statement& s = db.cached_recent(text);
+    ResetOnExit reset(s);
+    bind_args(s, args);
+    std::vector<StoredVersion> entries;
+    int64_t last_rid = 0;
+    std::vector<fhir::SortKeyValue> last_keys;
+    bool more = false;
     while (s.step()) {
-      if (page.entries.size() == static_cast<size_t>(count)) {
-        page.has_more = true;
-        page.next = last_rid;
-        page.next_keys = std::move(last_keys);
+      if (entries.size() == static_cast<size_t>(count)) {
+        more = true;
         break;
       }
       last_rid = s.column_int64(0);
-      page.entries.push_back(read_stored_version(s, 1));
+      entries.push_back(read_stored_version(s, 1));
       last_keys.clear();
       for (size_t k = 0; k < sql->sort_columns; ++k) last_keys.push_back(sort_key_value(s, kSortKeyColumn + k));
     }
+    if (complete_only && !more) return false;
+    page.entries = std::move(entries);
+    if (more) {
+      page.has_more = true;
+      page.next = last_rid;
+      page.next_keys = std::move(last_keys);
+    }
+    return true;
+  };
+  bool done = false;
+  if (!sql->dense_count.empty()) {
+    int64_t listed = 0;
+    {
+      Statement& s = db.cached_recent(sql->dense_count);
+      ResetOnExit reset(s);
+      bind_args(s, sql->dense_count_args);
+      if (s.step()) listed = s.column_int64(0);
+    }
+    if (listed >= kDenseMatches) done = read_page(sql->dense_page, sql->dense_page_args, true);
   }
+  if (!done) read_page(sql->page, sql->page_args, false);
   if (q.with_total) {
-    Statement s = db.prepare(sql->total);
+    Statement& s = db.cached_recent(sql->total);
+    ResetOnExit reset(s);
     bind_args(s, sql->total_args);
     if (s.step()) page.total = s.column_int64(0);
   }

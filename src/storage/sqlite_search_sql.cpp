@@ -226,20 +226,25 @@ struct Builder {
 
   // "t.rid > ? AND t.rid < ? AND t.deleted = 0 AND <clauses>" for resources of one type under alias t.
   // skip: a clause answered elsewhere (the index scan that drives an equality search).
-  std::string filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip = -1);
+  // drive false: no clause lists candidates, each is checked per resource (the dense scan).
+  std::string filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip = -1, bool drive = true);
   // A single exact value of a token (system|code) or reference: its index rows are already in
   // rid order, so the page can be read straight off the index (d.pid = ... ORDER BY d.rid).
   static bool index_ordered(const SearchClause& c);
   std::string index_scan_sql(const SearchClause& c, int64_t type_id, std::string& table);
   // drive: the clause lists candidates (t.rid IN ...); otherwise it is checked per candidate.
   std::string clause_sql(const SearchClause& c, int64_t type_id, const std::string& t, bool drive);
+  // "x.pid = ? AND (<values>)": the index rows x of a parameter clause (not _id, _lastUpdated, _has).
+  std::string rows_sql(const SearchClause& c, int64_t type_id, bool drive);
+  // A clause that can list its matches with rows_sql (and is worth a dense probe: not _id).
+  static bool lists_rows(const SearchClause& c);
   static int driving_clause(const std::vector<SearchClause>& clauses);
   // "SELECT t.rid FROM resource t WHERE ..." / "SELECT '<Type>/' || t.id ..." for a nested filter.
   std::string nested_rids(const fhir::SearchFilter& f);
   std::string nested_refs(const fhir::SearchFilter& f);
 };
 
-std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip) {
+std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& t, int skip, bool drive) {
   auto type_id = dict.type_id(f.type);
   if (!type_id) return "0";  // a type never stored
   args.push_back(int_arg(type_lo(*type_id)));
@@ -248,7 +253,7 @@ std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& 
   // One clause drives: its index lookup lists the candidate rids. Every other clause is checked
   // per candidate through the (rid, pid) indexes, so a broad clause (date >= 2010) costs one
   // lookup per candidate instead of listing every value it matches.
-  const int driver = skip >= 0 ? skip : driving_clause(f.clauses);
+  const int driver = !drive ? -1 : skip >= 0 ? skip : driving_clause(f.clauses);
   for (size_t i = 0; i < f.clauses.size(); ++i)
     if (static_cast<int>(i) != skip) out += " AND " + clause_sql(f.clauses[i], *type_id, t, static_cast<int>(i) == driver);
   return out;
@@ -360,6 +365,16 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
                       " AND x.rid IN (" + nested_rids(*c.has) + ")";
     return t + ".id IN (" + sub + ")";
   }
+  // Listing (drive): SELECT x.rid ... WHERE pid; checking: SELECT 1 ... WHERE x.rid = t.rid AND pid.
+  std::string sub = drive ? std::string("SELECT x.rid FROM ") + table_name(c.kind) + " x WHERE "
+                          : std::string("SELECT 1 FROM ") + table_name(c.kind) + " x WHERE x.rid = " + t + ".rid AND ";
+  sub += rows_sql(c, type_id, drive);
+  const bool positive = c.missing ? !*c.missing : !c.negate;
+  if (drive) return t + (positive ? ".rid IN (" : ".rid NOT IN (") + sub + ")";
+  return std::string(positive ? "EXISTS (" : "NOT EXISTS (") + sub + ")";
+}
+
+std::string Builder::rows_sql(const SearchClause& c, int64_t type_id, bool drive) {
   // A parameter never written has no rows: pid -1 matches none.
   std::string pids = "?";
   args.push_back(int_arg(dict.param_id(type_id, c.param).value_or(-1)));
@@ -367,27 +382,25 @@ std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const st
     pids += ", ?";
     args.push_back(int_arg(dict.param_id(type_id, extra).value_or(-1)));
   }
-  const std::string pid_test = c.also_params.empty() ? "x.pid = ?" : "x.pid IN (" + pids + ")";
-  // Listing (drive): SELECT x.rid ... WHERE pid; checking: SELECT 1 ... WHERE x.rid = t.rid AND pid.
-  std::string sub = drive ? std::string("SELECT x.rid FROM ") + table_name(c.kind) + " x WHERE " + pid_test
-                          : std::string("SELECT 1 FROM ") + table_name(c.kind) + " x WHERE x.rid = " + t +
-                                ".rid AND " + pid_test;
-  auto wrap = [&](bool positive, const std::string& inner) {
-    if (drive) return t + (positive ? ".rid IN (" : ".rid NOT IN (") + inner + ")";
-    return std::string(positive ? "EXISTS (" : "NOT EXISTS (") + inner + ")";
-  };
-  if (c.missing) return wrap(!*c.missing, sub);
+  std::string out = c.also_params.empty() ? "x.pid = ?" : "x.pid IN (" + pids + ")";
+  if (c.missing) return out;
   std::string any;
   if (!c.chain.empty()) {
-    for (const auto& f : c.chain) any += (any.empty() ? "x.value IN (" : " UNION ALL ") + nested_refs(f);
+    // Checking one resource's rows: "+" keeps SQLite from seeking (rid, pid, value) once per
+    // chained value; it reads the resource's few rows and tests each against the list instead.
+    for (const auto& f : c.chain)
+      any += (any.empty() ? (drive ? "x.value IN (" : "+x.value IN (") : " UNION ALL ") + nested_refs(f);
     any += ")";
   } else {
     for (const auto& p : c.any_of) any += (any.empty() ? "" : " OR ") + predicate_sql(p, args);
   }
   if (any.empty()) any = "0";
-  return wrap(!c.negate, sub + " AND (" + any + ")");
+  return out + " AND (" + any + ")";
 }
 
+bool Builder::lists_rows(const SearchClause& c) {
+  return !c.negate && !c.missing && !c.has && c.param != "_id" && c.param != "_lastUpdated";
+}
 
 SqlArg key_arg(const fhir::SortKeyValue& c) {
   switch (c.kind) {
@@ -563,6 +576,35 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
       return out;
     }
   }
+  std::optional<SearchSql> out_dense;
+  if (filters.size() == 1 && q.sort.empty() && q.count > 0) {
+    const auto& clauses = filters[0].clauses;
+    const int driver = Builder::driving_clause(clauses);
+    if (driver >= 0 && Builder::lists_rows(clauses[driver])) {
+      const int64_t type_id = *dict.type_id(filters[0].type);
+      SearchSql dense;
+      Builder c{dict, dense.dense_count_args};
+      const SearchClause& d = clauses[driver];
+      dense.dense_count = std::string("SELECT count(*) FROM (SELECT 1 FROM ") + table_name(d.kind) + " x WHERE " +
+                          c.rows_sql(d, type_id, true) + " LIMIT ?)";
+      dense.dense_count_args.push_back(int_arg(kDenseMatches));
+      // The scan walks the driving parameter's compact (rid, pid) index, not the resource rows
+      // (which carry their index-key blob); GROUP BY keeps one row per resource in rid order.
+      Builder p{dict, dense.dense_page_args};
+      const int64_t from = std::max(q.after, type_lo(type_id));
+      dense.dense_page_args.push_back(int_arg(from));
+      dense.dense_page_args.push_back(int_arg(from + kDenseWindow));
+      const std::string table = table_name(d.kind);
+      const std::string rows = p.rows_sql(d, type_id, false);  // arguments in text order: rows first
+      const std::string others = p.filter_sql(filters[0], "r", driver, false);
+      dense.dense_page = std::string("SELECT r.rid, ") + kVersionColumns + " FROM " + table + " x INDEXED BY " + table +
+                         "_by_rid JOIN resource r ON r.rid = x.rid JOIN resource_version v ON v.seq = r.seq"
+                         " WHERE x.rid > ? AND x.rid <= ? AND " + rows + " AND " + others +
+                         " GROUP BY x.rid ORDER BY x.rid LIMIT ?";
+      dense.dense_page_args.push_back(int_arg(int64_t{q.count} + 1));
+      out_dense = std::move(dense);
+    }
+  }
 
   std::string any;
   for (const auto& f : filters) {
@@ -572,7 +614,7 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
   if (any.empty()) return std::nullopt;  // no type searched was ever stored
   const std::string where = " WHERE (" + any + ")";
 
-  SearchSql out;
+  SearchSql out = out_dense ? std::move(*out_dense) : SearchSql{};
   out.total = "SELECT count(*) FROM resource r" + where;
   out.total_args = args;
   std::string page;

@@ -380,6 +380,40 @@ TEST_F(SqliteFhirChainTest, AlsoParamsCountAsTheSameParameter) {
   EXPECT_EQ(ids(query("Observation", {c})), V{});
 }
 
+// A chain matching more than kDenseMatches index rows takes the dense scan (rid order, every
+// clause checked per resource): paging through it gives exactly the matches, each once, in
+// creation order, also where a window holds too few of them (the listing plan answers then).
+TEST_F(SqliteFhirChainTest, ABroadChainPagesThroughEveryMatchOnceInCreationOrder) {
+  std::vector<fhir::WriteOp> ops;
+  V expected;
+  const int n = 2 * static_cast<int>(kDenseMatches);
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "d" + std::to_string(i);
+    // Patient/b is a Smith: two of three observations match the chain; every fifth has code z.
+    const bool smith = i % 3 != 2 || i > n - 40;
+    ops.push_back(with(create("Observation", id, 500 + i),
+                       {ref("subject", smith ? "Patient/b" : "Patient/a"), token("code", "", i % 5 ? "x" : "z")}));
+    if (smith && i % 5) expected.push_back(id);
+  }
+  ASSERT_TRUE(store->commit(std::move(ops)).ok());
+  SearchClause c = ref_clause("subject");
+  c.chain = {{"Patient", {clause("name", {text(K::Prefix, "smith")})}}};
+  SearchQuery q = query("Observation", {c, clause("code", {tok("x")})});
+  q.count = 7;
+  V seen;
+  for (int pages = 0; pages < 1000; ++pages) {
+    fhir::SearchPage page = store->search(q);
+    for (const auto& v : page.entries) seen.push_back(v.id);
+    if (!page.has_more) break;
+    q.after = page.next;
+  }
+  expected.insert(expected.begin(), "o1");  // the fixture's observation of Patient/b, code x
+  EXPECT_EQ(seen, expected);
+  q.after = 0;
+  q.with_total = true;
+  EXPECT_EQ(store->search(q).total, static_cast<int64_t>(expected.size()));
+}
+
 TEST(SqliteSearchSql, GlobEscape) {
   EXPECT_EQ(glob_escape("a*b?c[d]"), "a[*]b[?]c[[]d]");
 }
