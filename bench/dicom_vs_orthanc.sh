@@ -4,11 +4,13 @@
 # ../shared/bench/compare_dicom.sh (the same client and 2,000 instances for both, Orthanc
 # measured in the same run) and writes bench/results/dicom-vs-orthanc.md with the ratios.
 #   bench/dicom_vs_orthanc.sh [WORKDIR] [PORT]
+# HEALTHD_BIN picks the binary (default: build/healthd of this checkout); NOTES_FILE, when set,
+# is a Markdown file appended below the table (the run's commentary).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d)} port=${2:-19600}
 shared=${HEALTHD_SHARED:-$root/../shared}
-bin=$root/build/healthd
+bin=${HEALTHD_BIN:-$root/build/healthd}
 mkdir -p "$work"
 rm -rf "$work/healthd" "$work/orthanc"
 "$bin" serve --host 127.0.0.1 --port "$port" --data "$work/healthd" >"$work/healthd.log" 2>&1 &
@@ -18,8 +20,11 @@ for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/nul
 origin=http://127.0.0.1:$port
 TOKEN=$("$bin" token --data "$work/healthd" --audience "$origin/default/dicom/default" --roles "DICOM Data Owner")
 export TOKEN
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 "$shared/bench/compare_dicom.sh" "$origin/default/dicom/default/v2" "$work" | tee "$work/results.jsonl"
-/usr/bin/python3 - "$work/results.jsonl" "$root/bench/results/dicom-vs-orthanc.md" "$(git -C "$root" rev-parse --short HEAD)" <<'PY'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+/usr/bin/python3 - "$work/results.jsonl" "$root/bench/results/dicom-vs-orthanc.md" "$(git -C "$root" rev-parse --short HEAD)" \
+  "$load_before" "$load_after" "${NOTES_FILE:-}" <<'PY'
 import json, os, sys, time
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 r = {(x["server"], x["workload"]): x["result"] for x in rows}
@@ -32,6 +37,7 @@ out = ["# DICOMweb: healthd vs Orthanc", "",
        "instances (100 studies x 20, 39 KB) for both servers, Orthanc 1.10 + DICOMweb plugin (Debian, SQLite "
        "index) measured in the same run. healthd with its defaults (bearer token on every request). "
        "Speed-up = Orthanc time / healthd time (STOW: healthd rate / Orthanc rate).", "",
+       f"Load average (1, 5, 15 min) before the run: {sys.argv[4]}; after: {sys.argv[5]}.", "",
        "| workload | Orthanc | healthd | speed-up | target | met |", "|---|---|---|---|---|---|"]
 o, h = r[("orthanc", "stow")], r[("healthd", "stow")]
 ratio = h["instances_per_s"] / o["instances_per_s"]
@@ -48,6 +54,8 @@ for w in ("qido", "wado"):
         shown = f"{ratio:.1f}x" if ok_status else f"- (HTTP {hv['status']})"
         out.append(f"| {w.upper()} {case} (p50 ms) | {ov['p50_ms']} | {hv['p50_ms']} | {shown} | {target} "
                    f"| {'yes' if met else 'no'} |")
+if sys.argv[6]:
+    out += [""] + open(sys.argv[6]).read().rstrip("\n").split("\n")
 out += ["", "Raw results (one JSON line per server and workload):", "", "```"] + \
        [json.dumps(x) for x in rows] + ["```", ""]
 open(sys.argv[2], "w").write("\n".join(out))

@@ -78,10 +78,27 @@ struct Request {
   std::optional<std::string_view> param(std::string_view name) const;
 };
 
+// A response body produced piece by piece while it is sent (a study retrieve of gigabytes), so
+// neither the service nor the HTTP layer holds it whole. The HTTP layer calls next() until it
+// returns false, one call at a time, from worker threads.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The total length when known before the first byte (sent as Content-Length); otherwise the
+  // body is sent chunked.
+  virtual std::optional<uint64_t> size() const = 0;
+  // Replaces out with the next bytes (about max_bytes at most, never empty while more follow);
+  // false, with out empty, once the body is complete. Throws when the rest cannot be produced:
+  // the status line is gone by then, so the HTTP layer closes the connection.
+  virtual bool next(std::string& out, size_t max_bytes) = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, the body comes from here instead of `body` (which stays empty).
+  std::shared_ptr<BodySource> stream;
 
   // Labels for metrics and the request log; set by whoever routes the request.
   std::string service = "-";   // e.g. "default/fhir/default"

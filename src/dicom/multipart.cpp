@@ -54,12 +54,14 @@ constexpr size_t kMaxHeaders = 64 << 10;
 std::vector<uint64_t> find_delimiters(uint64_t size, const ReadAt& read, const std::string& delimiter) {
   std::vector<uint64_t> out;
   const std::string pattern = "\n" + delimiter;
-  std::string buf(kChunk + pattern.size(), '\0');
+  // Sized for the body when it is small: a 1 MB buffer per small upload costs more than parsing.
+  const size_t chunk = static_cast<size_t>(std::min<uint64_t>(kChunk, size));
+  std::string buf(chunk + pattern.size(), '\0');
   uint64_t base = 0;  // body offset of buf[0]
   size_t len = 0;     // bytes in buf
   uint64_t next_read = 0;
   while (next_read < size) {
-    const size_t n = read(next_read, buf.data() + len, kChunk);
+    const size_t n = read(next_read, buf.data() + len, chunk);
     if (n == 0) break;
     next_read += n;
     len += n;
@@ -156,16 +158,19 @@ bool parse_multipart(std::string_view body, std::string_view boundary, std::vect
 
 MultipartWriter::MultipartWriter() : boundary_("healthd-" + new_uuid()) {}
 
-void MultipartWriter::begin(std::string_view content_type) {
-  out_ += "--";
-  out_ += boundary_;
-  out_ += "\r\nContent-Type: ";
-  out_ += content_type;
-  out_ += "\r\n\r\n";
+std::string MultipartWriter::part_head(std::string_view content_type) const {
+  std::string out;
+  out.reserve(boundary_.size() + content_type.size() + 22);
+  out.append("--").append(boundary_).append("\r\nContent-Type: ").append(content_type).append("\r\n\r\n");
+  return out;
 }
 
+std::string MultipartWriter::close_delimiter() const { return "--" + boundary_ + "--\r\n"; }
+
+void MultipartWriter::begin(std::string_view content_type) { out_ += part_head(content_type); }
+
 void MultipartWriter::end() {
-  out_ += "\r\n";
+  out_ += kPartEnd;
   ++parts_;
 }
 
@@ -176,9 +181,7 @@ void MultipartWriter::add(std::string_view content_type, std::string_view bytes)
 }
 
 std::string MultipartWriter::finish() {
-  out_ += "--";
-  out_ += boundary_;
-  out_ += "--\r\n";
+  out_ += close_delimiter();
   std::string done;
   done.swap(out_);
   return done;

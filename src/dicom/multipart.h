@@ -52,6 +52,12 @@ class MultipartWriter {
   std::string finish();
   bool empty() const { return parts_ == 0; }
 
+  // The framing alone, for a body sent in pieces (a streamed retrieve): what precedes a part's
+  // bytes, what follows them, and what closes the body.
+  std::string part_head(std::string_view content_type) const;
+  static constexpr std::string_view kPartEnd = "\r\n";
+  std::string close_delimiter() const;
+
  private:
   std::string boundary_;
   std::string out_;

@@ -1,11 +1,13 @@
 // WADO-RS retrieval of instances: study / series as multipart/related; type="application/dicom",
 // one instance also as application/dicom. transfer-syntax=* serves the stored files as they are;
 // a named syntax (none named: Explicit VR Little Endian) transcodes the instances stored in
-// another one (transcode.h), one instance at a time.
+// another one (transcode.h), one instance at a time. The answer streams (RetrieveStream): files
+// are read while the body is sent, so a study never sits in memory whole.
 #include <optional>
 
 #include "dicom/multipart.h"
 #include "dicom/negotiation.h"
+#include "dicom/retrieve_stream.h"
 #include "dicom/service_impl.h"
 #include "dicom/transcode.h"
 #include "dicom/transfer_syntax.h"
@@ -33,45 +35,41 @@ Response DicomService::Impl::retrieve(const Request& req, const Target& t) {
       if (TranscodeResult check = can_transcode(f.transfer_syntax_uid, target); !check.ok())
         return problem(406, "Instance " + f.sop_uid + ": " + check.message);
 
-  // Appends one instance, as stored or transcoded, through `begin` (its part's media type) and
-  // `append`; an error Response when it cannot.
-  std::string bytes;
-  auto write_instance = [&](const StoredFile& f, const auto& begin, const BulkSink& append) -> std::optional<Response> {
-    if (as_stored(f)) {
-      if (!read_whole_file(f.path, bytes)) return problem(500, "cannot read the stored instance " + f.sop_uid);
-      begin(f.transfer_syntax_uid);
-      append(bytes.data(), bytes.size());
-      return std::nullopt;
-    }
-    begin(std::string(target));
-    TranscodeResult done = transcode_file(f.path, target, append);
-    if (!done.ok()) return problem(status_of(done), "Instance " + f.sop_uid + ": " + done.message);
-    return std::nullopt;
+  Response r;
+  std::optional<MultipartWriter> framing;
+  if (n->multipart) framing.emplace();
+  auto content_type = [&](std::string_view syntax) {
+    return framing ? "multipart/related; type=\"application/dicom\"; boundary=" + framing->boundary()
+                   : "application/dicom; transfer-syntax=" + std::string(syntax);
   };
 
-  Response r;
-  if (!n->multipart) {
-    auto failed = write_instance(
-        files[0], [&](const std::string& syntax) { r.headers.set("Content-Type", "application/dicom; transfer-syntax=" + syntax); },
-        [&](const char* d, size_t s) {
-          r.body.append(d, s);
-          return true;
-        });
-    return failed ? *failed : r;
+  // One instance to transcode: in memory before answering, so pixels that turn out not to
+  // decode still get their 406.
+  if (files.size() == 1 && !as_stored(files[0])) {
+    const StoredFile& f = files[0];
+    std::string bytes;
+    TranscodeResult done = transcode_file(f.path, target, [&](const char* d, size_t s) {
+      bytes.append(d, s);
+      return true;
+    });
+    if (!done.ok()) return problem(status_of(done), "Instance " + f.sop_uid + ": " + done.message);
+    r.headers.set("Content-Type", content_type(target));
+    if (!framing) {
+      r.body = std::move(bytes);
+      return r;
+    }
+    framing->add("application/dicom; transfer-syntax=" + std::string(target), bytes);
+    r.body = framing->finish();
+    return r;
   }
-  MultipartWriter out;
-  for (const StoredFile& f : files) {
-    auto failed = write_instance(
-        f, [&](const std::string& syntax) { out.begin("application/dicom; transfer-syntax=" + syntax); },
-        [&](const char* d, size_t s) {
-          out.append(d, s);
-          return true;
-        });
-    if (failed) return *failed;
-    out.end();
+
+  // Everything else streams: each file is read (or transcoded) when its turn comes.
+  r.headers.set("Content-Type", content_type(files[0].transfer_syntax_uid));
+  try {
+    r.stream = std::make_shared<RetrieveStream>(std::move(files), std::string(target), std::move(framing));
+  } catch (const std::exception& e) {
+    return problem(500, e.what());
   }
-  r.headers.set("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary());
-  r.body = out.finish();
   return r;
 }
 

@@ -134,9 +134,9 @@ class Store {
   // Directory where uploads are written before put(); same file system as the stored files.
   virtual std::string temp_dir() const = 0;
 
-  // Commits instances in one transaction (group commit): per instance, moves temp_file into
-  // place and writes the index rows, the metadata, extended query tag values and a change feed
-  // entry (create, or update when overwrite replaced an existing instance). One result per
+  // Commits instances in one transaction, together with those of concurrent calls (group commit
+  // across requests): per instance, moves temp_file into place and writes the index rows, the
+  // metadata, extended query tag values and a change feed entry (create, or update when overwrite replaced an existing instance). One result per
   // instance, in order; an instance that fails does not fail the others. Durable like the
   // store's index (see the implementation's synchronous setting). On Exists and Error the
   // temp file is removed; on StaleTags (every instance of the call) it is kept.

@@ -5,9 +5,11 @@
 namespace healthd::dicom {
 
 std::string tag_hex(Tag t) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08X", t);
-  return buf;
+  // By hand: the DICOM JSON of every stored instance calls this per element.
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out(8, '0');
+  for (int i = 7; i >= 0; --i, t >>= 4) out[static_cast<size_t>(i)] = kDigits[t & 0xF];
+  return out;
 }
 
 std::string tag_paren(Tag t) {

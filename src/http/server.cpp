@@ -281,7 +281,13 @@ struct Exchange {
   int version = 11;
   std::string head_bytes;    // serialized status line + headers
   size_t body_bytes = 0;     // body bytes to write (0 for HEAD and bodyless statuses)
+  bool streaming = false;    // the body comes from Response::stream, after the head
+  bool chunked = false;      // ... in chunked transfer coding (its length is not known up front)
 };
+
+// Bytes asked of a BodySource per call: big enough for few round trips to the worker pool,
+// small enough that a streamed answer holds little memory per connection.
+constexpr size_t kStreamPiece = 256 << 10;
 
 struct Connection {
   virtual ~Connection() = default;
@@ -357,6 +363,10 @@ struct Server::Impl {
   void begin_exchange(Connection& c, const Request& req, int version, bool keep_alive);
   void finish(Response& res, Exchange& x) const;
   void run_handler(Request& req, Response& res, Exchange& x) const;
+  // Sends a streamed body after its head; the bytes sent, or nullopt when the connection must
+  // close (the source failed, its length differs from the announced one, or the write failed).
+  template <class C>
+  awaitable<std::optional<uint64_t>> send_stream(C& c, BodySource& source, Exchange& x);
   template <class Fn>
   auto async_on_pool(Fn& fn, bool& accepted);
   bool wait_sessions_until(Clock::time_point deadline);
@@ -372,7 +382,8 @@ void Server::Impl::finish(Response& res, Exchange& x) const {
   const bool bodyless = res.status < 200 || res.status == 204 || res.status == 304;
   if (bodyless) {
     res.body.clear();
-  } else if (res.body.size() >= options.gzip_min_bytes && !res.headers.has("Content-Encoding")) {
+    res.stream.reset();
+  } else if (!res.stream && res.body.size() >= options.gzip_min_bytes && !res.headers.has("Content-Encoding")) {
     auto vary = res.headers.get("Vary");
     if (!vary)
       res.headers.add("Vary", "Accept-Encoding");
@@ -384,6 +395,11 @@ void Server::Impl::finish(Response& res, Exchange& x) const {
     }
   }
   if (stopping.load(std::memory_order_relaxed)) x.keep_alive = false;
+  // A streamed body of unknown length: chunked for HTTP/1.1, ended by closing for HTTP/1.0.
+  const std::optional<uint64_t> stream_size = res.stream ? res.stream->size() : std::nullopt;
+  x.streaming = res.stream && !x.head;
+  x.chunked = res.stream && !stream_size && x.version >= 11;
+  if (res.stream && !stream_size && !x.chunked) x.keep_alive = false;
 
   std::string& out = x.head_bytes;
   out.clear();
@@ -401,8 +417,12 @@ void Server::Impl::finish(Response& res, Exchange& x) const {
     append_header_value(out, value);
   }
   if (res.status >= 200 && res.status != 204) {
-    out.append("\r\nContent-Length: ");
-    append_number(out, res.body.size());
+    if (x.chunked) {
+      out.append("\r\nTransfer-Encoding: chunked");
+    } else if (!res.stream || stream_size) {
+      out.append("\r\nContent-Length: ");
+      append_number(out, res.stream ? *stream_size : res.body.size());
+    }
   }
   if (!x.keep_alive)
     out.append("\r\nConnection: close");
@@ -518,6 +538,59 @@ void Server::Impl::run_work(Request& req, Response& res, Exchange& x) {
 }
 
 template <class C>
+awaitable<std::optional<uint64_t>> Server::Impl::send_stream(C& c, BodySource& source, Exchange& x) {
+  const std::optional<uint64_t> announced = source.size();
+  const auto write_timeout = std::chrono::seconds(options.read_timeout_s);
+  std::string piece;
+  uint64_t sent = 0;
+  beast::error_code ec;
+  for (;;) {
+    if (abandon.load()) co_return std::nullopt;
+    // The source reads files (or transcodes): on the worker pool, like the handler.
+    bool more = false, failed = false;
+    auto produce = [&] {
+      try {
+        more = source.next(piece, kStreamPiece);
+      } catch (const std::exception& e) {
+        spdlog::error("http streamed body failed rid={}: {}", x.request_id, e.what());
+        failed = true;
+      }
+    };
+    bool accepted = true;
+    co_await async_on_pool(produce, accepted);
+    if (!accepted) produce();  // pool saturated: produce here rather than stall the answer
+    if (failed) co_return std::nullopt;
+    if (!more) break;
+    if (piece.empty()) continue;
+    if (announced && sent + piece.size() > *announced) break;  // reported below
+    c.tcp().expires_after(write_timeout);
+    if (x.chunked) {
+      std::string size_line;
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (size_t n = piece.size(); n > 0; n >>= 4) size_line.insert(size_line.begin(), kHex[n & 15]);
+      size_line += "\r\n";
+      std::array<asio::const_buffer, 3> buffers{asio::buffer(size_line), asio::buffer(piece), asio::buffer("\r\n", 2)};
+      co_await asio::async_write(c.stream, buffers, asio::redirect_error(use_awaitable, ec));
+    } else {
+      co_await asio::async_write(c.stream, asio::buffer(piece), asio::redirect_error(use_awaitable, ec));
+    }
+    if (ec) co_return std::nullopt;
+    sent += piece.size();
+  }
+  if (announced && sent != *announced) {
+    spdlog::error("http streamed body rid={}: {} bytes announced, {} produced", x.request_id, *announced,
+                  sent + piece.size());
+    co_return std::nullopt;
+  }
+  if (x.chunked) {
+    c.tcp().expires_after(write_timeout);
+    co_await asio::async_write(c.stream, asio::buffer("0\r\n\r\n", 5), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return std::nullopt;
+  }
+  co_return sent;
+}
+
+template <class C>
 awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
   struct Unregister {
     Impl* impl;
@@ -628,6 +701,13 @@ awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
       std::array<asio::const_buffer, 2> buffers{asio::buffer(x.head_bytes),
                                                asio::buffer(res.body.data(), x.body_bytes)};
       co_await asio::async_write(c->stream, buffers, asio::redirect_error(use_awaitable, ec));
+      uint64_t body_sent = x.body_bytes;
+      bool stream_failed = false;
+      if (!ec && x.streaming) {
+        auto sent = co_await send_stream(*c, *res.stream, x);
+        stream_failed = !sent;
+        body_sent = sent.value_or(0);
+      }
 
       AccessRecord record;
       record.method = req.method;
@@ -637,10 +717,10 @@ awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
       record.request_id = x.request_id;
       record.status = res.status;
       record.seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
-      record.bytes = x.body_bytes;
+      record.bytes = body_sent;
       record_access(record);
 
-      if (ec) break;
+      if (ec || stream_failed) break;
       if (close_after) {
         co_await close_after_error(*c);
         break;

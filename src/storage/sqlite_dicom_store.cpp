@@ -214,37 +214,80 @@ Db& SqliteDicomStore::writer() {
 }
 
 std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstance>& instances, bool overwrite) {
-  std::vector<PutResult> results(instances.size());
-  auto drop_temp = [](const dicom::NewInstance& in) {
-    std::error_code ec;
-    fs::remove(in.temp_file, ec);
-  };
-  std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) {
+  // Everything that needs no lock happens here, in the caller's thread: compressing the
+  // metadata and, with synchronous_full, flushing the files.
+  PendingPut me{&instances, overwrite, {}, std::vector<PutResult>(instances.size())};
+  me.metadata.reserve(instances.size());
+  try {
+    for (const auto& in : instances) {
+      const bool compress = in.metadata_json.size() > options_.compress_threshold;
+      me.metadata.push_back(compress ? std::optional<std::string>(zstd::compress(in.metadata_json)) : std::nullopt);
+      if (options_.synchronous_full) fsync_file(in.temp_file);
+    }
+  } catch (const std::exception& e) {
     for (size_t i = 0; i < instances.size(); ++i) {
       drop_temp(instances[i]);
-      results[i].message = "the DICOM store is closed";
+      me.results[i] = PutResult{PutResult::Status::Error, std::string("storing the instance failed: ") + e.what()};
     }
-    return results;
+    return me.results;
   }
-  // Indexed with an older list of extended query tags: the caller indexes again (files kept).
-  for (const auto& in : instances)
-    if (in.tags_version != tags_version_.load()) {
-      for (auto& r : results) r.status = PutResult::Status::StaleTags;
-      return results;
-    }
+  {
+    std::lock_guard queue_lock(queue_mu_);
+    queue_.push_back(&me);
+  }
+  // Group commit: whoever holds the writer commits every put queued meanwhile, from any request.
+  std::lock_guard lock(write_mu_);
+  std::vector<PendingPut*> batch;
+  {
+    std::lock_guard queue_lock(queue_mu_);
+    if (me.done) return std::move(me.results);
+    batch.swap(queue_);
+  }
+  commit_batch(batch);
+  return std::move(me.results);
+}
+
+void SqliteDicomStore::drop_temp(const dicom::NewInstance& in) {
+  std::error_code ec;
+  fs::remove(in.temp_file, ec);
+}
+
+void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
+  auto finish = [&] {
+    std::lock_guard queue_lock(queue_mu_);
+    for (PendingPut* p : batch) p->done = true;
+  };
+  auto fail_all = [&](const std::string& message) {
+    for (PendingPut* p : batch)
+      for (size_t i = 0; i < p->instances->size(); ++i) {
+        drop_temp((*p->instances)[i]);
+        p->results[i] = PutResult{PutResult::Status::Error, message};
+      }
+    finish();
+  };
+  if (closed_ || !writer_) return fail_all("the DICOM store is closed");
   Db& db = *writer_;
   try {
     db.exec("BEGIN IMMEDIATE");
-    for (size_t i = 0; i < instances.size(); ++i) {
-      // A savepoint per instance: one that fails mid-way leaves the others of the batch intact.
-      db.exec("SAVEPOINT instance");
-      results[i] = put_one(instances[i], overwrite);
-      db.exec(results[i].status == PutResult::Status::Created || results[i].status == PutResult::Status::Replaced
-                  ? "RELEASE instance"
-                  : "ROLLBACK TO instance; RELEASE instance");
-      if (results[i].status == PutResult::Status::Exists || results[i].status == PutResult::Status::Error)
-        drop_temp(instances[i]);
+    for (PendingPut* p : batch) {
+      const auto& instances = *p->instances;
+      // Indexed with an older list of extended query tags: the caller indexes again (files kept).
+      const bool stale = std::any_of(instances.begin(), instances.end(),
+                                     [&](const auto& in) { return in.tags_version != tags_version_.load(); });
+      for (size_t i = 0; i < instances.size(); ++i) {
+        if (stale) {
+          p->results[i].status = PutResult::Status::StaleTags;
+          continue;
+        }
+        // A savepoint per instance: one that fails mid-way leaves the others of the batch intact.
+        db.exec("SAVEPOINT instance");
+        p->results[i] = put_one(instances[i], p->metadata[i], p->overwrite);
+        const auto status = p->results[i].status;
+        db.exec(status == PutResult::Status::Created || status == PutResult::Status::Replaced
+                    ? "RELEASE instance"
+                    : "ROLLBACK TO instance; RELEASE instance");
+        if (status == PutResult::Status::Exists || status == PutResult::Status::Error) drop_temp(instances[i]);
+      }
     }
     for (const auto& dir : dirs_to_sync_) fsync_dir(dir);
     dirs_to_sync_.clear();
@@ -252,15 +295,13 @@ std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstanc
   } catch (const std::exception& e) {
     dirs_to_sync_.clear();
     if (db.in_transaction()) db.exec("ROLLBACK");
-    for (size_t i = 0; i < instances.size(); ++i) {
-      drop_temp(instances[i]);
-      results[i] = PutResult{PutResult::Status::Error, std::string("storing the instance failed: ") + e.what()};
-    }
+    return fail_all(std::string("storing the instance failed: ") + e.what());
   }
-  return results;
+  finish();
 }
 
-PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, bool overwrite) {
+PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::optional<std::string>& compressed,
+                                    bool overwrite) {
   PutResult result;
   const IndexAttributes& x = in.index;
   if (!x.study_instance_uid || !x.series_instance_uid || !x.sop_instance_uid) {
@@ -285,7 +326,7 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, bool overwrite
       result.status = PutResult::Status::Exists;
       return result;
     }
-    const Keys keys = upsert_rows(in, relative.string());
+    const Keys keys = upsert_rows(in, compressed, relative.string());
     write_extended_values(in, keys);
     if (existing) {
       Statement& s = db.cached(
@@ -299,9 +340,8 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, bool overwrite
     const fs::path target = dir_ / relative;
     fs::create_directories(target.parent_path());
     // Like the index (WAL, synchronous NORMAL), files survive a process crash from the page cache;
-    // synchronous_full adds power-loss durability: the file, then its folder, reach the disk
-    // before COMMIT.
-    if (options_.synchronous_full) fsync_file(in.temp_file);
+    // synchronous_full adds power-loss durability: the file (put() flushed it), then its folder,
+    // reach the disk before COMMIT.
     if (::rename(in.temp_file.c_str(), target.c_str()) != 0)
       throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
     if (options_.synchronous_full) dirs_to_sync_.insert(target.parent_path().string());  // once per folder
@@ -313,11 +353,11 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, bool overwrite
   return result;
 }
 
-SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& in, const std::string& file) {
+SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& in,
+                                                     const std::optional<std::string>& compressed,
+                                                     const std::string& file) {
   const IndexAttributes& x = in.index;
   Db& db = *writer_;
-  const bool compress = in.metadata_json.size() > options_.compress_threshold;
-  const std::string metadata = compress ? zstd::compress(in.metadata_json) : std::string();
   Keys k;
   {
     Statement& s = db.cached(
@@ -386,8 +426,8 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
     bind_text_opt(s, 8, x.columns);
     bind_text_opt(s, 9, x.bits_allocated);
     s.bind_text(10, x.transfer_syntax_uid);
-    s.bind_text(11, file).bind(12, in.size).bind(13, now_us()).bind(14, compress ? 1 : 0);
-    s.bind_blob(15, compress ? std::string_view(metadata) : std::string_view(in.metadata_json));
+    s.bind_text(11, file).bind(12, in.size).bind(13, now_us()).bind(14, compressed ? 1 : 0);
+    s.bind_blob(15, compressed ? std::string_view(*compressed) : std::string_view(in.metadata_json));
     if (s.step()) k.instance = s.column_int64(0);
     s.run();
   }

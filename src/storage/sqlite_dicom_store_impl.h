@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "dicom/store.h"
 #include "storage/sqlite_db.h"
@@ -49,6 +51,17 @@ class SqliteDicomStore final : public dicom::Store {
   struct Keys {
     int64_t study = 0, series = 0, instance = 0;
   };
+  // One put() call waiting to be committed; lives on its caller's stack.
+  struct PendingPut {
+    const std::vector<dicom::NewInstance>* instances;
+    bool overwrite = false;
+    std::vector<std::optional<std::string>> metadata;  // zstd-compressed DICOM JSON, when compressed
+    std::vector<dicom::PutResult> results;
+    bool done = false;  // under queue_mu_: results are final
+  };
+  static void drop_temp(const dicom::NewInstance& instance);
+  // Commits the queued puts of any number of callers in one transaction (write_mu_ held).
+  void commit_batch(const std::vector<PendingPut*>& batch);
   void configure(Db& db, bool writer) const;
   ReaderPool::Lease reader();
   // The writer connection under write_mu_ (held by the caller); throws when closed.
@@ -57,8 +70,10 @@ class SqliteDicomStore final : public dicom::Store {
   void add_change(dicom::ChangeAction action, dicom::ChangeState state, const std::string& study,
                   const std::string& series, const std::string& sop);
   // One instance of a put, inside its transaction.
-  dicom::PutResult put_one(const dicom::NewInstance& instance, bool overwrite);
-  Keys upsert_rows(const dicom::NewInstance& instance, const std::string& file);
+  dicom::PutResult put_one(const dicom::NewInstance& instance, const std::optional<std::string>& compressed,
+                           bool overwrite);
+  Keys upsert_rows(const dicom::NewInstance& instance, const std::optional<std::string>& compressed,
+                   const std::string& file);
   void write_extended_values(const dicom::NewInstance& instance, const Keys& keys);
   // Values of extended query tags of the levels whose rows a delete removed.
   void remove_extended_values(dicom::Level level, const std::vector<int64_t>& entity_keys);
@@ -67,6 +82,8 @@ class SqliteDicomStore final : public dicom::Store {
   const SqliteDicomStoreOptions options_;
   const std::filesystem::path dir_;
   std::mutex write_mu_;
+  std::mutex queue_mu_;               // guards queue_ and PendingPut::done
+  std::vector<PendingPut*> queue_;    // puts waiting for the writer
   std::unique_ptr<Db> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::atomic<bool> closed_{false};

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "storage/sqlite_dicom_store.h"
 #include "storage_test_util.h"
@@ -68,6 +69,42 @@ TEST_F(SqliteDicomStoreTest, OnePutCommitsARequestsInstances) {
   auto refused = store_->put({stale}, false);
   EXPECT_EQ(refused[0].status, PutResult::Status::StaleTags);
   EXPECT_TRUE(std::filesystem::exists(stale.temp_file));
+}
+
+// Concurrent puts share transactions (group commit across requests); each caller still gets
+// its own results: every instance stored once, the same SOP from two callers once.
+TEST_F(SqliteDicomStoreTest, ConcurrentPutsEachGetTheirResults) {
+  constexpr int kThreads = 8, kPuts = 25;
+  std::vector<std::vector<std::vector<dicom::NewInstance>>> work(kThreads);
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kPuts; ++i) {
+      const std::string sop = "3.1.1." + std::to_string(t) + "." + std::to_string(i);
+      // Every thread also stores the shared "3.1.1.0.0": one of them creates it.
+      work[t].push_back({instance("3.1", "3.1.1", sop), instance("3.1", "3.1.1", "3.1.1.0.0")});
+    }
+  std::vector<std::vector<PutResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (auto& batch : work[t]) {
+        auto r = store_->put(batch, false);
+        results[t].insert(results[t].end(), r.begin(), r.end());
+      }
+    });
+  for (auto& th : threads) th.join();
+  int created = 0, exists = 0;
+  for (const auto& r : results) {
+    ASSERT_EQ(r.size(), 2u * kPuts);
+    for (const auto& one : r) {
+      created += one.status == PutResult::Status::Created;
+      exists += one.status == PutResult::Status::Exists;
+    }
+  }
+  // kThreads * kPuts distinct instances (thread 0's first is the shared one) plus none else.
+  EXPECT_EQ(created, kThreads * kPuts);
+  EXPECT_EQ(exists, kThreads * kPuts);
+  EXPECT_EQ(store_->files({"3.1", "", ""}).size(), static_cast<size_t>(kThreads * kPuts));
+  EXPECT_EQ(std::filesystem::directory_iterator(store_->temp_dir()), std::filesystem::directory_iterator());
 }
 
 TEST_F(SqliteDicomStoreTest, ExtendedQueryTagsFromAddToSearch) {
