@@ -720,6 +720,13 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   Db& db = **lease;
   // Query shapes vary with the parameters: prepared per call rather than cached without bound.
   const int count = std::max(q.count, 0);
+  page.snapshot_seq = q.snapshot_seq;
+  if (page.snapshot_seq <= 0) {
+    // Read first, so no resource the page could show is newer than it (the page's statements
+    // see at least what this one saw).
+    Statement s = db.prepare("SELECT coalesce(max(seq), 0) FROM resource_version");
+    if (s.step()) page.snapshot_seq = s.column_int64(0);
+  }
   int64_t last_rid = 0;
   std::vector<fhir::SortKeyValue> last_keys;
   {
