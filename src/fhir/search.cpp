@@ -8,6 +8,7 @@
 #include "fhir/search_request.h"
 #include "fhir/bundle_writer.h"
 #include "fhir/references.h"
+#include "fhir/search_contained.h"
 #include "fhir/search_cursor.h"
 #include "fhir/service_impl.h"
 #include "fhir/smart_access.h"
@@ -36,18 +37,9 @@ void raw_object(Writer& w, rapidjson::StringBuffer& buf, std::string_view json) 
   std::memcpy(buf.Push(json.size()), json.data(), json.size());
 }
 
-// A composite's rows for one element: every pair of its first and second components' values.
-void composite_rows(const search::SearchParam& sp, const std::vector<search::IndexValues>& tuple,
-                    const std::string& base_url, std::vector<IndexRow>& rows) {
-  if (tuple.size() != 2) return;  // composites of three components are not indexed
-  std::vector<std::pair<std::string, std::string>> firsts;  // (text, system)
-  for (const auto& t : tuple[0].tokens) firsts.emplace_back(t.code, t.system);
-  for (const auto& ref : tuple[0].references) {
-    auto local = ref.local_key(base_url);
-    firsts.emplace_back(local ? *local : ref.key(), "");
-  }
+// The second component's part of a two-component composite's rows.
+std::vector<IndexRow> second_rows(const search::IndexValues& b) {
   std::vector<IndexRow> seconds;
-  const search::IndexValues& b = tuple[1];
   for (const auto& t : b.tokens) {
     IndexRow& r = seconds.emplace_back();
     r.second = IndexRow::Kind::Token;
@@ -80,6 +72,34 @@ void composite_rows(const search::SearchParam& sp, const std::vector<search::Ind
     r.low_us = d.start_us;
     r.high_us = d.end_us;
   }
+  return seconds;
+}
+
+// Three components (a token, then two numbers: MolecularSequence coordinates): the second's value
+// in low and the third's in high of each row (numbers are indexed as points).
+std::vector<IndexRow> coordinate_seconds(const search::IndexValues& starts, const search::IndexValues& ends) {
+  std::vector<IndexRow> seconds;
+  for (const auto& start : starts.numbers)
+    for (const auto& end : ends.numbers) {
+      IndexRow& r = seconds.emplace_back();
+      r.second = IndexRow::Kind::Number;
+      r.low = start.is_range ? start.low : start.value;
+      r.high = end.is_range ? end.high : end.value;
+    }
+  return seconds;
+}
+
+// A composite's rows for one element: every pair of its first component's values and the rest's.
+void composite_rows(const search::SearchParam& sp, const std::vector<search::IndexValues>& tuple,
+                    const std::string& base_url, std::vector<IndexRow>& rows) {
+  if (tuple.size() != 2 && tuple.size() != 3) return;
+  std::vector<std::pair<std::string, std::string>> firsts;  // (text, system)
+  for (const auto& t : tuple[0].tokens) firsts.emplace_back(t.code, t.system);
+  for (const auto& ref : tuple[0].references) {
+    auto local = ref.local_key(base_url);
+    firsts.emplace_back(local ? *local : ref.key(), "");
+  }
+  std::vector<IndexRow> seconds = tuple.size() == 3 ? coordinate_seconds(tuple[1], tuple[2]) : second_rows(tuple[1]);
   for (const auto& [text, system] : firsts)
     for (const IndexRow& second : seconds) {
       IndexRow& r = rows.emplace_back(second);
@@ -170,6 +190,27 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
     }
     for (const auto& tuple : values.composites) composite_rows(*sp, tuple, base_url, rows);
   }
+  // Contained resources (_contained=true|both): their values are rows of the container, named
+  // "<contained type>#<code>", plus "<contained type>#_id" (the local id) for each one.
+  const auto contained = resource.FindMember("contained");
+  if (contained == resource.MemberEnd() || !contained->value.IsArray()) return rows;
+  for (const auto& inner : contained->value.GetArray()) {
+    if (!inner.IsObject()) continue;
+    const auto rt = inner.FindMember("resourceType");
+    if (rt == inner.MemberEnd() || !rt->value.IsString() || !definitions->is_resource_type(rt->value.GetString()))
+      continue;
+    const std::string inner_type = rt->value.GetString();
+    for (IndexRow& r : index_rows(inner_type, inner, base_url)) {
+      if (r.param.find('#') != std::string::npos) continue;  // contained resources do not nest
+      r.param = contained_param(inner_type, r.param);
+      rows.push_back(std::move(r));
+    }
+    IndexRow& id = rows.emplace_back();
+    id.param = contained_param(inner_type, "_id");
+    id.kind = IndexRow::Kind::Token;
+    const auto local = inner.FindMember("id");
+    if (local != inner.MemberEnd() && local->value.IsString()) id.text = local->value.GetString();
+  }
   return rows;
 }
 
@@ -246,6 +287,11 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
     if (!c) return error(400, "not-supported", q.type + " is not in the " + in_compartment->first + " compartment");
     q.clauses.push_back(std::move(*c));
   }
+  const std::string searched_type = q.type;
+  if (parsed.contained != ParsedSearch::Contained::Off) {
+    if (in_compartment) return error(400, "not-supported", "_contained cannot be combined with a compartment search");
+    if (auto why = contained_query(*definitions, parsed)) return error(400, "not-supported", *why);
+  }
 
   const bool filtered = smart.needs_resource_check();
   if (filtered) q.with_total = false;  // a filtered page cannot say how many match in all
@@ -255,8 +301,8 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
     std::erase_if(page.entries,
                   [&](const StoredVersion& v) { return !smart.permits_json(v.json, auth::Interaction::Search); });
   if (!smart.active() || !filtered) {
-    // Types the scopes do not cover are dropped from system searches.
-    if (smart.active() && types.empty())
+    // Types the scopes do not cover are dropped from system searches (and containers from _contained).
+    if (smart.active() && (types.empty() || parsed.contained != ParsedSearch::Contained::Off))
       std::erase_if(page.entries, [&](const StoredVersion& v) { return smart.check(v.type, auth::Interaction::Search).has_value(); });
   }
 
@@ -344,23 +390,25 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
     // cannot step back; an explicit _offset can.
     if (q.offset > 0 && parsed.cursor.empty())
       link(w, "previous", q.offset - q.count > 0 ? page_url("_offset", std::to_string(q.offset - q.count)) : first);
-    if (page.has_more)
-      link(w, "next", page_url("_cursor", q.sort.empty() ? std::to_string(page.next)
-                                                          : sort_cursor(page.next_keys, page.next)));
+    if (page.has_more) {
+      // The first page's snapshot travels with every later page's cursor.
+      const std::string at = q.sort.empty() ? std::to_string(page.next) : sort_cursor(page.next_keys, page.next);
+      link(w, "next", page_url("_cursor", percent_encode(snapshot_cursor(at, page.snapshot_seq))));
+    }
   }
   w.EndArray();
   key(w, "entry");
   w.StartArray();
   bundle::outcome_entry(w, parsed.warnings);
-  auto entry = [&](const StoredVersion& v, const char* mode) {
+  auto write_entry = [&](const std::string& full_url, const std::string& json, const char* mode) {
     w.StartObject();
     key(w, "fullUrl");
-    string(w, req.base_url + "/" + v.type + "/" + v.id);
+    string(w, full_url);
     key(w, "resource");
     if (!parsed.subsetting.active()) {
-      raw_object(w, buf, v.json);
+      raw_object(w, buf, json);
     } else {
-      raw_object(w, buf, subset_resource(*definitions, v.json, parsed.subsetting));
+      raw_object(w, buf, subset_resource(*definitions, json, parsed.subsetting));
     }
     key(w, "search");
     w.StartObject();
@@ -369,8 +417,21 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
     w.EndObject();
     w.EndObject();
   };
+  auto entry = [&](const StoredVersion& v, const char* mode) {
+    write_entry(req.base_url + "/" + v.type + "/" + v.id, v.json, mode);
+  };
   if (!parsed.summary_count) {
-    for (const auto& v : page.entries) entry(v, "match");
+    for (const auto& v : page.entries) {
+      if (!parsed.as_contained) {
+        entry(v, "match");
+        continue;
+      }
+      // _containedType=contained: the type's own matches (both), then the matching resources each
+      // container holds, as "<container url>#<local id>".
+      if (v.type == searched_type && parsed.contained == ParsedSearch::Contained::Both) entry(v, "match");
+      for (const ContainedMatch& m : matching_contained(parsed, ctx, searched_type, v.json))
+        write_entry(req.base_url + "/" + v.type + "/" + v.id + "#" + m.local_id, m.json, "match");
+    }
     for (const auto& v : included) entry(v, "include");
   }
   w.EndArray();

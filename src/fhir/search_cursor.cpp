@@ -24,8 +24,20 @@ std::string sort_cursor(const std::vector<SortKeyValue>& keys, int64_t after) {
   return "s" + auth::base64url_encode(std::string_view(buf.GetString(), buf.GetSize()));
 }
 
-bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after) {
+std::string snapshot_cursor(const std::string& cursor, int64_t snapshot) {
+  return snapshot > 0 ? cursor + "." + std::to_string(snapshot) : cursor;
+}
+
+bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after, int64_t& snapshot) {
   keys.clear();
+  snapshot = 0;
+  // '.' is neither a digit nor in the base64url alphabet.
+  if (auto dot = text.rfind('.'); dot != std::string_view::npos) {
+    std::string_view seq = text.substr(dot + 1);
+    auto [p, ec] = std::from_chars(seq.data(), seq.data() + seq.size(), snapshot);
+    if (ec != std::errc() || p != seq.data() + seq.size() || snapshot <= 0) return false;
+    text = text.substr(0, dot);
+  }
   if (!text.empty() && text[0] != 's') {
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), after);
     return ec == std::errc() && p == text.data() + text.size() && after > 0;

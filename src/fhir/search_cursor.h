@@ -1,8 +1,10 @@
 // The `_cursor` of a search's next link. Unsorted: the last resource's store key ("123").
 // Sorted: "s" + base64url of the JSON array [sort key values..., store key] of the last resource,
 // so the next page starts right after it in the sort order (keyset paging: no resource repeated or
-// skipped while others are written). Opaque to clients; a forged cursor only moves the start of a
-// page within the same query. Not a public header.
+// skipped while others are written). Then "." and the first page's snapshot seq
+// (SearchQuery::snapshot_seq: resources created after the first page never appear on later ones).
+// Opaque to clients and not signed: a forged cursor only moves the start of a page or the
+// snapshot within the same query, which shows nothing a fresh search would not. Not a public header.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,9 @@
 namespace healthd::fhir {
 
 std::string sort_cursor(const std::vector<SortKeyValue>& keys, int64_t after);
-// false when text is not a cursor made by sort_cursor (or a plain positive key).
-bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after);
+// cursor (a plain key or sort_cursor's) + "." + snapshot.
+std::string snapshot_cursor(const std::string& cursor, int64_t snapshot);
+// false when text is not a cursor made by the functions above. snapshot: 0 when it has none.
+bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after, int64_t& snapshot);
 
 }  // namespace healthd::fhir

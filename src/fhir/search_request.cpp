@@ -6,6 +6,8 @@
 
 #include "common/time.h"
 #include "fhir/search_cursor.h"
+#include "fhir/search_filter.h"
+#include "search/filter_expr.h"
 #include "search/index_values.h"
 #include "search/match.h"
 #include "search/search_parameters.h"
@@ -33,16 +35,18 @@ bool indexed_kind(ParamType t) {
   }
 }
 
-// Composites of two components, a token or reference then a token, string, number, quantity or
-// date, are indexed (ix_composite); the few of three components (MolecularSequence) are not.
+// Composites indexed in ix_composite: a token or reference, then either one token, string,
+// number, quantity or date, or two numbers (the three-component MolecularSequence coordinates:
+// chromosome or reference sequence, start, end).
 bool indexed_composite(const search::SearchParam& p) {
-  if (p.components.size() != 2) return false;
+  if (p.components.size() != 2 && p.components.size() != 3) return false;
   for (const auto& c : p.components)
     if (c.param == nullptr || !c.compiled_ok) return false;
   const ParamType a = p.components[0].param->kind, b = p.components[1].param->kind;
-  return (a == ParamType::Token || a == ParamType::Reference) &&
-         (b == ParamType::Token || b == ParamType::String || b == ParamType::Number || b == ParamType::Quantity ||
-          b == ParamType::Date);
+  if (a != ParamType::Token && a != ParamType::Reference) return false;
+  if (p.components.size() == 3) return b == ParamType::Number && p.components[2].param->kind == ParamType::Number;
+  return b == ParamType::Token || b == ParamType::String || b == ParamType::Number || b == ParamType::Quantity ||
+         b == ParamType::Date;
 }
 
 // The parameters search answers from the version rows rather than the index.
@@ -279,9 +283,10 @@ std::optional<SearchPredicate> value_predicate(const search::SearchParam& sp, st
         auto part = value_predicate(*sp.components[i].param, "", parts[i], base_url, why, false);
         if (!part) return std::nullopt;
         const auto k = part->kind;
-        const bool usable = i == 0 ? k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Text
-                                   : k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Prefix ||
-                                         k == SearchPredicate::Kind::Range;
+        const bool usable = i == 0   ? k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Text
+                            : i == 2 ? k == SearchPredicate::Kind::Range
+                                     : k == SearchPredicate::Kind::Token || k == SearchPredicate::Kind::Prefix ||
+                                           k == SearchPredicate::Kind::Range;
         if (!usable) {
           why = "part " + std::to_string(i + 1) + " of a " + sp.code + " value cannot be searched in a composite";
           return std::nullopt;
@@ -307,6 +312,9 @@ class Parser {
   // nullopt with why_ set.
   std::optional<SearchClause> clause(const std::string& type, std::string_view name, std::string_view value,
                                      int depth);
+  // _filter on type: its clauses, or nullopt with failure set.
+  std::optional<std::vector<SearchClause>> filter(const std::string& type, const search::FilterExpr& expr,
+                                                  FilterFailure& failure);
   std::string why;
 
  private:
@@ -328,6 +336,18 @@ class Parser {
 const search::SearchParam* Parser::param(const std::string& type, std::string_view code) const {
   const search::SearchParam* sp = ctx_.params ? ctx_.params->find(type, code) : nullptr;
   return sp && searchable(*sp) ? sp : nullptr;
+}
+
+std::optional<std::vector<SearchClause>> Parser::filter(const std::string& type, const search::FilterExpr& expr,
+                                                        FilterFailure& failure) {
+  FilterResolver resolver;
+  resolver.param = [this](const std::string& t, std::string_view code) { return param(t, code); };
+  resolver.clause = [this](const std::string& t, std::string_view name, std::string_view value, std::string& w) {
+    auto c = clause(t, name, value, 0);
+    if (!c) w = why;
+    return c;
+  };
+  return compile_filter(expr, type, resolver, failure);
 }
 
 std::optional<SearchClause> Parser::list_clause(std::string_view value) {
@@ -701,7 +721,8 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
       q.with_total = value != "none";
       keep(name, value);
     } else if (name == "_cursor") {
-      if (!parse_cursor(value, q.after_keys, q.after)) return invalid("_cursor", "_cursor is not a valid paging cursor");
+      if (!parse_cursor(value, q.after_keys, q.after, q.snapshot_seq))
+        return invalid("_cursor", "_cursor is not a valid paging cursor");
       out.cursor = value;
     } else if (name == "_offset") {
       int64_t n;
@@ -763,15 +784,19 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
         q.sort.push_back(std::move(s));
       }
       keep(name, value);
-    } else if ((name == "_contained" && value == "false") || (name == "_containedType" && value == "container")) {
-      keep(name, value);  // the default: containers are searched and returned, contained resources not
-    } else if (name == "_contained" || name == "_containedType") {
-      // Contained resources are not indexed on their own, so they cannot be matched.
-      if (auto bad = reject(name, name + "=" + value + " is not supported: contained resources are not indexed "
-                                                       "(only _contained=false, _containedType=container)"))
-        return bad;
-    } else if (name == "_filter" ||
-               name == "_text" || name == "_content" || name == "_query") {
+    } else if (name == "_contained") {
+      if (value != "false" && value != "true" && value != "both")
+        return invalid(name, "_contained must be true, false or both");
+      out.contained = value == "true"   ? ParsedSearch::Contained::Only
+                      : value == "both" ? ParsedSearch::Contained::Both
+                                        : ParsedSearch::Contained::Off;
+      keep(name, value);
+    } else if (name == "_containedType") {
+      if (value != "container" && value != "contained")
+        return invalid(name, "_containedType must be container or contained");
+      out.as_contained = value == "contained";
+      keep(name, value);
+    } else if (name == "_text" || name == "_content" || name == "_query") {
       if (auto bad = reject(name, "Search parameter '" + name + "' is not supported")) return bad;
     } else {
       clause_params.emplace_back(name, value);
@@ -793,6 +818,28 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
     at = clause_at[ci];
     std::vector<SearchClause> made;
     std::string why;
+    if (name == "_filter") {
+      std::string syntax;
+      auto expr = search::parse_filter(value, syntax);
+      if (!expr) return invalid(name, "Invalid _filter: " + syntax);
+      std::vector<std::vector<SearchClause>> per;
+      FilterFailure failure;
+      for (const std::string& t : per_type) {
+        auto cs = parser.filter(t, *expr, failure);
+        if (!cs) break;
+        per.push_back(std::move(*cs));
+      }
+      if (per.size() != per_type.size()) {
+        // A malformed value is a 400 in any mode; what this server cannot answer depends on handling.
+        if (!failure.unsupported) return invalid(name, "Invalid _filter: " + failure.why);
+        if (auto bad = reject(name, "_filter: " + failure.why)) return bad;
+        continue;
+      }
+      for (size_t i = 0; i < per.size(); ++i)
+        for (auto& c : per[i]) filters[i].clauses.push_back(std::move(c));
+      keep(name, value);
+      continue;
+    }
     for (const std::string& t : per_type) {
       auto c = parser.clause(t, name, value, 0);
       if (!c) {
@@ -808,6 +855,7 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
       continue;
     }
     for (size_t i = 0; i < made.size(); ++i) filters[i].clauses.push_back(std::move(made[i]));
+    out.matched.emplace_back(name, value);
     keep(name, value);
   }
 

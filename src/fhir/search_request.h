@@ -37,6 +37,11 @@ struct ParsedSearch {
   std::vector<IncludeSpec> include, revinclude;
   bool summary_count = false;  // _summary=count: the total only
   Subsetting subsetting;       // _summary=true|text|data, _elements
+  // _contained=false|true|both: containers only (the default), resources contained in others,
+  // or both; _containedType=contained answers contained resources themselves.
+  enum class Contained { Off, Only, Both } contained = Contained::Off;
+  bool as_contained = false;
+  std::vector<std::pair<std::string, std::string>> matched;  // the search parameters in the query
 };
 
 struct SearchContext {
@@ -57,6 +62,9 @@ struct SearchContext {
 std::optional<Response> parse_search(const SearchContext& ctx, const std::vector<std::string>& types,
                                      const std::vector<std::pair<std::string, std::string>>& params,
                                      ParsedSearch& out);
+
+// The index name of parameter `code` of resources of `type` contained in others ("Medication#code").
+inline std::string contained_param(const std::string& type, const std::string& code) { return type + "#" + code; }
 
 // Whether search answers this parameter (and the CapabilityStatement lists it): custom
 // parameters only once enabled.

@@ -140,6 +140,7 @@ struct SearchPredicate {
     TextSuffix,  // value ends with "/" + text (a bare-id reference whose target types are unknown)
     Prefix,      // string: normalized value starts with text
     Contains,    // string :contains: normalized value contains text
+    Suffix,      // string (_filter ew): normalized value ends with text
     Exact,       // string :exact: the original text equals text
     Token,       // system = system (when has_system; "" = no system) and code = text (when has_code)
     Range,       // any_of (OR of AND-ed bounds), negated when negate; plus system/unit when set
@@ -181,6 +182,9 @@ struct SearchClause {
   // _has (param is a reference parameter of has->type): some resource matching `has` refers to
   // the resource through param, instead of any_of.
   std::shared_ptr<SearchFilter> has;
+  // _filter's and/or/not: the resource matches one of these filters (each on the searched type
+  // itself, its clauses AND-ed), instead of param and any_of; with negate, it matches none.
+  std::vector<SearchFilter> groups;
 };
 
 // One _sort key: lowest value first (or highest first when descending), resources without a
@@ -213,6 +217,10 @@ struct SearchQuery {
   std::vector<SearchSort> sort;
   std::vector<SortKeyValue> after_keys;
   int64_t offset = 0;  // skip this many first (an explicit _offset)
+  // Snapshot paging (> 0: a later page of a search whose first page saw the store at this seq):
+  // resources created after it are left out, so the pages list what the first one's query
+  // matched. Resources changed since are matched on their current version; deleted ones drop out.
+  int64_t snapshot_seq = 0;
 };
 
 struct SearchPage {
@@ -221,6 +229,8 @@ struct SearchPage {
   int64_t next = 0;  // when has_more: the `after` of the next page
   std::vector<SortKeyValue> next_keys;  // sorted, when has_more: the `after_keys` of the next page
   std::optional<int64_t> total;  // when with_total (ignores after)
+  // The seq the page was read at: query.snapshot_seq, or (first page) the newest committed seq.
+  int64_t snapshot_seq = 0;
 };
 
 class Store {

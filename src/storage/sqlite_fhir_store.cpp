@@ -721,6 +721,14 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
   // Query shapes vary with the parameters, but a few repeat (the values are bound): the
   // connection keeps its most recent statements prepared.
   const int count = std::max(q.count, 0);
+  page.snapshot_seq = q.snapshot_seq;
+  if (page.snapshot_seq <= 0) {
+    // Read first, so no resource the page could show is newer than it (the page's statements
+    // see at least what this one saw).
+    Statement& s = db.cached_recent("SELECT coalesce(max(seq), 0) FROM resource_version");
+    ResetOnExit reset(s);
+    if (s.step()) page.snapshot_seq = s.column_int64(0);
+  }
   // Reads a page statement's rows into `page`; false when it returned at most `count` rows and
   // `complete_only` asked for a full page (count + 1 rows) or nothing.
   auto read_page = [&](const std::string& text, const std::vector<SqlArg>& args, bool complete_only) {

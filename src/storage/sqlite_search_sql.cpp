@@ -92,9 +92,10 @@ const char* table_name(fhir::IndexRow::Kind k) {
   return "ix_token";
 }
 
-// One ix_composite row x: parts[0] on (c1, s1), parts[1] on (c2, s2) or (low, high).
+// One ix_composite row x: parts[0] on (c1, s1), parts[1] on (c2, s2) or (low, high); three parts
+// (a token and two numbers, indexed as points): parts[1] on low, parts[2] on high.
 std::string composite_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
-  if (p.parts.size() != 2) return "0";
+  if (p.parts.size() != 2 && p.parts.size() != 3) return "0";
   std::string c;
   auto add = [&](const std::string& cond) { c += (c.empty() ? "" : " AND ") + cond; };
   const SearchPredicate& a = p.parts[0];
@@ -107,6 +108,12 @@ std::string composite_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
     args.push_back(int_arg(system_hash(a.system)));
   }
   const SearchPredicate& b = p.parts[1];
+  if (p.parts.size() == 3) {
+    if (b.kind != SearchPredicate::Kind::Range || p.parts[2].kind != SearchPredicate::Kind::Range) return "0";
+    add(ranges_sql(b, "x.low", "x.low", args));
+    add(ranges_sql(p.parts[2], "x.high", "x.high", args));
+    return "(" + c + ")";
+  }
   switch (b.kind) {
     case SearchPredicate::Kind::Token:
       if (b.has_code) {
@@ -170,6 +177,9 @@ std::string predicate_sql(const SearchPredicate& p, std::vector<SqlArg>& args) {
     case SearchPredicate::Kind::Contains:
       args.push_back(text_arg("%" + like_escape(p.value) + "%"));
       return "x.value LIKE ? ESCAPE '\\'";
+    case SearchPredicate::Kind::Suffix:
+      args.push_back(text_arg("%" + like_escape(p.value)));
+      return "x.value LIKE ? ESCAPE '\\'";
     case SearchPredicate::Kind::Exact:
       args.push_back(text_arg(p.value));
       return "x.original = ?";
@@ -223,6 +233,7 @@ struct Builder {
   const SqliteDictionary& dict;
   std::vector<SqlArg>& args;
   int depth = 0;  // nesting of chains and _has: each level gets its own resource alias
+  int64_t snapshot = 0;  // SearchQuery::snapshot_seq, applied to the searched resources (depth 0)
 
   // "t.rid > ? AND t.rid < ? AND t.deleted = 0 AND <clauses>" for resources of one type under alias t.
   // skip: a clause answered elsewhere (the index scan that drives an equality search).
@@ -256,11 +267,22 @@ std::string Builder::filter_sql(const fhir::SearchFilter& f, const std::string& 
   const int driver = !drive ? -1 : skip >= 0 ? skip : driving_clause(f.clauses);
   for (size_t i = 0; i < f.clauses.size(); ++i)
     if (static_cast<int>(i) != skip) out += " AND " + clause_sql(f.clauses[i], *type_id, t, static_cast<int>(i) == driver);
+  if (snapshot > 0 && depth == 0) {
+    // Snapshot paging: unchanged since the snapshot, or not created after it (its version 1,
+    // when history still holds it, is older). One key lookup, only for resources changed since.
+    out += " AND (" + t + ".seq <= ? OR NOT EXISTS (SELECT 1 FROM resource_version h WHERE h.type = ? AND h.id = " +
+           t + ".id AND h.version = 1 AND h.seq > ?))";
+    args.push_back(int_arg(snapshot));
+    args.push_back(text_arg(f.type));
+    args.push_back(int_arg(snapshot));
+  }
   return out;
 }
 
 bool Builder::index_ordered(const SearchClause& c) {
-  if (c.negate || c.missing || c.has || !c.chain.empty() || !c.also_params.empty() || c.any_of.size() != 1) return false;
+  if (c.negate || c.missing || c.has || !c.groups.empty() || !c.chain.empty() || !c.also_params.empty() ||
+      c.any_of.size() != 1)
+    return false;
   if (c.param == "_id" || c.param == "_lastUpdated") return false;
   const SearchPredicate& p = c.any_of[0];
   if (c.kind == fhir::IndexRow::Kind::Token) return p.kind == SearchPredicate::Kind::Token && p.has_system && p.has_code;
@@ -286,7 +308,7 @@ int Builder::driving_clause(const std::vector<SearchClause>& clauses) {
   // Lower is more selective, as a rule of thumb: exact references and ids, then codes with a
   // system, codes, string prefixes, ranges. Negations and :missing never drive.
   auto rank = [](const SearchClause& c) {
-    if (c.negate || c.missing || c.has) return 100;
+    if (c.negate || c.missing || c.has || !c.groups.empty()) return 100;
     if (c.param == "_id") return 0;
     if (c.param == "_lastUpdated") return 100;  // a column of resource, no index to drive from
     if (!c.chain.empty()) return 3;
@@ -333,6 +355,16 @@ std::string Builder::nested_refs(const fhir::SearchFilter& f) {
 }
 
 std::string Builder::clause_sql(const SearchClause& c, int64_t type_id, const std::string& t, bool drive) {
+  if (!c.groups.empty()) {
+    // _filter's or/not: each group's clauses checked on the same resource t.
+    std::string any;
+    for (const auto& g : c.groups) {
+      std::string all;
+      for (const auto& inner : g.clauses) all += (all.empty() ? "" : " AND ") + clause_sql(inner, type_id, t, false);
+      any += (any.empty() ? "(" : " OR (") + (all.empty() ? "1" : all) + ")";
+    }
+    return (c.negate ? "NOT (" : "(") + any + ")";
+  }
   if (c.param == "_id") {
     if (c.missing) return *c.missing ? "0" : "1";
     std::string in;
@@ -526,6 +558,7 @@ std::string glob_escape(std::string_view text) {
 std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDictionary& dict) {
   std::vector<SqlArg> args;
   Builder b{dict, args};
+  b.snapshot = q.snapshot_seq;
   // One type, or (system search) the OR of one filter per type, each on its own rid range.
   std::vector<fhir::SearchFilter> filters;
   if (!q.type.empty()) {
@@ -549,7 +582,7 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
       where += " AND " + b.filter_sql(filters[0], "r", driver);
       std::string from = " FROM " + table + " d JOIN resource r ON r.rid = d.rid";
       SearchSql out;
-      if (clauses.size() == 1) {
+      if (clauses.size() == 1 && q.snapshot_seq <= 0) {
         // Only current, non-deleted resources have index rows: the count needs no resource row.
         std::vector<SqlArg> count_args;
         Builder c{dict, count_args};
@@ -591,6 +624,7 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
       // The scan walks the driving parameter's compact (rid, pid) index, not the resource rows
       // (which carry their index-key blob); GROUP BY keeps one row per resource in rid order.
       Builder p{dict, dense.dense_page_args};
+      p.snapshot = q.snapshot_seq;  // later pages of a snapshot leave out what was created since
       const int64_t from = std::max(q.after, type_lo(type_id));
       dense.dense_page_args.push_back(int_arg(from));
       dense.dense_page_args.push_back(int_arg(from + kDenseWindow));

@@ -196,6 +196,12 @@ void parse_auth(const YAML::Node& n, AuthConfig& a) {
   }
 }
 
+void parse_search(const YAML::Node& n, SearchConfig& s) {
+  check_keys(n, "search", {"max_value_set_codes"});
+  if (n.IsNull()) return;
+  read_size(n, "search", "max_value_set_codes", s.max_value_set_codes, 1);
+}
+
 void parse_store(const YAML::Node& n, StoreConfig& s) {
   const std::string p = "store";
   check_keys(n, p, {"synchronous", "max_batch", "cache_mb", "wal_autocheckpoint_pages", "compress_threshold",
@@ -354,13 +360,14 @@ PlatformConfig parse_config(std::string_view yaml_text) {
     throw std::runtime_error(std::string("config: not valid YAML: ") + e.what());
   }
   PlatformConfig c = default_config();
-  check_keys(root, "", {"server", "data", "definitions", "log", "store", "auth", "workspaces"});
+  check_keys(root, "", {"server", "data", "definitions", "log", "store", "search", "auth", "workspaces"});
   if (root.IsNull()) return c;
   if (root["server"]) parse_server(root["server"], c.server);
   read_string(root, "", "data", c.data_dir);
   read_string(root, "", "definitions", c.definitions_dir);
   if (root["log"]) parse_log(root["log"], c.log_level);
   if (root["store"]) parse_store(root["store"], c.store);
+  if (root["search"]) parse_search(root["search"], c.search);
   if (root["auth"]) parse_auth(root["auth"], c.auth);
   if (const auto list = root["workspaces"]) {
     if (!list.IsSequence() && !list.IsNull()) fail("workspaces", "must be a list");

@@ -66,6 +66,13 @@ struct StoreConfig {
   int read_connections = 8;
 };
 
+// Search options shared by every FHIR service.
+struct SearchConfig {
+  // Most codes one value set expansion may hold (token :in/:not-in, _filter in/ni); a larger
+  // expansion is refused with a 400 naming the limit.
+  size_t max_value_set_codes = 100000;
+};
+
 enum class ServiceKind { Fhir, Dicom, Medtech };
 const char* service_kind_name(ServiceKind kind);
 
@@ -91,6 +98,7 @@ struct PlatformConfig {
   std::string definitions_dir = HEALTHD_DEFINITIONS_DIR;
   std::string log_level = "info";
   StoreConfig store;
+  SearchConfig search;
   AuthConfig auth;
   std::vector<WorkspaceConfig> workspaces;
 

@@ -86,7 +86,8 @@ void Platform::open(const std::string& public_url) {
   wiring.compartment = security_->compartment();
   wiring.smart_configuration_json = security_->smart_configuration(public_url_);
   wiring.search_params = search::SearchParameterRegistry::load(config_.definitions_dir);
-  wiring.terminology = search::Terminology::open(config_.definitions_dir);  // files read on first use
+  // Files read on first use.
+  wiring.terminology = search::Terminology::open(config_.definitions_dir, config_.search.max_value_set_codes);
   registry_ = std::make_unique<Registry>(config_.data_dir, config_.store, definitions_, wiring);
   registry_->open(config_.workspaces);
   write_server_identity(config_.data_dir, ServerIdentity{public_url_, security_->issuer()});

@@ -260,6 +260,58 @@ TEST_F(SqliteFhirSearchTest, KeysetPagingVisitsEachResourceOnceAndCountsTotal) {
   EXPECT_FALSE(store->search(q).total);
 }
 
+TEST_F(SqliteFhirSearchTest, SnapshotPagingLeavesOutResourcesCreatedAfterTheFirstPage) {
+  SearchQuery q = query("Patient", {});
+  q.count = 1;
+  q.with_total = true;
+  fhir::SearchPage p1 = store->search(q);
+  ASSERT_EQ(p1.entries.size(), 1u);
+  ASSERT_GT(p1.snapshot_seq, 0);
+  // After the first page: a new match, an update of a listed resource, a deletion.
+  commit(with(create("Patient", "d", 900), {str("name", "doe", "Doe")}));
+  commit(with(update("Patient", "b", 2, 901), {str("name", "smith", "Smith"), token("gender", "", "male")}));
+  commit(remove("Patient", "c", 2, 902));
+  q.after = p1.next;
+  q.snapshot_seq = p1.snapshot_seq;
+  q.count = 10;
+  fhir::SearchPage rest = store->search(q);
+  std::vector<std::string> got;
+  for (const auto& v : rest.entries) got.push_back(v.id);
+  EXPECT_EQ(got, (V{"b"}));  // b (updated) stays, c (deleted) and d (new) are not there
+  EXPECT_EQ(rest.total, 2);
+  EXPECT_EQ(rest.snapshot_seq, p1.snapshot_seq);
+  // The same through the index-ordered path (one exact token) and in a system search.
+  commit(with(create("Patient", "e", 903), {token("gender", "", "male")}));
+  SearchQuery t = query("Patient", {clause("gender", {tok("male")})});
+  t.snapshot_seq = p1.snapshot_seq;
+  EXPECT_EQ(ids(t), (V{"b"}));
+  t.snapshot_seq = 0;
+  EXPECT_EQ(ids(t), (V{"b", "e"}));
+  SearchQuery all;
+  all.count = 100;
+  all.snapshot_seq = p1.snapshot_seq;
+  EXPECT_EQ(ids(all), (V{"a", "b", "o"}));
+}
+
+TEST_F(SqliteFhirSearchTest, GroupsAreOrAndNotOfClauseLists) {
+  // (name = smith or gender = female) and not (birthdate present)
+  SearchClause either;
+  either.groups.push_back({"Patient", {clause("name", {text(K::Text, "smith")})}});
+  either.groups.push_back({"Patient", {clause("gender", {tok("female")})}});
+  EXPECT_EQ(ids(query("Patient", {either})), (V{"a", "b"}));
+  SearchClause dated = clause("birthdate", {});
+  dated.missing = false;
+  SearchClause undated;
+  undated.negate = true;
+  undated.groups.push_back({"Patient", {dated}});
+  EXPECT_EQ(ids(query("Patient", {undated})), (V{"c"}));
+  EXPECT_EQ(ids(query("Patient", {either, undated})), V{});
+  // A group of two clauses is their AND; a suffix predicate (_filter ew) on strings.
+  SearchClause both;
+  both.groups.push_back({"Patient", {clause("gender", {tok("male")}), clause("name", {text(K::Suffix, "son")})}});
+  EXPECT_EQ(ids(query("Patient", {both})), (V{"c"}));
+}
+
 TEST_F(SqliteFhirSearchTest, SystemSearchOverAllOrSomeTypesWithPerTypeClauses) {
   SearchQuery all;
   all.count = 100;

@@ -98,6 +98,13 @@ workspaces:
   EXPECT_EQ(c.workspaces[1].services[0].fhir.default_count, 10);  // default settings
 }
 
+TEST(Config, ValueSetExpansionLimit) {
+  EXPECT_EQ(default_config().search.max_value_set_codes, 100000u);
+  EXPECT_EQ(parse_config("search: { max_value_set_codes: 250 }").search.max_value_set_codes, 250u);
+  expect_error("search: { max_value_set_codes: 0 }", {"search.max_value_set_codes"});
+  expect_error("search: { max_codes: 5 }", {"search.max_codes", "unknown key"});
+}
+
 TEST(Config, EmptyWorkspaceListMeansNone) {
   EXPECT_TRUE(parse_config("workspaces: []").workspaces.empty());
 }
