@@ -6,6 +6,7 @@
 #include "fhir/smart_access.h"
 #include "fhir/service_impl.h"
 #include "fhir/subsetting.h"
+#include "fhir/value_set_catalog.h"
 
 namespace healthd::fhir {
 
@@ -25,6 +26,10 @@ const ServiceSettings& FhirService::settings() const { return impl_->settings; }
 void FhirService::set_smart_configuration(std::string json) { impl_->smart_configuration_json = std::move(json); }
 
 void FhirService::set_terminology(std::shared_ptr<const search::Terminology> terminology) {
+  // Required bindings are checked against the same expansions (and expansion limit) as :in.
+  if (terminology)
+    impl_->conformance =
+        std::make_shared<Conformance>(impl_->definitions, std::make_shared<ValueSetCatalog>(terminology));
   impl_->terminology = std::move(terminology);
 }
 
