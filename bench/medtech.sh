@@ -17,10 +17,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export BENCH_DIR="$ROOT/bench"
 DUR=${DUR:-10s} CONNS=${CONNS:-32} THREADS=${THREADS:-2} N=${N:-20000} N0=${N0:-5000}
 SECS=${SECS:-20} RATE=${RATE:-1000} NS=${NS:-100000}
-[ -x "$ROOT/build/bench_medtech" ] || { echo "build it first: ninja -C build bench_medtech" >&2; exit 1; }
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-stages=$("$ROOT/build/bench_medtech" "$NS")
 export HEALTHD_BIN=${HEALTHD_BIN:-"$ROOT/build/healthd"}
+STAGES_BIN=${STAGES_BIN:-"$(dirname "$HEALTHD_BIN")/bench_medtech"}  # built beside healthd
+[ -x "$STAGES_BIN" ] || { echo "build it first: ninja -C build bench_medtech" >&2; exit 1; }
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+stages=$("$STAGES_BIN" "$NS")
 WORK=$(mktemp -d /tmp/healthd-bench.XXXXXX)
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)

@@ -90,7 +90,7 @@ bool ReindexJob::start(const std::string& base_url, Covers covers) {
   state_.started_us = now_us();
   state_.total = -1;  // counted by the job
   state_.covers = std::move(covers);
-  CommitResult r = store_->commit({state_op()});
+  CommitResult r = store_->commit({state_op(state_)});
   if (!r.ok()) {
     state_.status = "failed";
     state_.error = "could not record the job: " + r.message;
@@ -104,11 +104,11 @@ void ReindexJob::launch() {
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
 
-WriteOp ReindexJob::state_op() const {
+WriteOp ReindexJob::state_op(const State& s) {
   WriteOp op;
   op.kind = WriteOp::Kind::PutState;
   op.id = kStateKey;
-  op.json = to_json(state_);
+  op.json = to_json(s);
   return op;
 }
 
@@ -152,7 +152,7 @@ void ReindexJob::run(std::stop_token stop) {
         state_.failed += failed;
         state_.changed += changed;
         if (page.has_more) state_.after = page.next;
-        progress = state_op();
+        progress = state_op(state_);
       }
       if (!page.has_more) break;
       store_->commit({std::move(progress)});  // a failure here only costs a page redone on resume
@@ -164,18 +164,23 @@ void ReindexJob::run(std::stop_token stop) {
     state_.failed = std::max<int64_t>(state_.failed, 1);
     state_.error = e.what();
   }
+  // The final state is written first and published after its effect: a client that sees
+  // "completed" can search with the parameters it enables.
   std::vector<WriteOp> finish;
   Covers covers;
   bool completed = false;
+  State final_state;
   {
     std::lock_guard lock(mu_);
-    completed = state_.failed == 0;
-    state_.status = completed ? "completed" : "failed";
-    if (!completed && state_.error.empty()) state_.error = std::to_string(state_.failed) + " resources could not be written";
-    state_.finished_us = now_us();
-    finish.push_back(state_op());
-    covers = state_.covers;
+    final_state = state_;
   }
+  completed = final_state.failed == 0;
+  final_state.status = completed ? "completed" : "failed";
+  if (!completed && final_state.error.empty())
+    final_state.error = std::to_string(final_state.failed) + " resources could not be written";
+  final_state.finished_us = now_us();
+  finish.push_back(state_op(final_state));
+  covers = final_state.covers;
   if (completed) {
     // Every resource now has index rows written with this build's string normalization.
     WriteOp norm;
@@ -186,6 +191,8 @@ void ReindexJob::run(std::stop_token stop) {
   }
   if (CommitResult r = store_->commit(std::move(finish)); !r.ok()) return;
   if (completed) on_completed_(covers);
+  std::lock_guard lock(mu_);
+  state_ = std::move(final_state);
 }
 
 std::string ReindexJob::to_json(const State& s) {

@@ -56,7 +56,7 @@ class ReindexJob {
   };
   static std::string to_json(const State& s);
   static State from_json(const std::string& text);
-  WriteOp state_op() const;  // under mu_
+  static WriteOp state_op(const State& s);
   void launch();             // under mu_
   void run(std::stop_token stop);
 

@@ -35,19 +35,6 @@ bool indexed_kind(ParamType t) {
   }
 }
 
-// Composites indexed in ix_composite: a token or reference, then either one token, string,
-// number, quantity or date, or two numbers (the three-component MolecularSequence coordinates:
-// chromosome or reference sequence, start, end).
-bool indexed_composite(const search::SearchParam& p) {
-  if (p.components.size() != 2 && p.components.size() != 3) return false;
-  for (const auto& c : p.components)
-    if (c.param == nullptr || !c.compiled_ok) return false;
-  const ParamType a = p.components[0].param->kind, b = p.components[1].param->kind;
-  if (a != ParamType::Token && a != ParamType::Reference) return false;
-  if (p.components.size() == 3) return b == ParamType::Number && p.components[2].param->kind == ParamType::Number;
-  return b == ParamType::Token || b == ParamType::String || b == ParamType::Number || b == ParamType::Quantity ||
-         b == ParamType::Date;
-}
 
 // The parameters search answers from the version rows rather than the index.
 bool version_param(std::string_view code) { return code == "_id" || code == "_lastUpdated"; }
@@ -655,6 +642,17 @@ std::optional<IncludeSpec> parse_include(const SearchContext& ctx, std::string_v
 }
 
 }  // namespace
+
+bool indexed_composite(const search::SearchParam& p) {
+  if (p.components.size() != 2 && p.components.size() != 3) return false;
+  for (const auto& c : p.components)
+    if (c.param == nullptr || !c.compiled_ok) return false;
+  const ParamType a = p.components[0].param->kind, b = p.components[1].param->kind;
+  if (a != ParamType::Token && a != ParamType::Reference) return false;
+  if (p.components.size() == 3) return b == ParamType::Number && p.components[2].param->kind == ParamType::Number;
+  return b == ParamType::Token || b == ParamType::String || b == ParamType::Number || b == ParamType::Quantity ||
+         b == ParamType::Date;
+}
 
 bool searchable(const search::SearchParam& p) {
   return version_param(p.code) || (p.enabled && indexed(p));

@@ -71,5 +71,9 @@ inline std::string contained_param(const std::string& type, const std::string& c
 bool searchable(const search::SearchParam& param);
 // Whether writes store index rows for this parameter (enabled or not).
 bool indexed(const search::SearchParam& param);
+// Composites indexed in ix_composite (components resolved): a token or reference, then either one
+// token, string, number, quantity or date, or two numbers (the three-component MolecularSequence
+// coordinates: chromosome or reference sequence, start, end).
+bool indexed_composite(const search::SearchParam& param);
 
 }  // namespace healthd::fhir

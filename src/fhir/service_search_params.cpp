@@ -1,6 +1,7 @@
 #include "fhir/service_search_params.h"
 
 #include "fhir/forwarding_store.h"
+#include "fhir/search_request.h"
 
 #include <spdlog/spdlog.h>
 
@@ -81,8 +82,20 @@ std::string ServiceSearchParams::check(const json::Value& r, const std::string& 
   if (p.url.empty()) return "a SearchParameter needs a url";
   if (!valid_code(p.code))
     return "code '" + p.code + "' is not usable: letters, digits, '-' and '_', not starting with '_'";
-  if (p.kind == search::ParamType::Special || p.kind == search::ParamType::Composite)
-    return "custom parameters of type " + p.type + " are not supported";
+  if (p.kind == search::ParamType::Special) return "custom parameters of type special are not supported";
+  if (p.kind == search::ParamType::Composite) {
+    // Components name other parameters (R4 or custom) by url; the shape must be one ix_composite holds.
+    auto known = current();
+    for (auto& c : parsed->components) {
+      c.param = known->by_url(c.definition);
+      if (!c.param) return "component definition " + c.definition + " is not a known SearchParameter";
+      if (c.param->kind == search::ParamType::Composite || c.param->kind == search::ParamType::Special)
+        return "component definition " + c.definition + " is a " + c.param->type + " parameter";
+    }
+    if (!indexed_composite(*parsed))
+      return "a composite needs 2 components (a token or reference, then a token, string, number, quantity "
+             "or date) or 3 (a token or reference, then two numbers)";
+  }
   if (p.expression.empty() || !p.compiled_ok) return "a custom parameter needs a FHIRPath expression";
   for (const auto& b : p.base)
     if (!abstract_base(b) && !definitions_->is_resource_type(b)) return "base '" + b + "' is not a resource type";

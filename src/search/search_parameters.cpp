@@ -229,11 +229,8 @@ void SearchParameterRegistry::build_maps() {
   }
   for (const auto& p : params_) {
     for (auto& c : p->components) {
-      if (const SearchParam* def = by_url(c.definition)) {
-        c.param = def;
-      } else {
-        errors_.push_back(p->url + ": component definition " + c.definition + " unknown");
-      }
+      c.param = by_url(c.definition);  // reset when unknown: a definition may have been deleted
+      if (!c.param) errors_.push_back(p->url + ": component definition " + c.definition + " unknown");
     }
   }
   for (auto& [t, list] : by_type_)

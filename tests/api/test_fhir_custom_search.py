@@ -72,7 +72,15 @@ def test_invalid_search_parameters_are_refused_with_400(base):
         eye_param(expression="Patient.extension('x').value.where("),              # does not compile
         eye_param(code="name", url="http://example.org/sp/name"),                   # redefines an R4 code
         eye_param(code="_secret", url="http://example.org/sp/secret"),              # result-parameter prefix
-        eye_param(type="composite", url="http://example.org/sp/comp"),              # unsupported type
+        eye_param(type="special", url="http://example.org/sp/special"),             # unsupported type
+        eye_param(type="composite", url="http://example.org/sp/comp"),              # composite without components
+        eye_param(type="composite", url="http://example.org/sp/comp2", code="comp2",  # unknown component
+                  component=[{"definition": "http://example.org/sp/none", "expression": "code"},
+                             {"definition": "http://example.org/sp/none2", "expression": "value"}]),
+        eye_param(type="composite", url="http://example.org/sp/comp3", code="comp3",  # date first: not indexable
+                  base=["Observation"], expression="Observation",
+                  component=[{"definition": "http://hl7.org/fhir/SearchParameter/clinical-date", "expression": "effective"},
+                             {"definition": "http://hl7.org/fhir/SearchParameter/clinical-code", "expression": "code"}]),
         eye_param(base=["NoSuchType"], url="http://example.org/sp/nosuch"),         # unknown base
         eye_param(url="http://hl7.org/fhir/SearchParameter/Patient-name", code="x-name"),  # an R4 url
     ]
@@ -162,6 +170,40 @@ def test_a_custom_parameter_is_usable_after_reindex_and_survives_restarts(new_se
     # Created again, it needs a reindex again (resources written meanwhile were not indexed).
     assert post(base, "SearchParameter", eye_param()).status_code == 201
     assert_outcome(requests.get(f"{base}/Patient?eye-colour=blue", headers=STRICT), 400)
+
+
+def test_a_custom_composite_parameter_is_usable_after_reindex(new_server):
+    srv = new_server("custom-sp-composite").start()
+    base = srv.fhir()
+    loinc = "http://loinc.org"
+
+    def blood_pressure(systolic):
+        return {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": loinc, "code": "85354-9"}]},
+                "component": [{"code": {"coding": [{"system": loinc, "code": "8480-6"}]},
+                               "valueQuantity": {"value": systolic, "unit": "mmHg",
+                                                 "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}]}
+
+    high = post(base, "Observation", blood_pressure(150)).json()["id"]
+    normal = post(base, "Observation", blood_pressure(120)).json()["id"]
+    # The components are R4 parameters named by url, as in the R4 composites.
+    sp = {"resourceType": "SearchParameter", "url": "http://example.org/sp/reading", "name": "Reading",
+          "status": "active", "description": "A component's code and quantity", "code": "reading",
+          "base": ["Observation"], "type": "composite", "expression": "Observation.component",
+          "component": [
+              {"definition": "http://hl7.org/fhir/SearchParameter/Observation-component-code", "expression": "code"},
+              {"definition": "http://hl7.org/fhir/SearchParameter/Observation-component-value-quantity",
+               "expression": "value.ofType(Quantity)"}]}
+    r = post(base, "SearchParameter", sp)
+    assert r.status_code == 201, r.text
+    assert reindex_and_wait(base)["status"] == "completed"
+    q = f"{base}/Observation?reading={loinc}|8480-6$"
+    assert ids(requests.get(q + "gt140", headers=STRICT).json()) == [high]
+    assert ids(requests.get(q + "lt130", headers=STRICT).json()) == [normal]
+    assert ids(requests.get(q + "150|http://unitsofmeasure.org|mm[Hg]", headers=STRICT).json()) == [high]
+    assert ids(requests.get(f"{base}/Observation?reading={loinc}|8462-4$gt0", headers=STRICT).json()) == []
+    # A value without both parts is malformed.
+    assert_outcome(requests.get(f"{base}/Observation?reading={loinc}|8480-6", headers=STRICT), 400)
 
 
 def test_an_interrupted_job_resumes_at_start(new_server):
