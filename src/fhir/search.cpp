@@ -386,10 +386,16 @@ Response FhirService::Impl::search(Request& req, const std::vector<std::string>&
   link(w, "self", self);
   link(w, "first", first);
   if (!parsed.summary_count) {
-    // Pages are keyset-paged (the next link carries the last resource's position), which
-    // cannot step back; an explicit _offset can.
+    // Pages are keyset-paged: the next link carries the last resource's position, the previous
+    // link (on pages read from a cursor) the first one's, backward. An explicit _offset steps back
+    // by offset.
     if (q.offset > 0 && parsed.cursor.empty())
       link(w, "previous", q.offset - q.count > 0 ? page_url("_offset", std::to_string(q.offset - q.count)) : first);
+    if (page.has_previous) {
+      const std::string at =
+          q.sort.empty() ? std::to_string(page.previous) : sort_cursor(page.previous_keys, page.previous);
+      link(w, "previous", page_url("_cursor", percent_encode(snapshot_cursor("p" + at, page.snapshot_seq))));
+    }
     if (page.has_more) {
       // The first page's snapshot travels with every later page's cursor.
       const std::string at = q.sort.empty() ? std::to_string(page.next) : sort_cursor(page.next_keys, page.next);

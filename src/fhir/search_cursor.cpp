@@ -28,9 +28,12 @@ std::string snapshot_cursor(const std::string& cursor, int64_t snapshot) {
   return snapshot > 0 ? cursor + "." + std::to_string(snapshot) : cursor;
 }
 
-bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after, int64_t& snapshot) {
+bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after, int64_t& snapshot,
+                  bool& backward) {
   keys.clear();
   snapshot = 0;
+  backward = !text.empty() && text[0] == 'p';
+  if (backward) text.remove_prefix(1);
   // '.' is neither a digit nor in the base64url alphabet.
   if (auto dot = text.rfind('.'); dot != std::string_view::npos) {
     std::string_view seq = text.substr(dot + 1);

@@ -719,7 +719,7 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
       q.with_total = value != "none";
       keep(name, value);
     } else if (name == "_cursor") {
-      if (!parse_cursor(value, q.after_keys, q.after, q.snapshot_seq))
+      if (!parse_cursor(value, q.after_keys, q.after, q.snapshot_seq, q.backward))
         return invalid("_cursor", "_cursor is not a valid paging cursor");
       out.cursor = value;
     } else if (name == "_offset") {

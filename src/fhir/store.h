@@ -216,6 +216,8 @@ struct SearchQuery {
   // resource while others are written.
   std::vector<SearchSort> sort;
   std::vector<SortKeyValue> after_keys;
+  // Backward (a previous link): the page of resources just BEFORE (after_keys..., after) instead.
+  bool backward = false;
   int64_t offset = 0;  // skip this many first (an explicit _offset)
   // Snapshot paging (> 0: a later page of a search whose first page saw the store at this seq):
   // resources created after it are left out, so the pages list what the first one's query
@@ -228,6 +230,11 @@ struct SearchPage {
   bool has_more = false;
   int64_t next = 0;  // when has_more: the `after` of the next page
   std::vector<SortKeyValue> next_keys;  // sorted, when has_more: the `after_keys` of the next page
+  // When has_previous (resources exist before the first entry): the backward cursor of the page
+  // before, at the first entry. Set on pages read from a cursor (the first page has none before).
+  bool has_previous = false;
+  int64_t previous = 0;
+  std::vector<SortKeyValue> previous_keys;
   std::optional<int64_t> total;  // when with_total (ignores after)
   // The seq the page was read at: query.snapshot_seq, or (first page) the newest committed seq.
   int64_t snapshot_seq = 0;

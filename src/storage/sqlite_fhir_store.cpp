@@ -736,26 +736,41 @@ fhir::SearchPage SqliteFhirStore::search(const fhir::SearchQuery& q) {
     ResetOnExit reset(s);
     bind_args(s, args);
     std::vector<StoredVersion> entries;
-    int64_t last_rid = 0;
-    std::vector<fhir::SortKeyValue> last_keys;
+    std::vector<int64_t> rids;
+    std::vector<std::vector<fhir::SortKeyValue>> keys;  // each entry's sort keys (sorted searches)
     bool more = false;
     while (s.step()) {
       if (entries.size() == static_cast<size_t>(count)) {
         more = true;
         break;
       }
-      last_rid = s.column_int64(0);
+      rids.push_back(s.column_int64(0));
       entries.push_back(read_stored_version(s, 1));
-      last_keys.clear();
-      for (size_t k = 0; k < sql->sort_columns; ++k) last_keys.push_back(sort_key_value(s, kSortKeyColumn + k));
+      auto& k = keys.emplace_back();
+      for (size_t c = 0; c < sql->sort_columns; ++c) k.push_back(sort_key_value(s, kSortKeyColumn + c));
     }
     if (complete_only && !more) return false;
-    page.entries = std::move(entries);
-    if (more) {
-      page.has_more = true;
-      page.next = last_rid;
-      page.next_keys = std::move(last_keys);
+    if (q.backward) {
+      // Read nearest the cursor first: put the page back in order. `more` means more before it;
+      // after it there is at least the cursor's resource.
+      std::reverse(entries.begin(), entries.end());
+      std::reverse(rids.begin(), rids.end());
+      std::reverse(keys.begin(), keys.end());
+      page.has_previous = more && !entries.empty();
+      page.has_more = !entries.empty();
+    } else {
+      page.has_more = more;
+      page.has_previous = q.after > 0 && !entries.empty();
     }
+    if (page.has_previous) {  // implies an entry
+      page.previous = rids.front();
+      page.previous_keys = keys.front();
+    }
+    if (page.has_more && !rids.empty()) {  // _count=0 reads one row to know there are more
+      page.next = rids.back();
+      page.next_keys = keys.back();
+    }
+    page.entries = std::move(entries);
     return true;
   };
   bool done = false;

@@ -493,7 +493,10 @@ std::string sorted_page_sql(const fhir::SearchQuery& q, const SqliteDictionary& 
     }
     const std::string k = "k" + std::to_string(i);
     keys += ", " + expr + " AS " + k;
-    const char* dir = s.descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ";
+    // Backward pages read the order reversed (nearest the cursor first): NULLs then come first.
+    const bool desc = s.descending != q.backward;
+    const char* dir = desc ? (q.backward ? " DESC NULLS FIRST, " : " DESC NULLS LAST, ")
+                           : (q.backward ? " ASC NULLS FIRST, " : " ASC NULLS LAST, ");
     order += k + dir;
     outer_order += "p." + k + dir;
   }
@@ -515,12 +518,18 @@ std::string sorted_page_sql(const fhir::SearchQuery& q, const SqliteDictionary& 
     std::string last = keys_equal(q, q.sort.size(), args);
     keyset += (keyset.empty() ? "(" : " OR (") + last + (last.empty() ? "" : " AND ") + "rid > ?)";
     args.push_back(int_arg(q.after));
+    if (q.backward) {
+      // Before the cursor: neither after it nor the cursor's own resource (the order is total).
+      keyset = "NOT coalesce((" + keyset + "), 0) AND rid <> ?";
+      args.push_back(int_arg(q.after));
+    }
   }
   std::string inner = "SELECT r.rid AS rid, r.seq AS seq" + keys + " FROM resource r" + where;
   std::string page = std::string("SELECT p.rid, ") + kVersionColumns;
   for (size_t i = 0; i < q.sort.size(); ++i) page += ", p.k" + std::to_string(i);
   page += " FROM (SELECT * FROM (" + inner + ")" + (keyset.empty() ? "" : " WHERE " + keyset) + " ORDER BY " +
-          order + "rid LIMIT ? OFFSET ?) p JOIN resource_version v ON v.seq = p.seq ORDER BY " + outer_order + "p.rid";
+          order + (q.backward ? "rid DESC" : "rid") + " LIMIT ? OFFSET ?) p JOIN resource_version v ON v.seq = p.seq ORDER BY " +
+          outer_order + (q.backward ? "p.rid DESC" : "p.rid");
   args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
   args.push_back(int_arg(std::max<int64_t>(q.offset, 0)));
   where_args = std::move(args);
@@ -599,10 +608,10 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
       std::string page = std::string("SELECT r.rid, ") + kVersionColumns + from +
                          " JOIN resource_version v ON v.seq = r.seq" + where;
       if (q.after > 0) {
-        page += " AND d.rid > ?";
+        page += q.backward ? " AND d.rid < ?" : " AND d.rid > ?";
         args.push_back(int_arg(q.after));
       }
-      page += " ORDER BY d.rid LIMIT ?";
+      page += q.backward ? " ORDER BY d.rid DESC LIMIT ?" : " ORDER BY d.rid LIMIT ?";
       args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
       out.page = std::move(page);
       out.page_args = std::move(args);
@@ -610,7 +619,7 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
     }
   }
   std::optional<SearchSql> out_dense;
-  if (filters.size() == 1 && q.sort.empty() && q.count > 0) {
+  if (filters.size() == 1 && q.sort.empty() && q.count > 0 && !q.backward) {
     const auto& clauses = filters[0].clauses;
     const int driver = Builder::driving_clause(clauses);
     if (driver >= 0 && Builder::lists_rows(clauses[driver])) {
@@ -656,10 +665,10 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
     page = std::string("SELECT r.rid, ") + kVersionColumns + " FROM resource r JOIN resource_version v ON v.seq = r.seq" +
            where;
     if (q.after > 0) {
-      page += " AND r.rid > ?";
+      page += q.backward ? " AND r.rid < ?" : " AND r.rid > ?";
       args.push_back(int_arg(q.after));
     }
-    page += " ORDER BY r.rid LIMIT ?";
+    page += q.backward ? " ORDER BY r.rid DESC LIMIT ?" : " ORDER BY r.rid LIMIT ?";
     args.push_back(int_arg(int64_t{std::max(q.count, 0)} + 1));
   } else {
     page = sorted_page_sql(q, dict, where, args);

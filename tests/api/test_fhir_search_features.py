@@ -92,6 +92,39 @@ def test_paging_is_bounded_to_the_first_page_snapshot(base):
         assert r.status_code in (200, 201), r.text
 
 
+def test_previous_links_page_back_through_the_same_pages(base):
+    fam = uniq()
+    # Eleven Patients, two without a birth date (sorted last in either direction of _sort).
+    dates = ["1980-01-05", "1975-03-01", None, "1990-07-07", "1980-01-05", "1962-12-31", "2001-02-03",
+             None, "1999-09-09", "1970-01-01", "1985-05-05"]
+    for i, d in enumerate(dates):
+        body = patient(family=fam, given=f"g{i:02d}")
+        if d:
+            body["birthDate"] = d
+        make(base, "Patient", body)
+
+    def link(bundle, relation):
+        found = [l["url"] for l in bundle["link"] if l["relation"] == relation]
+        return found[0][len(base) + 1:] if found else None
+
+    for query in (f"Patient?family={fam}&_count=3", f"Patient?family={fam}&_count=3&_sort=birthdate,-given",
+                  f"Patient?family={fam}&_count=4&_sort=-birthdate"):
+        forward = [search(base, query)]
+        assert link(forward[0], "previous") is None  # the first page has none
+        while link(forward[-1], "next"):
+            forward.append(search(base, link(forward[-1], "next")))
+        assert len(forward) >= 3 and sum(len(ids(p)) for p in forward) == 11
+        # From the last page, previous links lead back through exactly the same pages.
+        page, back = forward[-1], [ids(forward[-1])]
+        while link(page, "previous"):
+            page = search(base, link(page, "previous"))
+            back.append(ids(page))
+        assert back == [ids(p) for p in reversed(forward)], query
+        # A page reached backwards pages forward again.
+        again = search(base, link(page, "next"))
+        assert ids(again) == ids(forward[1]), query
+
+
 def test_snapshot_cursor_is_checked(base):
     for bad in ("12.", "12.x", "12.-4", "s.5"):
         r = requests.get(f"{base}/Patient", params={"_cursor": bad})
