@@ -2,7 +2,9 @@
 
 #include <charconv>
 
+#include "auth/issuer/secret_hash.h"
 #include "auth/jwt.h"
+#include "auth/process_mac.h"
 #include "json/json.h"
 
 namespace healthd::fhir {
@@ -24,14 +26,30 @@ std::string sort_cursor(const std::vector<SortKeyValue>& keys, int64_t after) {
   return "s" + auth::base64url_encode(std::string_view(buf.GetString(), buf.GetSize()));
 }
 
+namespace {
+
+// The first 16 bytes of the process's MAC of the cursor text, base64url.
+std::string cursor_signature(std::string_view text) {
+  return auth::base64url_encode(std::string_view(auth::process_mac(text)).substr(0, 16));
+}
+
+}  // namespace
+
 std::string snapshot_cursor(const std::string& cursor, int64_t snapshot) {
-  return snapshot > 0 ? cursor + "." + std::to_string(snapshot) : cursor;
+  std::string text = snapshot > 0 ? cursor + "." + std::to_string(snapshot) : cursor;
+  return text + "~" + cursor_signature(text);
 }
 
 bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after, int64_t& snapshot,
                   bool& backward) {
   keys.clear();
   snapshot = 0;
+  // '~' is in neither a number nor the base64url alphabet.
+  const auto tilde = text.rfind('~');
+  if (tilde == std::string_view::npos) return false;
+  if (!auth::issuer::constant_time_equals(cursor_signature(text.substr(0, tilde)), text.substr(tilde + 1)))
+    return false;
+  text = text.substr(0, tilde);
   backward = !text.empty() && text[0] == 'p';
   if (backward) text.remove_prefix(1);
   // '.' is neither a digit nor in the base64url alphabet.

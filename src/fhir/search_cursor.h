@@ -4,8 +4,9 @@
 // skipped while others are written). Then "." and the first page's snapshot seq
 // (SearchQuery::snapshot_seq: resources created after the first page never appear on later ones).
 // A cursor starting with "p" is backward (a previous link): the page just before that position.
-// Opaque to clients and not signed: a forged cursor only moves the start of a page or the
-// snapshot within the same query, which shows nothing a fresh search would not. Not a public header.
+// Last, "~" and a signature (the process's MAC, auth/process_mac.h): a cursor this process did
+// not make is refused (400), and one from before a restart too (the key is per process).
+// Not a public header.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,7 @@
 namespace healthd::fhir {
 
 std::string sort_cursor(const std::vector<SortKeyValue>& keys, int64_t after);
-// cursor (a plain key or sort_cursor's) + "." + snapshot.
+// cursor (a plain key or sort_cursor's, "p" first for backward) + "." + snapshot + "~" + signature.
 std::string snapshot_cursor(const std::string& cursor, int64_t snapshot);
 // false when text is not a cursor made by the functions above. snapshot: 0 when it has none.
 bool parse_cursor(std::string_view text, std::vector<SortKeyValue>& keys, int64_t& after, int64_t& snapshot,

@@ -126,9 +126,22 @@ def test_previous_links_page_back_through_the_same_pages(base):
 
 
 def test_snapshot_cursor_is_checked(base):
-    for bad in ("12.", "12.x", "12.-4", "s.5"):
+    for bad in ("12.", "12.x", "12.-4", "s.5", "12", "12.5"):
         r = requests.get(f"{base}/Patient", params={"_cursor": bad})
         assert_outcome(r, 400, "invalid")
+    # Cursors are signed: the server's own works, the same with another position does not.
+    fam = uniq()
+    for g in "ab":
+        make(base, "Patient", patient(family=fam, given=g))
+    page1 = search(base, f"Patient?family={fam}&_count=1")
+    cursor = [l["url"] for l in page1["link"] if l["relation"] == "next"][0].split("_cursor=")[1]
+    cursor = requests.utils.unquote(cursor)
+    r = requests.get(f"{base}/Patient", params={"family": fam, "_count": 1, "_cursor": cursor})
+    assert r.status_code == 200, r.text
+    position, rest = cursor.split(".", 1)
+    forged = str(int(position) - 1) + "." + rest
+    r = requests.get(f"{base}/Patient", params={"family": fam, "_count": 1, "_cursor": forged})
+    assert_outcome(r, 400, "invalid")
 
 
 def test_value_set_expansion_limit_is_configurable(new_server):

@@ -12,7 +12,6 @@ namespace healthd::auth::issuer {
 
 class VerifiedSecrets {
  public:
-  VerifiedSecrets();
   // True when `secret` is the one last remembered for (client_id, stored_hash).
   bool contains(const std::string& client_id, const std::string& stored_hash, std::string_view secret) const;
   void remember(const std::string& client_id, const std::string& stored_hash, std::string_view secret);
@@ -20,7 +19,6 @@ class VerifiedSecrets {
  private:
   std::string digest(std::string_view stored_hash, std::string_view secret) const;
 
-  std::string key_;  // random, never leaves the process
   mutable std::mutex mutex_;
   std::map<std::string, std::string> digests_;  // client id -> digest
 };
