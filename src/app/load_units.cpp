@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "common/file_io.h"
 #include "json/json.h"
 
 namespace healthd::app {
@@ -17,15 +16,6 @@ namespace {
 bool input_name(const fs::path& p) {
   const std::string ext = p.extension().string();
   return ext == ".json" || ext == ".ndjson";
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  out = buf.str();
-  return true;
 }
 
 // One NDJSON line as a transaction entry (the line is embedded as it is).

@@ -3,29 +3,15 @@
 // nothing. Identity is not resolved: the message's device and patient ids stand for the resource
 // ids. Exit status 0 when there are no errors, 1 when there are, 2 on a usage error.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "app/commands.h"
+#include "common/file_io.h"
 #include "common/time.h"
 #include "json/json.h"
 #include "medtech/debug.h"
 
 namespace healthd::app {
-
-namespace {
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  out = buf.str();
-  return true;
-}
-
-}  // namespace
 
 int medtech_command(int argc, char** argv) {
   if (argc < 3 || std::string(argv[2]) != "debug") return usage_error("usage: healthd medtech debug --device-mapping F ...");

@@ -1,5 +1,7 @@
 #include "auth/signing_keys.h"
 
+#include "common/file_io.h"
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/file.h>
@@ -9,12 +11,11 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 
+#include "common/file_io.h"
 #include "auth/openssl_key.h"
 
 namespace fs = std::filesystem;
@@ -90,11 +91,9 @@ void write_private_file(const std::string& path, std::string_view content) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text;
+  if (!healthd::read_file(path, text)) fail("cannot read " + path);
+  return text;
 }
 
 bool is_safe_kid(std::string_view kid) {

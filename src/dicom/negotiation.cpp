@@ -1,7 +1,6 @@
 #include "dicom/negotiation.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "dicom/media_type.h"
 
@@ -31,18 +30,6 @@ std::optional<Negotiated> negotiate(const Request& req, std::string_view part_ty
   *error = "Accept '" + std::string(*accept) + "' asks for nothing this route serves: use multipart/related; type=\"" +
            std::string(part_type) + "\"" + (single_allowed ? " or " + std::string(part_type) : std::string());
   return std::nullopt;
-}
-
-bool read_whole_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return false;
-  in.seekg(0);
-  out.resize(static_cast<size_t>(size));
-  in.read(out.data(), size);
-  return static_cast<bool>(in);
 }
 
 }  // namespace healthd::dicom

@@ -21,7 +21,4 @@ struct Negotiated {
 std::optional<Negotiated> negotiate(const Request& request, std::string_view part_type, bool single_allowed,
                                     std::string* error);
 
-// A file's bytes; false when it cannot be read.
-bool read_whole_file(const std::string& path, std::string& out);
-
 }  // namespace healthd::dicom

@@ -1,11 +1,11 @@
 #include "fhir/definitions.h"
 
+#include "common/file_io.h"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_set>
@@ -33,11 +33,9 @@ bool bool_member(const Value& obj, const char* name) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("FHIR definitions: cannot open " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
+  std::string text;
+  if (!healthd::read_file(path, text)) throw std::runtime_error("FHIR definitions: cannot open " + path);
+  return text;
 }
 
 // Parses a definitions Bundle in place (text must outlive doc).
