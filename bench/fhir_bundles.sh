@@ -35,14 +35,7 @@ load_rate=$(echo "$summary" | sed -E 's/.*, ([0-9]+) resources\/s/\1/')
 stored=$(curl -sf -H "Authorization: Bearer $TOKEN" "$FHIR_BASE/Patient?_summary=count" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 patients=$(grep -l . "$WORK"/bundles/*.json | wc -l)
 
-# run NAME URL [wrk args]: prints "NAME rps p50_ms p99_ms non2xx"
-run() {
-  local name=$1 url=$2; shift 2
-  wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency "$@" "$url" > "$WORK/wrk-$name.txt" 2>&1
-  awk -v n="$name" 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    / 50%/ { p50 = ms($2) } / 99%/ { p99 = ms($2) } /Requests\/sec/ { rps = $2 } /Non-2xx/ { bad = $NF }
-    END { printf "%s %.0f %.2f %.2f %d\n", n, rps, p50, p99, bad + 0 }' "$WORK/wrk-$name.txt"
-}
+source "$(dirname "$0")/lib/wrk_run.sh"  # run NAME URL [wrk args]
 ceiling_line=$(run ceiling "$ORIGIN/health")
 tx_line=$(run transaction "$FHIR_BASE" -s "$BENCH_DIR/fhir/transaction.lua")
 read -r _ ceiling c50 c99 _ <<< "$ceiling_line"
