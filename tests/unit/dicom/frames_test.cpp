@@ -132,7 +132,8 @@ TEST(dicomTransferSyntax, TableAndDefaults) {
   ASSERT_NE(find_transfer_syntax("1.2.840.10008.1.2.4.80"), nullptr);
   EXPECT_TRUE(find_transfer_syntax("1.2.840.10008.1.2.4.80")->encodable);
   EXPECT_TRUE(find_transfer_syntax("1.2.840.10008.1.2.4.90")->decodable);
-  EXPECT_FALSE(find_transfer_syntax("1.2.840.10008.1.2.4.90")->encodable);
+  EXPECT_TRUE(find_transfer_syntax("1.2.840.10008.1.2.4.90")->encodable);
+  EXPECT_FALSE(find_transfer_syntax("1.2.840.10008.1.2.4.100")->encodable);
   EXPECT_EQ(find_transfer_syntax("1.2.3"), nullptr);
   EXPECT_EQ(describe_transfer_syntax("1.2.840.10008.1.2.5"), "RLE Lossless (1.2.840.10008.1.2.5)");
   EXPECT_EQ(requested_or_default(""), kExplicitVrLittleEndian);
