@@ -51,7 +51,7 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
   if (!parse_frame_list(list, wanted))
     return problem(400, "'" + list + "' is not a list of frame numbers (1, 2, ... separated by commas)");
   std::string error;
-  auto n = negotiate(req, "application/octet-stream", wanted.size() == 1, &error);
+  auto n = negotiate_frames(req, wanted.size() == 1, &error);
   if (!n) return problem(406, error);
   std::vector<StoredFile> files = store->files(t.scope);
   if (files.empty()) return problem(404, not_found_message(t.scope));
@@ -138,7 +138,7 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
     out(frame.data(), frame.size());
     return std::nullopt;
   };
-  const std::string part_type = "application/octet-stream; transfer-syntax=" + part_syntax;
+  const std::string part_type = n->part_type + "; transfer-syntax=" + part_syntax;
   Response r;
   if (!n->multipart) {
     auto failed = produce(wanted[0] - 1, [&](const char* d, size_t s) {
@@ -159,7 +159,7 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
     if (failed) return *failed;
     out.end();
   }
-  r.headers.set("Content-Type", "multipart/related; type=\"application/octet-stream\"; boundary=" + out.boundary());
+  r.headers.set("Content-Type", "multipart/related; type=\"" + n->part_type + "\"; boundary=" + out.boundary());
   r.body = out.finish();
   return r;
 }

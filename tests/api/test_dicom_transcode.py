@@ -609,3 +609,33 @@ def test_frames_in_an_unsupported_syntax_are_406_naming_the_offered_ones(stored)
     # an encoder that refuses the pixels: 32-bit frames in JPEG-LS
     r = frames_of(files["rtdose.dcm"], 1, "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.80")
     assert r.status_code == 406 and "cannot be encoded in JPEG-LS Lossless" in r.json()["detail"], r.text
+
+
+def test_frames_as_image_media_types(stored):
+    """PS3.18 image types for compressed frames, each with its default transfer syntax."""
+    base, files = stored
+    ct = pydicom.dcmread(os.path.join(DICOM_TEST_FILES, "CT_small.dcm"))
+    r = frames_of(files["CT_small.dcm"], 1, 'multipart/related; type="image/jp2"')
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith('multipart/related; type="image/jp2"')
+    [(ctype, body)] = read_multipart(r)
+    assert ctype == f"image/jp2; transfer-syntax={J2K_LOSSLESS}"
+    img = Image.open(io.BytesIO(body))
+    assert np.array_equal(pillow_values(ct, np.asarray(img)), ct.pixel_array)
+    # a single JPEG baseline frame
+    r = frames_of(files["CT_small.dcm"], 1, "image/jpeg")
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50"
+    img = Image.open(io.BytesIO(r.content))
+    assert (img.format, img.size) == ("JPEG", (ct.Columns, ct.Rows))
+    # lossless JPEG by its type and syntax; JPEG-LS stored as such: the stored bytes
+    r = frames_of(files["CT_small.dcm"], 1, "image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.70")
+    assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+    ls = pydicom.dcmread(os.path.join(DICOM_TEST_FILES, "MR_small_jpeg_ls_lossless.dcm"))
+    r = frames_of(files["MR_small_jpeg_ls_lossless.dcm"], 1, 'multipart/related; type="image/jls"')
+    assert r.status_code == 200
+    assert read_multipart(r)[0] == ("image/jls; transfer-syntax=1.2.840.10008.1.2.4.80",
+                                    next(generate_pixel_data_frame(ls.PixelData, 1)))
+    # a syntax that is not of the type: 406 naming the types
+    r = frames_of(files["CT_small.dcm"], 1, f'multipart/related; type="image/jpeg"; transfer-syntax={J2K_LOSSLESS}')
+    assert r.status_code == 406 and "image/jp2 .90 .91" in r.json()["detail"], r.text
