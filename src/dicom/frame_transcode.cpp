@@ -60,10 +60,12 @@ bool transcode_frame(const Instance& instance, const std::string& native, std::s
   if (!target.isEncapsulated()) return fail(error, "not a compressed transfer syntax");
   DcmDataset one;
   copy_image_attributes(instance.impl().dataset(), one);
+  if (!photometric.empty()) one.putAndInsertString(DCM_PhotometricInterpretation, std::string(photometric).c_str());
+  // Native 4:2:2 frames (a decoded one is full color already): the encoders would read them as
+  // three samples per pixel.
   OFString pi;
   if (one.findAndGetOFString(DCM_PhotometricInterpretation, pi).good() && (pi == "YBR_FULL_422" || pi == "YBR_PARTIAL_422"))
     return fail(error, std::string("frames in ") + pi.c_str() + " (two pixels share their color) are not re-encoded");
-  if (!photometric.empty()) one.putAndInsertString(DCM_PhotometricInterpretation, std::string(photometric).c_str());
   if (OFCondition c = put_pixels(one, native); c.bad()) return fail(error, c.text());
   try {
     if (OFCondition c = detail::choose_target_representation(one, target.getXfer()); c.bad()) return fail(error, c.text());

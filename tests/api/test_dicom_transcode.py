@@ -562,7 +562,8 @@ def decode_frames(source, parts, syntax):
 
 
 FRAME_SOURCES = ["CT_small.dcm", "MR_small_RLE.dcm", "SC_rgb_rle_2frame.dcm", "SC_rgb_rle_16bit_2frame.dcm",
-                 "JPEG2000.dcm", "SC_rgb_jpeg_dcmtk.dcm", "MR_small_jpeg_ls_lossless.dcm", "image_dfl.dcm"]
+                 "JPEG2000.dcm", "SC_rgb_jpeg_dcmtk.dcm", "MR_small_jpeg_ls_lossless.dcm", "image_dfl.dcm",
+                 "SC_rgb_dcmtk_+eb+cy+np.dcm"]  # the last: JPEG YBR_FULL_422, decoded to RGB
 FRAME_TARGETS = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", J2K_LOSSLESS]
 
 
