@@ -28,6 +28,7 @@ void register_codecs() {
     DcmRLEDecoderRegistration::registerCodecs(OFFalse);
     DcmRLEEncoderRegistration::registerCodecs(OFFalse);
     register_j2k_decoder();
+    register_j2k_encoder();
   });
 }
 

@@ -143,7 +143,7 @@ bool read_encapsulated_frame(const Instance& instance, const FrameLayout& layout
 }
 
 bool decode_frame(const Instance& instance, const FrameLayout& layout, uint32_t index, std::string& out,
-                  std::string* error) {
+                  std::string* error, std::string* photometric) {
   detail::register_codecs();
   DcmDataset& ds = instance.impl().dataset();
   const E_TransferSyntax stored = ds.getOriginalXfer();
@@ -170,6 +170,7 @@ bool decode_frame(const Instance& instance, const FrameLayout& layout, uint32_t 
   }
   if (c.bad()) return fail(error, "frame " + std::to_string(index + 1) + " does not decode: " + c.text());
   out.resize(size);
+  if (photometric) *photometric = color_model.c_str();
   Uint16 bits = 0;
   ds.findAndGetUint16(DCM_BitsAllocated, bits);
   if (bits > 8 && gLocalByteOrder == EBO_BigEndian)  // DCMTK decodes in the host's byte order

@@ -6,7 +6,8 @@
 // back to back; a frame is served starting at a byte boundary, its last byte padded with zeros.
 //
 // Encapsulated (compressed) frames are served as stored (the fragments that hold the frame,
-// see encapsulated.h) or decoded to native little endian by the registered codecs.
+// see encapsulated.h) or decoded to native little endian by the registered codecs; either can be
+// re-encoded in another compressed syntax (frame_transcode.h).
 #pragma once
 
 #include <cstdint>
@@ -39,8 +40,9 @@ bool read_encapsulated_frame(const Instance& instance, const FrameLayout& layout
 
 // Frame `index` of encapsulated Pixel Data decoded to native little endian pixels
 // (color-by-pixel; YBR JPEG and JPEG 2000 RCT/ICT frames come out RGB). False with *error when no
-// codec reads the syntax or the frame does not decode.
+// codec reads the syntax or the frame does not decode. *photometric (when given): the
+// Photometric Interpretation of the decoded pixels.
 bool decode_frame(const Instance& instance, const FrameLayout& layout, uint32_t index, std::string& out,
-                  std::string* error);
+                  std::string* error, std::string* photometric = nullptr);
 
 }  // namespace healthd::dicom

@@ -17,38 +17,18 @@
 
 #include "dicom/codecs.h"
 #include "dicom/encapsulated.h"
+#include "dicom/j2k_support.h"
 
 namespace healthd::dicom::detail {
 
 namespace {
 
-OFCondition j2k_error(const std::string& why) {
-  return makeOFCondition(OFM_dcmdata, 0x7f01, OF_error, ("JPEG 2000: " + why).c_str());
-}
+using Geometry = J2kGeometry;
 
-// What the dataset says the decoded frames look like.
-struct Geometry {
-  Uint16 rows = 0, columns = 0, samples = 1, bits_allocated = 0, bits_stored = 0;
-  bool signed_pixels = false;  // PixelRepresentation 1
-  Uint32 frames = 1;
-  Uint32 bytes_per_sample() const { return bits_allocated > 16 ? 4 : bits_allocated > 8 ? 2 : 1; }
-  Uint32 frame_size() const { return Uint32(rows) * columns * samples * bytes_per_sample(); }
-};
-
+// The dataset's geometry, with no more frames than the sequence has fragments.
 OFCondition read_geometry(DcmItem& ds, DcmPixelSequence& seq, Geometry& g) {
-  if (ds.findAndGetUint16(DCM_Rows, g.rows).bad() || ds.findAndGetUint16(DCM_Columns, g.columns).bad() ||
-      ds.findAndGetUint16(DCM_BitsAllocated, g.bits_allocated).bad())
-    return j2k_error("Rows, Columns or BitsAllocated missing");
-  ds.findAndGetUint16(DCM_SamplesPerPixel, g.samples);
-  if (ds.findAndGetUint16(DCM_BitsStored, g.bits_stored).bad() || g.bits_stored > g.bits_allocated)
-    g.bits_stored = g.bits_allocated;
-  Uint16 representation = 0;
-  g.signed_pixels = ds.findAndGetUint16(DCM_PixelRepresentation, representation).good() && representation == 1;
-  Sint32 frames = 0;
-  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 0) g.frames = Uint32(frames);
+  if (OFCondition c = read_j2k_geometry(ds, g); c.bad()) return c;
   if (g.frames >= seq.card()) g.frames = Uint32(seq.card() > 1 ? seq.card() - 1 : 1);
-  if (!g.rows || !g.columns || (g.samples != 1 && g.samples != 3) || !g.bits_allocated || g.bits_allocated > 32)
-    return j2k_error("unsupported image geometry");
   return EC_Normal;
 }
 
@@ -78,38 +58,21 @@ OPJ_BOOL mem_seek(OPJ_OFF_T at, void* user) {
   m->pos = OPJ_SIZE_T(at);
   return OPJ_TRUE;
 }
-void keep_message(const char* msg, void* user) {
-  auto* s = static_cast<std::string*>(user);
-  if (s->empty()) *s = msg;
-  while (!s->empty() && (s->back() == '\n' || s->back() == ' ')) s->pop_back();
-}
-void ignore_message(const char*, void*) {}
-
-struct CodecFree {
-  void operator()(opj_codec_t* c) const { opj_destroy_codec(c); }
-};
-struct StreamFree {
-  void operator()(opj_stream_t* s) const { opj_stream_destroy(s); }
-};
-struct ImageFree {
-  void operator()(opj_image_t* i) const { opj_image_destroy(i); }
-};
-
 // Decodes one codestream (raw J2K or a JP2 file) into out: g.frame_size() bytes.
 OFCondition decode_stream(const std::string& bytes, const Geometry& g, Uint8* out) {
   static const unsigned char kJp2Signature[] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' '};
   const bool jp2 = bytes.size() >= 8 && std::memcmp(bytes.data(), kJp2Signature, 8) == 0;
-  std::unique_ptr<opj_codec_t, CodecFree> codec(opj_create_decompress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K));
+  J2kCodec codec(opj_create_decompress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K));
   std::string message;
-  opj_set_error_handler(codec.get(), keep_message, &message);
-  opj_set_warning_handler(codec.get(), ignore_message, nullptr);
-  opj_set_info_handler(codec.get(), ignore_message, nullptr);
+  opj_set_error_handler(codec.get(), keep_j2k_message, &message);
+  opj_set_warning_handler(codec.get(), ignore_j2k_message, nullptr);
+  opj_set_info_handler(codec.get(), ignore_j2k_message, nullptr);
   opj_dparameters_t params;
   opj_set_default_decoder_parameters(&params);
   if (!opj_setup_decoder(codec.get(), &params)) return j2k_error("cannot set up the decoder");
 
   Memory mem{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()};
-  std::unique_ptr<opj_stream_t, StreamFree> stream(opj_stream_create(64 * 1024, OPJ_TRUE));
+  J2kStream stream(opj_stream_create(64 * 1024, OPJ_TRUE));
   opj_stream_set_user_data(stream.get(), &mem, nullptr);
   opj_stream_set_user_data_length(stream.get(), bytes.size());
   opj_stream_set_read_function(stream.get(), mem_read);
@@ -121,7 +84,7 @@ OFCondition decode_stream(const std::string& bytes, const Geometry& g, Uint8* ou
     opj_image_destroy(raw);
     return j2k_error(message.empty() ? "cannot read the codestream header" : message);
   }
-  std::unique_ptr<opj_image_t, ImageFree> image(raw);
+  J2kImage image(raw);
   // Refuse what does not fit the dataset before the (costly) decode.
   if (image->numcomps != g.samples)
     return j2k_error("the codestream has " + std::to_string(image->numcomps) + " components, SamplesPerPixel is " +

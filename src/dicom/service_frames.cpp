@@ -1,9 +1,10 @@
 // WADO-RS frames and bulk data of one instance, read from its file (frames.h: native, stored
-// compressed, or decoded).
+// compressed, or decoded; frame_transcode.h: re-encoded in another compressed syntax).
 #include <charconv>
 #include <optional>
 
 #include "dicom/bulk.h"
+#include "dicom/frame_transcode.h"
 #include "dicom/frames.h"
 #include "dicom/instance.h"
 #include "dicom/multipart.h"
@@ -31,9 +32,16 @@ bool parse_frame_list(std::string_view s, std::vector<uint32_t>& out) {
   return !out.empty();
 }
 
-// How the frames of one instance are served: as stored (compressed bytes), or as native
-// little endian pixels read at their offset or decoded.
-enum class FrameSource { Native, Stored, Decoded };
+// How the frames of one instance are served: as stored (compressed bytes), as native little
+// endian pixels read at their offset or decoded, or those pixels encoded in another compressed
+// syntax.
+enum class FrameSource { Native, Stored, Decoded, Transcoded };
+
+// A compressed syntax the server writes (frames can be transcoded to it).
+bool is_compressed_target(std::string_view uid) {
+  const TransferSyntaxInfo* info = find_transfer_syntax(uid);
+  return info && info->encapsulated && info->encodable;
+}
 
 }  // namespace
 
@@ -43,7 +51,7 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
   if (!parse_frame_list(list, wanted))
     return problem(400, "'" + list + "' is not a list of frame numbers (1, 2, ... separated by commas)");
   std::string error;
-  auto n = negotiate(req, "application/octet-stream", wanted.size() == 1, &error);
+  auto n = negotiate_frames(req, wanted.size() == 1, &error);
   if (!n) return problem(406, error);
   std::vector<StoredFile> files = store->files(t.scope);
   if (files.empty()) return problem(404, not_found_message(t.scope));
@@ -68,18 +76,43 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
   } else if (layout.encapsulated && native_target) {
     source = FrameSource::Decoded;
     part_syntax = std::string(target);
+  } else if (is_compressed_target(target)) {
+    source = FrameSource::Transcoded;
+    part_syntax = std::string(target);
   } else {
     return problem(406, "Frames of instance " + t.scope.sop_uid + " (stored in " +
                             describe_transfer_syntax(file.transfer_syntax_uid) + ") are served in the stored syntax "
-                            "(transfer-syntax=*) or uncompressed (transfer-syntax=" +
-                            std::string(kExplicitVrLittleEndian) + "), not in " + describe_transfer_syntax(target) +
-                            "; retrieve the instance to transcode it");
+                            "(transfer-syntax=*), uncompressed (transfer-syntax=" +
+                            std::string(kExplicitVrLittleEndian) + ") or in one of " +
+                            encodable_transfer_syntaxes(true) + ", not in " + describe_transfer_syntax(target));
   }
   for (uint32_t f : wanted)
     if (f > layout.count)
       return problem(404, "Instance " + t.scope.sop_uid + " has " + std::to_string(layout.count) + " frame(s); there is no frame " +
                               std::to_string(f));
 
+  // Frame `index` encoded in the target: its native pixels (read or decoded), re-encoded.
+  std::string native, photometric;
+  auto transcode_one = [&](uint32_t index, std::string& encoded) -> std::optional<Response> {
+    const std::string which = "Frame " + std::to_string(index + 1) + " of instance " + t.scope.sop_uid;
+    bool read = false;
+    if (layout.encapsulated) {
+      read = decode_frame(*instance, layout, index, native, &error, &photometric);
+    } else {
+      native.clear();
+      photometric.clear();
+      read = read_native_frame(*instance, layout, index, [&](const char* d, size_t s) {
+        native.append(d, s);
+        return true;
+      }, &error);
+    }
+    if (!read)
+      return problem(406, which + " (stored in " + describe_transfer_syntax(file.transfer_syntax_uid) +
+                              ") cannot be decoded to transcode it: " + error + "; ask for transfer-syntax=*");
+    if (!transcode_frame(*instance, native, photometric, target, encoded, &error))
+      return problem(406, which + " cannot be encoded in " + describe_transfer_syntax(target) + ": " + error);
+    return std::nullopt;
+  };
   // Frame `index` into `out`; an error Response when it cannot (only one frame is in memory
   // besides the answer).
   std::string frame;
@@ -98,11 +131,14 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
                                   describe_transfer_syntax(file.transfer_syntax_uid) +
                                   ") cannot be served uncompressed: " + error + "; ask for transfer-syntax=*");
         break;
+      case FrameSource::Transcoded:
+        if (auto failed = transcode_one(index, frame)) return failed;
+        break;
     }
     out(frame.data(), frame.size());
     return std::nullopt;
   };
-  const std::string part_type = "application/octet-stream; transfer-syntax=" + part_syntax;
+  const std::string part_type = n->part_type + "; transfer-syntax=" + part_syntax;
   Response r;
   if (!n->multipart) {
     auto failed = produce(wanted[0] - 1, [&](const char* d, size_t s) {
@@ -123,7 +159,7 @@ Response DicomService::Impl::frames(const Request& req, const Target& t) {
     if (failed) return *failed;
     out.end();
   }
-  r.headers.set("Content-Type", "multipart/related; type=\"application/octet-stream\"; boundary=" + out.boundary());
+  r.headers.set("Content-Type", "multipart/related; type=\"" + n->part_type + "\"; boundary=" + out.boundary());
   r.body = out.finish();
   return r;
 }

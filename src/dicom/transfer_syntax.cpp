@@ -6,8 +6,7 @@ namespace healthd::dicom {
 
 namespace {
 
-// J2K encoding is not offered: DCMTK 3.6.7 has no JPEG 2000 codec and the decoder adapter
-// (j2k_decoder.cpp) only reads.
+// JPEG 2000 is read and written by our OpenJPEG adapters (j2k_decoder.cpp, j2k_encoder.cpp).
 constexpr std::array<TransferSyntaxInfo, 14> kSyntaxes = {{
     {"1.2.840.10008.1.2", "Implicit VR Little Endian", false, true, true},
     {"1.2.840.10008.1.2.1", "Explicit VR Little Endian", false, true, true},
@@ -20,8 +19,8 @@ constexpr std::array<TransferSyntaxInfo, 14> kSyntaxes = {{
     {"1.2.840.10008.1.2.4.70", "JPEG Lossless, First-Order Prediction (Process 14 SV1)", true, true, true},
     {"1.2.840.10008.1.2.4.80", "JPEG-LS Lossless", true, true, true},
     {"1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless", true, true, true},
-    {"1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless", true, true, false},
-    {"1.2.840.10008.1.2.4.91", "JPEG 2000", true, true, false},
+    {"1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless", true, true, true},
+    {"1.2.840.10008.1.2.4.91", "JPEG 2000", true, true, true},
     {"1.2.840.10008.1.2.4.100", "MPEG2 Main Profile", true, false, false},
 }};
 
@@ -39,10 +38,10 @@ std::string describe_transfer_syntax(std::string_view uid) {
   return std::string(t->name) + " (" + std::string(uid) + ")";
 }
 
-std::string encodable_transfer_syntaxes() {
+std::string encodable_transfer_syntaxes(bool compressed_only) {
   std::string out;
   for (const TransferSyntaxInfo& t : kSyntaxes)
-    if (t.encodable) out += (out.empty() ? "" : ", ") + std::string(t.uid);
+    if (t.encodable && (t.encapsulated || !compressed_only)) out += (out.empty() ? "" : ", ") + std::string(t.uid);
   return out;
 }
 

@@ -24,8 +24,9 @@ const TransferSyntaxInfo* find_transfer_syntax(std::string_view uid);
 // "JPEG Baseline (1.2.840.10008.1.2.4.50)", or the bare UID when unknown.
 std::string describe_transfer_syntax(std::string_view uid);
 
-// The targets a client may ask for, comma separated (for error messages).
-std::string encodable_transfer_syntaxes();
+// The targets a client may ask for, comma separated (for error messages); only the compressed
+// ones when compressed_only.
+std::string encodable_transfer_syntaxes(bool compressed_only = false);
 
 // A retrieve's target: "" (no transfer-syntax given) means Explicit VR Little Endian (PS3.18
 // since 2016c), "*" the stored syntax.

@@ -192,7 +192,7 @@ def test_study_and_series_retrieve_and_metadata(stored):
     assert requests.get(f"{base}/studies/{st}/series/{se}/metadata").status_code == 200
     # a syntax the server cannot write: 406 (transcoding itself: test_dicom_transcode.py)
     r = requests.get(f"{base}/studies/{st}", headers={"Accept": 'multipart/related; type="application/dicom"; '
-                                                                 "transfer-syntax=1.2.840.10008.1.2.4.91"})
+                                                                 "transfer-syntax=1.2.840.10008.1.2.4.100"})
     assert r.status_code == 406 and "not supported" in r.json()["detail"]
     assert requests.get(f"{base}/studies/{st}", headers={"Accept": "application/json"}).status_code == 406
     assert requests.get(f"{base}/studies/1.2.3.4.5").status_code == 404
