@@ -487,9 +487,14 @@ std::string sorted_page_sql(const fhir::SearchQuery& q, const SqliteDictionary& 
         case fhir::IndexRow::Kind::Quantity: column = s.descending ? "x.high" : "x.low"; break;
         default: break;
       }
+      std::string pids = "?";
       args.push_back(int_arg(type_id ? dict.param_id(*type_id, s.param).value_or(-1) : -1));
+      for (const auto& extra : s.also_params) {
+        pids += ", ?";
+        args.push_back(int_arg(type_id ? dict.param_id(*type_id, extra).value_or(-1) : -1));
+      }
       expr = std::string("(SELECT ") + agg + "(" + column + ") FROM " + table_name(s.kind) +
-             " x WHERE x.rid = r.rid AND x.pid = ?)";
+             " x WHERE x.rid = r.rid AND x.pid " + (s.also_params.empty() ? "= ?)" : "IN (" + pids + "))");
     }
     const std::string k = "k" + std::to_string(i);
     keys += ", " + expr + " AS " + k;
