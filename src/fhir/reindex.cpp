@@ -182,7 +182,7 @@ void ReindexJob::run(std::stop_token stop) {
   finish.push_back(state_op(final_state));
   covers = final_state.covers;
   if (completed) {
-    // Every resource now has index rows written with this build's string normalization.
+    // Every resource now has index rows written under this build's rules (search::kIndexRules).
     WriteOp norm;
     norm.kind = WriteOp::Kind::PutState;
     norm.id = kNormalizationKey;
@@ -354,14 +354,14 @@ void FhirService::Impl::open_index() {
     capability_by_base.clear();
   });
   search_params.reload(*store);
-  if (search_params.current() && store->state(ReindexJob::kNormalizationKey) != search::kStringNormalization) {
+  if (search_params.current() && store->state(ReindexJob::kNormalizationKey) != search::kIndexRules) {
     SearchQuery any;  // an empty store is current as it is
     any.count = 1;
     if (store->search(any).entries.empty()) {
       WriteOp op;
       op.kind = WriteOp::Kind::PutState;
       op.id = ReindexJob::kNormalizationKey;
-      op.json = search::kStringNormalization;
+      op.json = search::kIndexRules;
       store->commit({std::move(op)});
     } else {
       index_current = false;
@@ -370,15 +370,15 @@ void FhirService::Impl::open_index() {
   reindex_job->attach(
       store, [this](const std::string& base_url) { return index_function(base_url); },
       [this](const ReindexJob::Covers& covers) { search_params.enable(*store, covers); },
-      search::kStringNormalization);
+      search::kIndexRules);
 }
 
 void FhirService::Impl::index_upkeep(const Request& req) {
   if (index_current.load(std::memory_order_relaxed) || index_current.exchange(true)) return;
-  // Strings were indexed with an older normalization: reindex everything (a job that a restart
-  // interrupted is resumed by attach and records the new normalization when it completes).
+  // The index was written under older rules (string normalization, rows kept): reindex everything
+  // (a job that a restart interrupted is resumed by attach and records the rules when it completes).
   if (!reindex_job->running() && reindex_job->start(req.base_url, search_params.pending()))
-    spdlog::info("FHIR service {}: index written with another string normalization; reindexing", name);
+    spdlog::info("FHIR service {}: index written under other rules (search::kIndexRules); reindexing", name);
 }
 
 }  // namespace healthd::fhir

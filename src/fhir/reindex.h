@@ -28,8 +28,8 @@ class ReindexJob {
   // Called when a job completed without failures, with what it covers.
   using OnCompleted = std::function<void(const Covers&)>;
 
-  // The service state holding the normalization the index's strings were written with; a job
-  // that completes records `string_normalization` there.
+  // The service state naming the rules the index was written under (search::kIndexRules: string
+  // normalization, rows kept); a job that completes records them there. The key keeps its first name.
   static constexpr const char* kNormalizationKey = "string_normalization";
 
   ~ReindexJob();

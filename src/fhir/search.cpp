@@ -122,6 +122,7 @@ std::vector<IndexRow> FhirService::Impl::index_rows(const std::string& type, con
   ctx.resource = &resource;
   for (const search::SearchParam* sp : params->for_type(type)) {
     if (!indexed(*sp)) continue;
+    if (!row_sources(*params, type, *sp).empty()) continue;  // its parts' rows stand for its own
     search::IndexValues values = search::extract(*sp, resource, ctx);
     // An expression that fails on this resource indexes what it could (usually nothing); the
     // write itself is never refused for it.

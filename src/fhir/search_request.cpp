@@ -310,6 +310,10 @@ class Parser {
   std::optional<SearchClause> chain_clause(const std::string& type, std::string_view head, std::string_view rest,
                                            std::string_view value, int depth);
   const search::SearchParam* param(const std::string& type, std::string_view code) const;
+  // A parameter with a modifier (or none) on type: the clause of its own index rows.
+  std::optional<SearchClause> param_clause(const std::string& type, std::string_view name, std::string_view value);
+  // A clause on a parameter without rows of its own (row_sources) reads its parts' rows instead.
+  void read_rows_of_parts(const std::string& type, SearchClause& c) const;
   // _list=id[,id]: referred to by List.entry.item of one of those Lists.
   std::optional<SearchClause> list_clause(std::string_view value);
   // Token :in/:not-in (value set expansion) and :above/:below (code system hierarchy).
@@ -504,7 +508,30 @@ std::optional<SearchClause> Parser::clause(const std::string& type, std::string_
   if (name == "_list") return list_clause(value);
   if (auto dot = name.find('.'); dot != std::string_view::npos)
     return chain_clause(type, name.substr(0, dot), name.substr(dot + 1), value, depth);
+  auto c = param_clause(type, name, value);
+  if (c) read_rows_of_parts(type, *c);
+  return c;
+}
 
+void Parser::read_rows_of_parts(const std::string& type, SearchClause& c) const {
+  const std::string code = c.param.substr(0, c.param.find(':'));
+  const search::SearchParam* sp = param(type, code);
+  if (!sp) return;
+  const std::vector<const search::SearchParam*> parts = row_sources(*ctx_.params, type, *sp);
+  if (parts.empty()) return;
+  // "combo-code:text" (and its also_params alike) reads "code:text" and "component-code:text".
+  std::vector<std::string> names;
+  auto add = [&](const std::string& index_name) {
+    for (const search::SearchParam* part : parts) names.push_back(part->code + index_name.substr(code.size()));
+  };
+  add(c.param);
+  for (const std::string& extra : c.also_params) add(extra);
+  c.param = names[0];
+  c.also_params.assign(names.begin() + 1, names.end());
+}
+
+std::optional<SearchClause> Parser::param_clause(const std::string& type, std::string_view name,
+                                                 std::string_view value) {
   std::string_view code = name, modifier;
   if (auto colon = code.find(':'); colon != std::string_view::npos) {
     modifier = code.substr(colon + 1);
@@ -663,6 +690,13 @@ bool indexed(const search::SearchParam& p) {
          (p.kind != ParamType::Composite || indexed_composite(p));
 }
 
+std::vector<const search::SearchParam*> row_sources(const search::SearchParameterRegistry& params,
+                                                    const std::string& type, const search::SearchParam& param) {
+  std::vector<const search::SearchParam*> parts = params.union_of(type, param);
+  if (!indexed(param) || !std::all_of(parts.begin(), parts.end(), [](const auto* p) { return indexed(*p); })) return {};
+  return parts;
+}
+
 std::optional<Response> parse_search(const SearchContext& ctx, const std::vector<std::string>& types,
                                      const std::vector<std::pair<std::string, std::string>>& params,
                                      ParsedSearch& out) {
@@ -778,6 +812,11 @@ std::optional<Response> parse_search(const SearchContext& ctx, const std::vector
             continue;
           }
           s.kind = index_kind(sp->kind);
+          // A parameter without rows of its own sorts by its parts' values.
+          if (auto parts = row_sources(*ctx.params, searched[0], *sp); !parts.empty()) {
+            s.param = parts[0]->code;
+            for (size_t i = 1; i < parts.size(); ++i) s.also_params.push_back(parts[i]->code);
+          }
         }
         q.sort.push_back(std::move(s));
       }

@@ -75,5 +75,10 @@ bool indexed(const search::SearchParam& param);
 // token, string, number, quantity or date, or two numbers (the three-component MolecularSequence
 // coordinates: chromosome or reference sequence, start, end).
 bool indexed_composite(const search::SearchParam& param);
+// The parameters whose index rows stand for `param`'s on `type` (a union of their expressions,
+// SearchParameterRegistry::union_of; all of them indexed): writes store no rows for `param`, a
+// search on it reads theirs. Empty for a parameter with rows of its own.
+std::vector<const search::SearchParam*> row_sources(const search::SearchParameterRegistry& params,
+                                                    const std::string& type, const search::SearchParam& param);
 
 }  // namespace healthd::fhir

@@ -193,6 +193,7 @@ struct SearchSort {
   std::string param;  // "_id", "_lastUpdated" or a parameter of the query's type
   IndexRow::Kind kind = IndexRow::Kind::Token;
   bool descending = false;
+  std::vector<std::string> also_params;  // more parameters whose values count as param's
 };
 
 // A sort key's value at a page boundary (keyset paging of sorted searches).

@@ -374,13 +374,16 @@ struct Converter {
   }
 
   // A UCUM quantity is also indexed in its canonical unit, so searches in any commensurable unit
-  // find it (the query is converted the same way).
+  // find it (the query is converted the same way). Not when that changes nothing (a quantity in
+  // "g" is its own canonical twin): UCUM searches read the quantity's own rows too.
   void add_quantity(QuantityValue q) {
     QuantityValue canonical;
     bool has_canonical = false;
     if (q.system == kUcumSystem && !q.code.empty()) {
       canonical = q;
-      has_canonical = to_canonical_ucum(canonical.code, canonical.value, canonical.low, canonical.high);
+      has_canonical = to_canonical_ucum(canonical.code, canonical.value, canonical.low, canonical.high) &&
+                      !(canonical.code == q.code && canonical.value == q.value && canonical.low == q.low &&
+                        canonical.high == q.high);
       canonical.unit = canonical.code;
       canonical.canonical = true;
     }

@@ -21,8 +21,11 @@
 
 namespace healthd::search {
 
-// Names normalize_string()'s rule; an index written with another rule is reindexed.
-inline constexpr const char* kStringNormalization = "icu-casefold-nfkd-nomarks-1";
+// Names the rules that decide a write's index rows: normalize_string()'s rule, then which rows
+// are kept ("rows-2": no rows for a parameter that is a union of others, SearchParameterRegistry::
+// union_of; no UCUM canonical twin equal to its quantity). An index written under other rules is
+// reindexed (searches stay right meanwhile: the rows rows-2 drops were duplicates).
+inline constexpr const char* kIndexRules = "icu-casefold-nfkd-nomarks-1 rows-2";
 
 // The one normalization of string search values, for index values and query values alike
 // (string_normalize.cpp, ICU): Unicode case folding and compatibility decomposition (NFKC_Casefold

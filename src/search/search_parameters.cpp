@@ -95,6 +95,41 @@ std::string narrowed_expression(const SearchParam& p, const std::string& type) {
   return out;
 }
 
+// An operand without surrounding spaces and redundant outer parentheses:
+// " (Observation.value.ofType(Quantity))" -> "Observation.value.ofType(Quantity)".
+std::string_view bare_operand(std::string_view op) {
+  for (;;) {
+    while (!op.empty() && op.front() == ' ') op.remove_prefix(1);
+    while (!op.empty() && op.back() == ' ') op.remove_suffix(1);
+    if (op.size() < 2 || op.front() != '(' || op.back() != ')') return op;
+    int depth = 0;
+    for (size_t i = 0; i < op.size(); ++i) {
+      if (op[i] == '(') ++depth;
+      if (op[i] == ')' && --depth == 0 && i + 1 < op.size()) return op;  // "(a) | (b)": not one group
+    }
+    op = op.substr(1, op.size() - 2);
+  }
+}
+
+std::vector<std::string_view> bare_operands(const SearchParam& p) {
+  std::vector<std::string_view> ops;
+  for (std::string_view op : union_operands(p.expression)) ops.push_back(bare_operand(op));
+  std::sort(ops.begin(), ops.end());
+  ops.erase(std::unique(ops.begin(), ops.end()), ops.end());
+  return ops;
+}
+
+// Composites index pairs of component values: the same components (expression and kind) give the
+// same pairs for the same items.
+bool same_components(const SearchParam& a, const SearchParam& b) {
+  if (a.components.size() != b.components.size()) return false;
+  for (size_t i = 0; i < a.components.size(); ++i) {
+    const Component &x = a.components[i], &y = b.components[i];
+    if (x.expression != y.expression || !x.param || !y.param || x.param->kind != y.param->kind) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_param_type(std::string_view name, ParamType& out) {
@@ -235,6 +270,47 @@ void SearchParameterRegistry::build_maps() {
   }
   for (auto& [t, list] : by_type_)
     std::sort(list.begin(), list.end(), [](const SearchParam* a, const SearchParam* b) { return a->code < b->code; });
+  if (!base_) find_unions();
+}
+
+void SearchParameterRegistry::find_unions() {
+  for (const auto& [type, list] : by_type_) {
+    // Fewer operands first: a union found is never a part of a larger one (its own parts are).
+    std::vector<std::pair<const SearchParam*, std::vector<std::string_view>>> params;
+    for (const SearchParam* p : list)
+      if (p->compiled_ok && !p->expression.empty() && p->kind != ParamType::Reference && p->kind != ParamType::Special)
+        params.emplace_back(p, bare_operands(*p));
+    std::stable_sort(params.begin(), params.end(), [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+    for (const auto& [a, ops] : params) {
+      if (ops.size() < 2) continue;
+      std::vector<const SearchParam*> parts;
+      std::vector<std::string_view> covered;
+      for (const auto& [b, bops] : params) {
+        if (bops.size() >= ops.size()) break;
+        if (b->kind != a->kind || unions_.contains(key(type, b->code))) continue;
+        if (a->kind == ParamType::Composite && !same_components(*a, *b)) continue;
+        if (!std::includes(ops.begin(), ops.end(), bops.begin(), bops.end())) continue;
+        parts.push_back(b);
+        covered.insert(covered.end(), bops.begin(), bops.end());
+      }
+      std::sort(covered.begin(), covered.end());
+      covered.erase(std::unique(covered.begin(), covered.end()), covered.end());
+      if (covered == ops) unions_[key(type, a->code)] = Union{a, std::move(parts)};
+    }
+  }
+}
+
+std::vector<const SearchParam*> SearchParameterRegistry::union_of(std::string_view type, const SearchParam& p) const {
+  if (base_) {
+    // A snapshot: the base's unions, unless a custom parameter took one of the codes.
+    std::vector<const SearchParam*> parts = base_->union_of(type, p);
+    for (const SearchParam* part : parts)
+      if (find(type, part->code) != part) return {};
+    return parts;
+  }
+  auto it = unions_.find(key(type, p.code));
+  if (it == unions_.end() || it->second.param != &p) return {};
+  return it->second.parts;
 }
 
 const SearchParam* SearchParameterRegistry::find_own(std::string_view type, std::string_view code) const {

@@ -87,6 +87,12 @@ class SearchParameterRegistry {
   const SearchParam* by_url(std::string_view url) const;
   // Every parameter usable on type: its own, then DomainResource and Resource ones. Sorted by code.
   std::vector<const SearchParam*> for_type(std::string_view type) const;
+  // A parameter whose expression on `type` is exactly the union of other parameters' expressions
+  // (Observation combo-code = code | component-code; composites: the same components too) has the
+  // values they have together: it needs no index rows of its own, a search on it reads theirs.
+  // Those parameters (none of them such a union itself), or empty. Only R4 parameters, never
+  // references (chains and _has name one parameter), and only while no custom parameter shadows one.
+  std::vector<const SearchParam*> union_of(std::string_view type, const SearchParam& param) const;
 
   // This registry's own parameters (a snapshot: its custom ones, not the base's).
   const std::vector<std::unique_ptr<SearchParam>>& all() const { return params_; }
@@ -115,6 +121,13 @@ class SearchParameterRegistry {
   Map by_type_code_;  // "Observation\x1f" "code"
   Map by_url_;
   std::unordered_map<std::string, std::vector<const SearchParam*>, Hash, std::equal_to<>> by_type_;
+  // union_of: "Observation\x1f" "combo-code" -> the parameter (as found for that type) and its parts.
+  struct Union {
+    const SearchParam* param = nullptr;
+    std::vector<const SearchParam*> parts;
+  };
+  std::unordered_map<std::string, Union, Hash, std::equal_to<>> unions_;
+  void find_unions();
   std::vector<std::string> errors_;
 };
 

@@ -339,6 +339,7 @@ void SqliteFhirStore::run_batch(const std::vector<PendingCommit*>& batch) {
   }
   if (batch_error.empty()) return;
 
+  index_writer_->discard();
   try {
     if (db.in_transaction()) db.exec("ROLLBACK");
   } catch (const std::exception&) {
@@ -355,6 +356,13 @@ bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool
     s.run();
   };
   const int64_t seq_start = next_seq_;
+  // A failed run left nothing behind: its rows were rolled back, its pending rows go too.
+  auto rollback = [&] {
+    index_writer_->discard();
+    db.exec("ROLLBACK");
+    next_seq_ = seq_start;
+  };
+  index_writer_->discard();
   step(kBegin);
   for (PendingCommit* p : batch) {
     const int64_t seq_before = next_seq_;
@@ -365,12 +373,10 @@ bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool
         write_ops(*p);
       } catch (const SqliteError&) {
         if (!db.in_transaction()) throw;
-        db.exec("ROLLBACK");
-        next_seq_ = seq_start;
+        rollback();
         return false;
       } catch (const OwnMatch&) {
-        db.exec("ROLLBACK");  // only this caller's ops need undoing: the batch again, isolated
-        next_seq_ = seq_start;
+        rollback();  // only this caller's ops need undoing: the batch again, isolated
         return false;
       }
       continue;
@@ -378,16 +384,19 @@ bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool
     try {
       step(kSavepoint);
       if (check_ops(*p)) write_ops(*p);
+      index_writer_->flush();  // this caller's rows inside its savepoint
       step(kRelease);
     } catch (const SqliteError& e) {
       // Some errors (disk full, I/O) make SQLite roll back the whole transaction; others
       // leave it open and only this caller's ops need undoing.
+      index_writer_->discard();
       if (!db.in_transaction()) throw;
       step(kRollbackTo);
       step(kRelease);
       next_seq_ = seq_before;
       p->result = error_result(e.what());
     } catch (const OwnMatch& m) {
+      index_writer_->discard();
       step(kRollbackTo);
       step(kRelease);
       next_seq_ = seq_before;
@@ -396,6 +405,15 @@ bool SqliteFhirStore::write_batch(const std::vector<PendingCommit*>& batch, bool
       p->result.failed_op = m.op;
       p->result.existing_ids = m.ids;
       p->result.message = resource_ref(p->ops[m.op]) + " not created: it matches a resource of the same commit";
+    }
+  }
+  if (!isolate_callers) {
+    try {
+      index_writer_->flush();  // the whole batch's rows, sorted together
+    } catch (const SqliteError&) {
+      if (!db.in_transaction()) throw;
+      rollback();
+      return false;
     }
   }
   {
@@ -487,6 +505,7 @@ bool SqliteFhirStore::check_ops(PendingCommit& p) {
       fhir::SearchQuery q = *op.unless_match;
       q.count = 2;
       q.with_total = false;
+      index_writer_->flush();  // the search reads the batch's earlier rows
       if (auto sql = search_sql(q, dictionary_)) {
         Statement s = db.prepare(sql->page);
         bind_args(s, sql->page_args);
@@ -593,6 +612,7 @@ void SqliteFhirStore::write_ops(PendingCommit& p) {
       q.count = 3;
       q.with_total = false;
       OwnMatch m{static_cast<int>(i), {}};
+      index_writer_->flush();
       if (auto sql = search_sql(q, dictionary_)) {
         Statement s = db.prepare(sql->page);
         bind_args(s, sql->page_args);

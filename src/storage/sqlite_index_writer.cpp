@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <tuple>
 
 #include "storage/sqlite_index_keys.h"
 
@@ -179,38 +180,50 @@ void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
 
 void SqliteIndexWriter::apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys,
                                    int64_t rid) {
+  // A resource written twice in one transaction: its first rows go in before any is removed.
+  if (!old_keys.empty() && pending_rids_.contains(rid)) flush();
   // Both lists are sorted: one merge pass finds what went and what came.
-  std::vector<IndexKey> added;
   auto o = old_keys.cbegin();
   auto n = keys.cbegin();
   while (o != old_keys.cend() || n != keys.cend()) {
     if (n == keys.cend() || (o != old_keys.cend() && *o < *n)) {
       delete_key(*o++, rid);
     } else if (o == old_keys.cend() || *n < *o) {
-      IndexKey& k = added.emplace_back();
-      if (!decode_key(*n++, k)) throw std::runtime_error("damaged index key");
+      PendingRow& row = pending_.emplace_back();
+      row.rid = rid;
+      if (!decode_key(*n++, row.key)) throw std::runtime_error("damaged index key");
+      pending_rids_.insert(rid);
     } else {
       ++o;
       ++n;
     }
   }
-  insert_keys(added, rid);
 }
 
-void SqliteIndexWriter::insert_keys(std::vector<IndexKey>& keys, int64_t rid) {
-  // Grouped by table (the encoding starts with it), several rows per INSERT: a statement run
-  // costs about as much as the B-tree write it makes.
-  std::stable_sort(keys.begin(), keys.end(),
-                   [](const IndexKey& a, const IndexKey& b) { return a.table < b.table; });
-  for (size_t i = 0; i < keys.size();) {
-    const IndexTable table = keys[i].table;
+void SqliteIndexWriter::discard() {
+  pending_.clear();
+  pending_rids_.clear();
+}
+
+void SqliteIndexWriter::flush() {
+  // In each table's key order (its PRIMARY KEY columns, roughly: exact order is not needed for
+  // locality), grouped by table, several rows per INSERT: a statement run costs about as much as
+  // the B-tree write it makes.
+  std::sort(pending_.begin(), pending_.end(), [](const PendingRow& x, const PendingRow& y) {
+    const IndexKey &a = x.key, &b = y.key;
+    return std::tie(a.table, a.pid, a.text, a.sys, a.ilow, a.ihigh, a.dlow, a.dhigh, a.text2, a.sys2, x.rid) <
+           std::tie(b.table, b.pid, b.text, b.sys, b.ilow, b.ihigh, b.dlow, b.dhigh, b.text2, b.sys2, y.rid);
+  });
+  for (size_t i = 0; i < pending_.size();) {
+    const IndexTable table = pending_[i].key.table;
     size_t j = i;
-    while (j < keys.size() && keys[j].table == table && j - i < kMaxRowsPerInsert) ++j;
+    while (j < pending_.size() && pending_[j].key.table == table && j - i < kMaxRowsPerInsert) ++j;
     Statement& s = multi_insert(table, j - i);
     ResetOnExit reset(s);
     int at = 1;
     for (size_t r = i; r < j; ++r) {
-      const IndexKey& k = keys[r];
+      const IndexKey& k = pending_[r].key;
+      const int64_t rid = pending_[r].rid;
       switch (table) {
         case IndexTable::String: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid).bind_text(at + 3, k.text2); break;
         case IndexTable::Token: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind(at + 3, rid); break;
@@ -231,6 +244,7 @@ void SqliteIndexWriter::insert_keys(std::vector<IndexKey>& keys, int64_t rid) {
     s.run();
     i = j;
   }
+  discard();
 }
 
 Statement& SqliteIndexWriter::multi_insert(IndexTable table, size_t rows) {
@@ -287,6 +301,7 @@ void SqliteIndexWriter::purge(const WriteOp& op) {
     if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
       throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
   }
+  if (pending_rids_.contains(rid)) flush();
   for (const auto& k : old_keys) delete_key(k, rid);
   Statement& s = *delete_resource_;
   ResetOnExit reset(s);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fhir/store.h"
@@ -30,9 +31,20 @@ class SqliteIndexWriter {
   // The stored keys of op.index (sorted, unique).
   std::vector<std::string> keys_of(const fhir::WriteOp& op, int64_t type_id) const;
 
+  // New index rows wait until flush(), which writes all of them sorted by table and key: the
+  // rows of many resources then reach each B-tree in key order (neighbouring inserts touch the
+  // same pages) instead of one resource at a time at random places. Call flush() before
+  // anything reads the ix_* tables on this connection and before the transaction commits (or a
+  // savepoint is released); discard() after a rollback.
+  void flush();
+  void discard();
+
  private:
+  struct PendingRow {
+    IndexKey key;
+    int64_t rid = 0;
+  };
   int64_t new_rid(int64_t type_id);
-  void insert_keys(std::vector<IndexKey>& keys, int64_t rid);
   // Removes the keys in old_keys but not in keys and adds the others (both sorted).
   void apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys, int64_t rid);
   Statement& multi_insert(IndexTable table, size_t rows);
@@ -52,6 +64,8 @@ class SqliteIndexWriter {
   // type_id -> highest rid handed out. A rid handed out in a transaction that rolls back is
   // simply never used: rids only grow.
   std::unordered_map<int64_t, int64_t> last_rid_;
+  std::vector<PendingRow> pending_;
+  std::unordered_set<int64_t> pending_rids_;  // rids with rows in pending_ (a delete flushes first)
 };
 
 }  // namespace healthd::storage

@@ -487,9 +487,14 @@ std::string sorted_page_sql(const fhir::SearchQuery& q, const SqliteDictionary& 
         case fhir::IndexRow::Kind::Quantity: column = s.descending ? "x.high" : "x.low"; break;
         default: break;
       }
+      std::string pids = "?";
       args.push_back(int_arg(type_id ? dict.param_id(*type_id, s.param).value_or(-1) : -1));
+      for (const auto& extra : s.also_params) {
+        pids += ", ?";
+        args.push_back(int_arg(type_id ? dict.param_id(*type_id, extra).value_or(-1) : -1));
+      }
       expr = std::string("(SELECT ") + agg + "(" + column + ") FROM " + table_name(s.kind) +
-             " x WHERE x.rid = r.rid AND x.pid = ?)";
+             " x WHERE x.rid = r.rid AND x.pid " + (s.also_params.empty() ? "= ?)" : "IN (" + pids + "))");
     }
     const std::string k = "k" + std::to_string(i);
     keys += ", " + expr + " AS " + k;
@@ -660,6 +665,22 @@ std::optional<SearchSql> search_sql(const fhir::SearchQuery& q, const SqliteDict
   SearchSql out = out_dense ? std::move(*out_dense) : SearchSql{};
   out.total = "SELECT count(*) FROM resource r" + where;
   out.total_args = args;
+  if (filters.size() == 1 && filters[0].clauses.size() == 1 && q.snapshot_seq <= 0) {
+    // One clause over several parameters' rows (a union parameter, a compartment): count the
+    // distinct resources among the rows, as the single-value path above counts rows, without
+    // reading resource rows (only current, non-deleted resources have index rows).
+    const SearchClause& c = filters[0].clauses[0];
+    if (!c.also_params.empty() && c.chain.empty() && c.groups.empty() && Builder::lists_rows(c)) {
+      const int64_t type_id = *dict.type_id(filters[0].type);
+      std::vector<SqlArg> count_args;
+      Builder counter{dict, count_args};
+      out.total = std::string("SELECT count(DISTINCT x.rid) FROM ") + table_name(c.kind) + " x WHERE " +
+                  counter.rows_sql(c, type_id, true) + " AND x.rid > ? AND x.rid < ?";
+      count_args.push_back(int_arg(type_lo(type_id)));
+      count_args.push_back(int_arg(type_hi(type_id)));
+      out.total_args = std::move(count_args);
+    }
+  }
   std::string page;
   if (q.sort.empty()) {
     page = std::string("SELECT r.rid, ") + kVersionColumns + " FROM resource r JOIN resource_version v ON v.seq = r.seq" +

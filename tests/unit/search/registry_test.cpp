@@ -1,6 +1,7 @@
 // The R4 SearchParameter registry.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "search/search_parameters.h"
@@ -76,4 +77,47 @@ TEST(SearchRegistry, CompositeComponents) {
   EXPECT_EQ(p->components[0].param->kind, search::ParamType::Token);
   ASSERT_NE(p->components[1].param, nullptr);
   EXPECT_EQ(p->components[1].param->kind, search::ParamType::Quantity);
+}
+
+TEST(SearchRegistry, UnionsOfOtherParameters) {
+  const auto& r = reg();
+  auto codes = [&](const char* type, const char* code) {
+    std::vector<std::string> out;
+    const search::SearchParam* p = r.find(type, code);
+    if (p == nullptr) return out;
+    for (const search::SearchParam* part : r.union_of(type, *p)) out.push_back(part->code);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(codes("Observation", "combo-code"), (V{"code", "component-code"}));
+  // Four operands, two per part, written with parentheses.
+  EXPECT_EQ(codes("Observation", "combo-value-quantity"), (V{"component-value-quantity", "value-quantity"}));
+  EXPECT_EQ(codes("Observation", "combo-value-concept"), (V{"component-value-concept", "value-concept"}));
+  // Composites: the same components over the union of the parts' items.
+  EXPECT_EQ(codes("Observation", "combo-code-value-quantity"), (V{"code-value-quantity", "component-code-value-quantity"}));
+  // The parts keep their rows; references are never unions (chains and _has name one parameter).
+  EXPECT_EQ(codes("Observation", "code"), V{});
+  EXPECT_EQ(codes("Observation", "component-code"), V{});
+  EXPECT_EQ(codes("Observation", "combo-code-value-concept").size(), 2u);
+
+  // Every union found: its parts cover its operands, none is itself a union.
+  size_t unions = 0;
+  for (const auto& p : r.all())
+    for (const auto& type : p->base) {
+      const search::SearchParam* own = r.find(type, p->code);
+      if (own == nullptr) continue;
+      auto parts = r.union_of(type, *own);
+      if (parts.empty()) continue;
+      ++unions;
+      std::cout << "  union " << type << "." << p->code << " =";
+      for (const search::SearchParam* part : parts) {
+        std::cout << " " << part->code;
+        EXPECT_EQ(part->kind, own->kind);
+        EXPECT_TRUE(r.union_of(type, *part).empty()) << part->code;
+        EXPECT_NE(part->kind, search::ParamType::Reference);
+      }
+      std::cout << "\n";
+    }
+  EXPECT_EQ(unions, 6u);  // the Observation combo-* parameters
 }

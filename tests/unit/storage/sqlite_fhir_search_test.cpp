@@ -527,6 +527,31 @@ TEST_F(SqliteFhirSearchTest, ConditionalCreateIsRefusedWhenAMatchExistsEvenInThe
   EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "newname")})})).size(), 1u);
 }
 
+TEST_F(SqliteFhirSearchTest, RowsWaitingForTheBatchFlushAreRightWhenOneCommitWritesAResourceTwice) {
+  // New rows are written sorted at the end of the writer's batch: a second version in the same
+  // commit must still replace the first one's rows, a purge remove them, a search see them.
+  fhir::CommitResult r = store->commit({with(create("Patient", "x", 800), {str("name", "first", "First"), token("gender", "", "male")}),
+                                        with(update("Patient", "x", 2, 801), {str("name", "second", "Second"), token("gender", "", "male")}),
+                                        with(create("Patient", "y", 802), {str("name", "first", "First")}),
+                                        with(create("Patient", "z", 803), {str("name", "gone", "Gone")}),
+                                        purge("Patient", "z")});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "first")})})), (V{"y"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "second")})})), (V{"x"}));
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "gone")})})), V{});
+  EXPECT_EQ(ids(query("Patient", {clause("gender", {tok("male")})})), (V{"b", "c", "x"}));
+  // A conditional create sees the rows its own commit wrote before it.
+  auto twin = std::make_shared<SearchQuery>(query("Patient", {clause("name", {text(K::Prefix, "twin")})}));
+  fhir::WriteOp second = with(create("Patient", "t2", 805), {str("name", "twin", "Twin")});
+  second.unless_match = twin;
+  r = store->commit({with(create("Patient", "t1", 804), {str("name", "twin", "Twin")}), second});
+  EXPECT_EQ(r.status, fhir::CommitResult::Status::Exists) << r.message;
+  EXPECT_EQ(ids(query("Patient", {clause("name", {text(K::Prefix, "twin")})})), V{});  // all or nothing
+  store->close();
+  Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+  EXPECT_EQ(db.query_int("SELECT count(*) FROM ix_string"), 5);  // a, b, c, x (second), y
+}
+
 TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   TempDir dir;
   auto store = open_sqlite_fhir_store(options_in(dir));
