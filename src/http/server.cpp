@@ -527,7 +527,9 @@ void Server::Impl::run_work(Request& req, Response& res, Exchange& x) {
     x.keep_alive = false;
   } else {
     // The pool outlives every request it runs (stop() drains it), so a raw pointer will do.
-    req.run_on_pool = [p = pool.get()](std::function<void()> task) { return p->try_submit(Task(std::move(task))); };
+    req.run_on_pool = [p = pool.get()](std::function<void()> task) {
+      return p->try_submit_to_idle(Task(std::move(task)));
+    };
     run_handler(req, res, x);
   }
   try {
