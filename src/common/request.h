@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,9 @@ struct Request {
   // The authenticated caller (set by the platform once the bearer token is validated); null on
   // open routes and for in-process callers that act with full rights.
   std::shared_ptr<const Principal> principal;
+  // Runs a task on a free worker of the server's pool; false (task not taken) when none is free.
+  // Lets a handler spread independent work (a batch's entries); unset for in-process callers.
+  std::function<bool(std::function<void()>)> run_on_pool;
 
   // Filled by the dispatcher for the service that handles the request.
   std::string base_url;               // absolute base URL of the service

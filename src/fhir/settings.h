@@ -21,6 +21,8 @@ struct ServiceSettings {
   int max_count = 1000;      // larger _count is capped (with a warning)
   size_t max_resource_bytes = 16 * 1024 * 1024;  // largest accepted resource body
   int max_bundle_entries = 10000;  // entries of one batch or transaction Bundle (more: 413)
+  // Entries of one batch running at once (on free workers of the server's pool; 1: one by one).
+  int batch_parallelism = 4;
   std::string audience;  // the `aud` its tokens must carry; empty: the service's base URL
   CorsPolicy cors;       // browsers' cross-origin access (disabled when no origins)
   // Create and update run full validation ($validate: invariants, bindings, meta.profile) and

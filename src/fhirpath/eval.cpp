@@ -466,6 +466,8 @@ Items Evaluator::member_access(const Node& n, const Items& input) {
   }
   Items out;
   if (n.root_type_check && n.args.empty() && !n.name.empty() && std::isupper(static_cast<unsigned char>(n.name[0]))) {
+    // "Observation.code" on an Observation: the model names the type, no lookup by name needed.
+    if (focus->size() == 1 && (*focus)[0].model != nullptr && (*focus)[0].model->name == n.name) return *focus;
     TypeSpec t{"", n.name};
     for (const auto& v : *focus)
       if (v.kind == Kind::Object && is_type(v, t)) out.push_back(v);
@@ -700,10 +702,13 @@ Items Evaluator::arithmetic(const Node& n, const Items& input) {
 
 Evaluator::Evaluator(const EvalContext& ctx, const rapidjson::Value& resource)
     : ctx_(ctx), defs_(ctx.definitions), strict_(ctx.strict) {
+  // Usually %resource, %rootResource and %context are the evaluated resource itself: its model is
+  // looked up once.
   const rapidjson::Value& res = ctx.resource ? *ctx.resource : resource;
   resource_ = from_json(&res, nullptr, nullptr);
-  root_ = ctx.root_resource ? from_json(ctx.root_resource, nullptr, nullptr) : resource_;
-  context_ = ctx.context ? from_json(ctx.context, nullptr, ctx.context_element) : from_json(&resource, nullptr, nullptr);
+  root_ = ctx.root_resource && ctx.root_resource != &res ? from_json(ctx.root_resource, nullptr, nullptr) : resource_;
+  if (ctx.context) context_ = from_json(ctx.context, nullptr, ctx.context_element);
+  else context_ = &resource == &res ? resource_ : from_json(&resource, nullptr, nullptr);
   if (ctx.context_model != nullptr && context_.kind == Kind::Object && context_.model == nullptr) {
     context_.model = ctx.context_model;
     context_.fhir_type = ctx.context_model->name;

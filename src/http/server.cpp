@@ -526,6 +526,10 @@ void Server::Impl::run_work(Request& req, Response& res, Exchange& x) {
     res = outcome_response(503, "transient", "server is shutting down");
     x.keep_alive = false;
   } else {
+    // The pool outlives every request it runs (stop() drains it), so a raw pointer will do.
+    req.run_on_pool = [p = pool.get()](std::function<void()> task) {
+      return p->try_submit_to_idle(Task(std::move(task)));
+    };
     run_handler(req, res, x);
   }
   try {

@@ -23,6 +23,16 @@ bool WorkerPool::try_submit(Task&& task) {
   return true;
 }
 
+bool WorkerPool::try_submit_to_idle(Task&& task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() + running_ >= threads_.size()) return false;
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+  return true;
+}
+
 void WorkerPool::stop() {
   std::lock_guard join_lock(join_mu_);  // concurrent stop() calls must not join twice
   {

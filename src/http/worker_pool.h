@@ -50,6 +50,9 @@ class WorkerPool {
   // Queues the task, or returns false (leaving `task` untouched) when the pool is
   // saturated or stopped. Tasks must not throw.
   bool try_submit(Task&& task);
+  // Like try_submit, but only when a worker is idle now (nothing queued ahead of it): for optional
+  // helpers of a running task, which must not take queue slots from requests.
+  bool try_submit_to_idle(Task&& task);
 
   // Refuses new tasks, runs the ones already queued, joins the threads. Idempotent.
   void stop();

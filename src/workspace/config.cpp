@@ -238,7 +238,7 @@ fhir::Versioning versioning(const YAML::Node& n, const std::string& key) {
 
 void parse_fhir_settings(const YAML::Node& n, const std::string& p, fhir::ServiceSettings& s) {
   check_keys(n, p, {"versioning", "versioning_by_type", "default_count", "max_count", "max_resource_bytes", "audience",
-                    "cors", "profile_validation", "max_bundle_entries"});
+                    "cors", "profile_validation", "max_bundle_entries", "batch_parallelism"});
   if (n.IsNull()) return;
   if (n["versioning"]) s.versioning = versioning(n["versioning"], join(p, "versioning"));
   if (const auto by_type = n["versioning_by_type"]) {
@@ -254,6 +254,7 @@ void parse_fhir_settings(const YAML::Node& n, const std::string& p, fhir::Servic
   read_int(n, p, "max_count", s.max_count, 1, kMaxPageCount);
   read_size(n, p, "max_resource_bytes", s.max_resource_bytes, 1);
   read_int(n, p, "max_bundle_entries", s.max_bundle_entries, 1, kMaxBundleEntries);
+  read_int(n, p, "batch_parallelism", s.batch_parallelism, 1, kMaxBatchParallelism);
   read_string(n, p, "audience", s.audience);
   if (n["profile_validation"]) {
     const std::string v = text(n["profile_validation"], join(p, "profile_validation"));

@@ -17,6 +17,7 @@ void add_settings_members(const fhir::ServiceSettings& s, json::Value& obj, json
   obj.AddMember("maxResourceBytes", static_cast<uint64_t>(s.max_resource_bytes), a);
   obj.AddMember("profileValidation", s.profile_validation, a);
   obj.AddMember("maxBundleEntries", s.max_bundle_entries, a);
+  obj.AddMember("batchParallelism", s.batch_parallelism, a);
   json::Value authn(rapidjson::kObjectType);
   authn.AddMember("audience", json::str(s.audience, a), a);
   obj.AddMember("authenticationConfiguration", authn, a);
@@ -178,6 +179,9 @@ bool read_settings(const json::Value& properties, fhir::ServiceSettings& out, st
     } else if (name == "maxBundleEntries") {
       if (!read_int(v, field, 1, kMaxBundleEntries, n, error)) return false;
       s.max_bundle_entries = static_cast<int>(n);
+    } else if (name == "batchParallelism") {
+      if (!read_int(v, field, 1, kMaxBatchParallelism, n, error)) return false;
+      s.batch_parallelism = static_cast<int>(n);
     } else if (name == "authenticationConfiguration") {
       if (!read_authentication(v, field, s, error)) return false;
     } else if (name == "corsConfiguration") {

@@ -19,6 +19,7 @@ inline constexpr SettingsFieldNames kApiFieldNames{"defaultCount", "maxCount", "
 
 inline constexpr int kMaxPageCount = 10000;
 inline constexpr int kMaxBundleEntries = 1000000;  // upper bound of max_bundle_entries
+inline constexpr int kMaxBatchParallelism = 256;    // upper bound of batch_parallelism
 
 // A message naming the first field out of range, or nullopt when all are fine.
 std::optional<std::string> settings_problem(const fhir::ServiceSettings& s, const SettingsFieldNames& names);

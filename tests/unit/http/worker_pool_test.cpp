@@ -46,6 +46,27 @@ TEST(WorkerPoolTest, RefusesBeyondWorkersPlusQueue) {
   EXPECT_FALSE(pool.try_submit([] {}));  // stopped
 }
 
+TEST(WorkerPoolTest, SubmitToIdleNeedsAnIdleWorker) {
+  WorkerPool pool(2, 4);
+  std::latch started(1), release(1);
+  ASSERT_TRUE(pool.try_submit([&] {
+    started.count_down();
+    release.wait();
+  }));
+  started.wait();
+  std::latch second(1);
+  ASSERT_TRUE(pool.try_submit_to_idle([&] {
+    second.count_down();
+    release.wait();
+  }));  // the second worker was idle
+  second.wait();
+  EXPECT_FALSE(pool.try_submit_to_idle([] {}));  // both busy: no queue slot is taken
+  EXPECT_EQ(pool.queue_depth(), 0u);
+  EXPECT_TRUE(pool.try_submit([] {}));  // requests still queue
+  release.count_down();
+  pool.stop();
+}
+
 TEST(WorkerPoolTest, MoveOnlyTask) {
   std::atomic<int> value{0};
   WorkerPool pool(1, 4);
