@@ -338,12 +338,16 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::opt
     add_change(existing ? ChangeAction::Update : ChangeAction::Create, ChangeState::Current, study, series, sop);
     // The file goes into place last, so a failure before leaves the old file and index intact.
     const fs::path target = dir_ / relative;
-    fs::create_directories(target.parent_path());
     // Like the index (WAL, synchronous NORMAL), files survive a process crash from the page cache;
     // synchronous_full adds power-loss durability: the file (put() flushed it), then its folder,
-    // reach the disk before COMMIT.
-    if (::rename(in.temp_file.c_str(), target.c_str()) != 0)
-      throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
+    // reach the disk before COMMIT. The folders are made when a rename finds them missing (the
+    // first instance of a series, or after a delete), not checked for every instance.
+    bool moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
+    if (!moved && errno == ENOENT) {
+      fs::create_directories(target.parent_path());
+      moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
+    }
+    if (!moved) throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
     if (options_.synchronous_full) dirs_to_sync_.insert(target.parent_path().string());  // once per folder
     result.status = existing ? PutResult::Status::Replaced : PutResult::Status::Created;
   } catch (const std::exception& e) {
