@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dcelem.h>
 #include <dcmtk/dcmdata/dcitem.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace healthd::dicom::detail {
@@ -182,6 +183,20 @@ DcmElement* find_element(DcmItem& item, Tag tag) {
   if (item.findAndGetElement(DcmTagKey(tag_group(tag), tag_element(tag)), e, OFFalse).bad())
     return nullptr;
   return e;
+}
+
+std::vector<DcmElement*> find_elements(DcmItem& item, const std::vector<Tag>& tags) {
+  std::vector<DcmElement*> out(tags.size(), nullptr);
+  std::vector<size_t> order(tags.size());  // indexes of tags, by tag
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tags[a] < tags[b]; });
+  size_t next = 0;  // in order: the lowest tag not passed yet
+  for (DcmObject* o = item.nextInContainer(nullptr); o && next < order.size(); o = item.nextInContainer(o)) {
+    const Tag tag = make_tag(o->getGTag(), o->getETag());
+    while (next < order.size() && tags[order[next]] < tag) ++next;
+    for (; next < order.size() && tags[order[next]] == tag; ++next) out[order[next]] = dynamic_cast<DcmElement*>(o);
+  }
+  return out;
 }
 
 DcmElement* find_element(DcmItem& item, Tag tag, std::string_view private_creator) {

@@ -47,6 +47,10 @@ std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const Text
 
 // The element tag of item (top level only), or nullptr.
 DcmElement* find_element(DcmItem& item, Tag tag);
+// The elements of item (top level only) with the given tags, in their order (nullptr where
+// absent), found in one walk of the item's list: its elements are in tag order, so the walk ends
+// after the highest tag asked for.
+std::vector<DcmElement*> find_elements(DcmItem& item, const std::vector<Tag>& tags);
 // A private tag (gggg,xxee) of a creator: the element ee of the block the creator reserved
 // (gggg,00bb) = creator -> (gggg,bbee). Standard tags (empty creator) as find_element.
 DcmElement* find_element(DcmItem& item, Tag tag, std::string_view private_creator);

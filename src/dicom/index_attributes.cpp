@@ -11,11 +11,9 @@ namespace healthd::dicom {
 
 namespace {
 
-// The first value of tag as text when the element has the VR expected and the value keeps the
-// VR's rules; nullopt otherwise. "" for a present, empty element.
-IndexAttributes::Text first_value(DcmDataset& ds, const detail::TextDecoder& text, Tag tag,
-                                  std::string_view vr) {
-  DcmElement* e = detail::find_element(ds, tag);
+// The first value of e as text when e has the VR expected and the value keeps the VR's rules;
+// nullopt otherwise (e null: absent). "" for a present, empty element.
+IndexAttributes::Text first_value(DcmElement* e, const detail::TextDecoder& text, std::string_view vr) {
   if (!e || detail::vr_name(*e) != vr) return std::nullopt;
   auto values = detail::values_as_text(*e, text);
   if (!values) return std::nullopt;
@@ -25,43 +23,58 @@ IndexAttributes::Text first_value(DcmDataset& ds, const detail::TextDecoder& tex
   return v;
 }
 
+// The indexed attributes: tag, VR, where the value goes.
+struct Indexed {
+  Tag tag;
+  const char* vr;
+  IndexAttributes::Text IndexAttributes::*field;
+};
+constexpr Indexed kIndexed[] = {
+    {tags::kStudyInstanceUID, "UI", &IndexAttributes::study_instance_uid},
+    {tags::kPatientName, "PN", &IndexAttributes::patient_name},
+    {tags::kPatientID, "LO", &IndexAttributes::patient_id},
+    {tags::kPatientBirthDate, "DA", &IndexAttributes::patient_birth_date},
+    {tags::kPatientSex, "CS", &IndexAttributes::patient_sex},
+    {tags::kAccessionNumber, "SH", &IndexAttributes::accession_number},
+    {tags::kReferringPhysicianName, "PN", &IndexAttributes::referring_physician_name},
+    {tags::kStudyDate, "DA", &IndexAttributes::study_date},
+    {tags::kStudyTime, "TM", &IndexAttributes::study_time},
+    {tags::kStudyDescription, "LO", &IndexAttributes::study_description},
+    {tags::kStudyID, "SH", &IndexAttributes::study_id},
+
+    {tags::kSeriesInstanceUID, "UI", &IndexAttributes::series_instance_uid},
+    {tags::kModality, "CS", &IndexAttributes::modality},
+    {tags::kSeriesDate, "DA", &IndexAttributes::series_date},
+    {tags::kSeriesTime, "TM", &IndexAttributes::series_time},
+    {tags::kSeriesDescription, "LO", &IndexAttributes::series_description},
+    {tags::kSeriesNumber, "IS", &IndexAttributes::series_number},
+    {tags::kPerformedProcedureStepStartDate, "DA", &IndexAttributes::performed_procedure_step_start_date},
+    {tags::kManufacturerModelName, "LO", &IndexAttributes::manufacturer_model_name},
+
+    {tags::kSOPInstanceUID, "UI", &IndexAttributes::sop_instance_uid},
+    {tags::kSOPClassUID, "UI", &IndexAttributes::sop_class_uid},
+    {tags::kInstanceNumber, "IS", &IndexAttributes::instance_number},
+    {tags::kNumberOfFrames, "IS", &IndexAttributes::number_of_frames},
+    {tags::kRows, "US", &IndexAttributes::rows},
+    {tags::kColumns, "US", &IndexAttributes::columns},
+    {tags::kBitsAllocated, "US", &IndexAttributes::bits_allocated},
+};
+
 }  // namespace
 
 IndexAttributes extract_index(const Instance& instance,
                               const std::vector<ExtendedQueryTag>& extended_query_tags) {
   DcmDataset& ds = instance.impl().dataset();
   const detail::TextDecoder text = detail::decoder_for(ds, detail::TextDecoder());
-  auto get = [&](Tag tag, std::string_view vr) { return first_value(ds, text, tag, vr); };
+  static const std::vector<Tag> kTags = [] {
+    std::vector<Tag> t;
+    for (const Indexed& i : kIndexed) t.push_back(i.tag);
+    return t;
+  }();
+  const std::vector<DcmElement*> found = detail::find_elements(ds, kTags);
 
   IndexAttributes x;
-  x.study_instance_uid = get(tags::kStudyInstanceUID, "UI");
-  x.patient_name = get(tags::kPatientName, "PN");
-  x.patient_id = get(tags::kPatientID, "LO");
-  x.patient_birth_date = get(tags::kPatientBirthDate, "DA");
-  x.patient_sex = get(tags::kPatientSex, "CS");
-  x.accession_number = get(tags::kAccessionNumber, "SH");
-  x.referring_physician_name = get(tags::kReferringPhysicianName, "PN");
-  x.study_date = get(tags::kStudyDate, "DA");
-  x.study_time = get(tags::kStudyTime, "TM");
-  x.study_description = get(tags::kStudyDescription, "LO");
-  x.study_id = get(tags::kStudyID, "SH");
-
-  x.series_instance_uid = get(tags::kSeriesInstanceUID, "UI");
-  x.modality = get(tags::kModality, "CS");
-  x.series_date = get(tags::kSeriesDate, "DA");
-  x.series_time = get(tags::kSeriesTime, "TM");
-  x.series_description = get(tags::kSeriesDescription, "LO");
-  x.series_number = get(tags::kSeriesNumber, "IS");
-  x.performed_procedure_step_start_date = get(tags::kPerformedProcedureStepStartDate, "DA");
-  x.manufacturer_model_name = get(tags::kManufacturerModelName, "LO");
-
-  x.sop_instance_uid = get(tags::kSOPInstanceUID, "UI");
-  x.sop_class_uid = get(tags::kSOPClassUID, "UI");
-  x.instance_number = get(tags::kInstanceNumber, "IS");
-  x.number_of_frames = get(tags::kNumberOfFrames, "IS");
-  x.rows = get(tags::kRows, "US");
-  x.columns = get(tags::kColumns, "US");
-  x.bits_allocated = get(tags::kBitsAllocated, "US");
+  for (size_t i = 0; i < kTags.size(); ++i) x.*(kIndexed[i].field) = first_value(found[i], text, kIndexed[i].vr);
   x.transfer_syntax_uid = instance.transfer_syntax_uid();
 
   for (ExtendedValue& v : extended_values(instance, extended_query_tags)) x.extended.push_back(std::move(v.value));

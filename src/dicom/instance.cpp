@@ -6,10 +6,12 @@
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <exception>
+#include <functional>
 #include <mutex>
 
 #include "dicom/instance_impl.h"
@@ -42,8 +44,13 @@ Instance::~Instance() = default;
 const std::string& Instance::path() const { return impl_->path; }
 const std::string& Instance::transfer_syntax_uid() const { return impl_->transfer_syntax_uid; }
 
-std::unique_ptr<Instance> Instance::open(const std::string& path, std::string* error,
-                                         const OpenOptions& options) {
+namespace {
+
+// What open() and parse() share: the checks before DCMTK, DCMTK reading the file (`read`
+// fills impl->file), then the File Meta Information.
+std::unique_ptr<Instance::Impl> load(const std::function<bool(std::string*)>& nesting_ok,
+                                     const std::function<OFCondition(DcmFileFormat&)>& read,
+                                     std::string* error) {
   auto fail = [&](std::string why) {
     if (error) *error = std::move(why);
     return nullptr;
@@ -52,17 +59,13 @@ std::unique_ptr<Instance> Instance::open(const std::string& path, std::string* e
   if (!dcmDataDict.isDictionaryLoaded()) return fail("DCMTK data dictionary not loaded");
 
   std::string why;
-  if (!detail::nesting_within(path, options.max_sequence_depth, &why))
-    return fail("not a readable DICOM file: " + why);
+  if (!nesting_ok(&why)) return fail("not a readable DICOM file: " + why);
 
-  auto impl = std::make_unique<Impl>();
-  impl->path = path;
+  auto impl = std::make_unique<Instance::Impl>();
   impl->file = std::make_unique<DcmFileFormat>();
   OFCondition status;
   try {
-    // ERM_fileOnly: a Part 10 file (preamble, "DICM", meta header) or nothing.
-    status = impl->file->loadFile(OFFilename(path.c_str()), EXS_Unknown, EGL_noChange,
-                                  options.max_read_length, ERM_fileOnly);
+    status = read(*impl->file);
   } catch (const std::exception& e) {  // e.g. bad_alloc on a corrupt length
     return fail(std::string("not a readable DICOM file: ") + e.what());
   }
@@ -77,6 +80,44 @@ std::unique_ptr<Instance> Instance::open(const std::string& path, std::string* e
   impl->implicit_vr = xfer.isImplicitVR();
   impl->big_endian = xfer.getByteOrder() == EBO_BigEndian;
   impl->encapsulated = xfer.isEncapsulated();
+  return impl;
+}
+
+}  // namespace
+
+std::unique_ptr<Instance> Instance::open(const std::string& path, std::string* error,
+                                         const OpenOptions& options) {
+  auto impl = load(
+      [&](std::string* why) { return detail::nesting_within(path, options.max_sequence_depth, why); },
+      [&](DcmFileFormat& file) {
+        // ERM_fileOnly: a Part 10 file (preamble, "DICM", meta header) or nothing.
+        return file.loadFile(OFFilename(path.c_str()), EXS_Unknown, EGL_noChange, options.max_read_length,
+                             ERM_fileOnly);
+      },
+      error);
+  if (!impl) return nullptr;
+  impl->path = path;
+  return std::unique_ptr<Instance>(new Instance(std::move(impl)));
+}
+
+std::unique_ptr<Instance> Instance::parse(std::string_view bytes, std::string* error, const OpenOptions& options) {
+  auto impl = load(
+      [&](std::string* why) { return detail::nesting_within(bytes, options.max_sequence_depth, why); },
+      [&](DcmFileFormat& file) {
+        // What loadFile does, from a buffer: a memory stream has no way to load a value later, so
+        // DCMTK reads every value now (max_read_length does not apply).
+        DcmInputBufferStream in;
+        in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+        in.setEos();
+        file.setReadMode(ERM_fileOnly);
+        file.transferInit();
+        OFCondition status = file.read(in, EXS_Unknown, EGL_noChange, options.max_read_length);
+        file.transferEnd();
+        in.releaseBuffer();
+        return status;
+      },
+      error);
+  if (!impl) return nullptr;
   return std::unique_ptr<Instance>(new Instance(std::move(impl)));
 }
 

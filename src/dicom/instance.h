@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace healthd::dicom {
 
@@ -28,6 +29,10 @@ class Instance {
   // a dataset that cannot be parsed to its end, or sequences nested too deep).
   static std::unique_ptr<Instance> open(const std::string& path, std::string* error,
                                         const OpenOptions& options = {});
+  // The same for a Part 10 file in memory (an upload part). Every value is read (copied), so
+  // bytes need not outlive the Instance; path() is "". For bytes of a bounded size only.
+  static std::unique_ptr<Instance> parse(std::string_view bytes, std::string* error,
+                                         const OpenOptions& options = {});
   ~Instance();
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;

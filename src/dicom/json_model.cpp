@@ -19,7 +19,6 @@ namespace {
 
 using detail::TextDecoder;
 using detail::VrKind;
-using json::Value;
 
 std::string_view trim_spaces(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -47,170 +46,225 @@ bool parse_is(std::string_view s, int64_t* out) {
   return true;
 }
 
+// Emits the DICOM JSON as SAX events to a RapidJSON handler: a Writer (text, no tree built on
+// the way) or a Document (a tree). Every string is passed with copy = true (they are temporaries).
+template <typename Handler>
 class Builder {
  public:
-  Builder(const Instance::Impl& instance, const JsonOptions& options, json::Allocator& alloc)
-      : instance_(instance), options_(options), a_(alloc) {}
+  Builder(const Instance::Impl& instance, const JsonOptions& options, Handler& out)
+      : instance_(instance), options_(options), h_(out) {}
 
-  bool item(DcmItem& item, const TextDecoder& inherited, const std::string& prefix, Value& out) {
-    out.SetObject();
+  bool item(DcmItem& item, const TextDecoder& inherited, const std::string& prefix) {
+    h_.StartObject();
+    rapidjson::SizeType members = 0;  // a Document's EndObject needs the count
     TextDecoder text = detail::decoder_for(item, inherited);
-    for (unsigned long i = 0; i < item.card(); ++i) {
-      DcmElement* e = item.getElement(i);
+    // nextInContainer walks the list; getElement(i) would seek from its start for every i.
+    for (DcmObject* o = item.nextInContainer(nullptr); o; o = item.nextInContainer(o)) {
+      auto* e = dynamic_cast<DcmElement*>(o);
       if (!e) continue;
       Tag tag = make_tag(e->getGTag(), e->getETag());
       if (tag_element(tag) == 0) continue;  // group lengths describe an encoding, not data
-      Value v;
-      switch (element(*e, text, prefix + tag_hex(tag), v)) {
-        case Result::kError: return false;
-        case Result::kDrop: continue;
-        case Result::kKeep: out.AddMember(json::str(tag_hex(tag), a_), v, a_);
-      }
+      if (!element(*e, text, prefix, tag_hex(tag), members)) return false;
     }
+    h_.EndObject(members);
     return true;
   }
 
   const std::string& error() const { return error_; }
 
  private:
-  enum class Result { kKeep, kDrop, kError };
+  // An IS or DS value: null when empty, else a number.
+  struct NumberText {
+    bool null = true, integer = false;
+    int64_t i = 0;
+    double d = 0;
+  };
 
-  Result element(DcmElement& e, const TextDecoder& text, const std::string& path, Value& out) {
+  // Writes "key": {"vr": ..., ...}, or nothing for an element left out (an IS or DS that is not
+  // a number). The element's path (bulk.h) is prefix + key, built only where a URI needs it.
+  // False (and error()) when a value cannot be read; ++written when the element is written.
+  bool element(DcmElement& e, const TextDecoder& text, const std::string& prefix, const std::string& key,
+               rapidjson::SizeType& written) {
     const std::string vr = detail::vr_name(e);
     const VrKind kind = detail::vr_kind(vr);
-    out.SetObject();
-    out.AddMember("vr", json::str(vr, a_), a_);
+    const bool bulk = kind != VrKind::kSequence && kind != VrKind::kBytes && options_.bulk_value_min > 0 &&
+                      e.getLength() > options_.bulk_value_min;
+    const bool has_values = kind != VrKind::kSequence && kind != VrKind::kBytes && !bulk && e.getLength() > 0;
 
-    if (kind == VrKind::kSequence) return sequence(static_cast<DcmSequenceOfItems&>(e), text, path, out);
-    if (kind == VrKind::kBytes) return bytes(e, path, out);
-    if (options_.bulk_value_min > 0 && e.getLength() > options_.bulk_value_min) {
-      out.AddMember("BulkDataURI", json::str(uri(path), a_), a_);
-      return Result::kKeep;
+    // What may leave the element out is decided before any of it is written.
+    std::vector<NumberText> numbers;
+    if (has_values && kind == VrKind::kNumberText) {
+      auto strings = detail::text_values(e, VrKind::kNumberText, text);
+      if (!strings) return unreadable(e);
+      for (const std::string& s : *strings) {
+        NumberText n;
+        if (!trim_spaces(s).empty()) {
+          n.null = false;
+          n.integer = vr == "IS";
+          if (n.integer ? !parse_is(s, &n.i) : !parse_ds(s, &n.d)) return true;  // cannot be represented
+        }
+        numbers.push_back(n);
+      }
     }
-    if (e.getLength() == 0) return Result::kKeep;
 
-    Value values(rapidjson::kArrayType);
-    Result r = Result::kKeep;
-    switch (kind) {
-      case VrKind::kPersonName: r = person_names(e, text, values); break;
-      case VrKind::kText: r = texts(e, text, values); break;
-      case VrKind::kNumberText: r = number_texts(e, vr, text, values); break;
-      case VrKind::kBinaryNumber: r = binary_numbers(e, vr, values); break;
-      case VrKind::kTag: r = texts(e, text, values); break;
-      default: break;
+    key_(key);
+    h_.StartObject();
+    key_("vr");
+    string(vr);
+    rapidjson::SizeType members = 1;  // "vr", then "Value", "BulkDataURI" or "InlineBinary" (++members)
+    bool ok = true;
+    if (kind == VrKind::kSequence) {
+      ok = sequence(static_cast<DcmSequenceOfItems&>(e), text, prefix + key, members);
+    } else if (kind == VrKind::kBytes) {
+      ok = bytes(e, prefix + key, members);
+    } else if (bulk) {
+      key_("BulkDataURI");
+      string(uri(prefix + key));
+      ++members;
+    } else if (has_values) {
+      switch (kind) {
+        case VrKind::kPersonName: ok = person_names(e, text, members); break;
+        case VrKind::kText:
+        case VrKind::kTag: ok = texts(e, text, members); break;
+        case VrKind::kNumberText: number_texts(numbers, members); break;
+        case VrKind::kBinaryNumber: ok = binary_numbers(e, vr, members); break;
+        default: break;
+      }
     }
-    if (r != Result::kKeep) return r;
-    if (!values.Empty()) out.AddMember("Value", values, a_);
-    return Result::kKeep;
+    if (!ok) return false;
+    h_.EndObject(members);
+    ++written;
+    return true;
   }
 
-  Result sequence(DcmSequenceOfItems& seq, const TextDecoder& text, const std::string& path, Value& out) {
-    if (seq.card() == 0) return Result::kKeep;  // empty: no "Value" (PS3.18 F.2.5)
-    Value items(rapidjson::kArrayType);
-    for (unsigned long k = 0; k < seq.card(); ++k) {
-      Value item_json;
-      DcmItem* it = seq.getItem(k);
-      if (!it || !item(*it, text, path + "/" + std::to_string(k) + "/", item_json)) return Result::kError;
-      items.PushBack(item_json, a_);
+  bool sequence(DcmSequenceOfItems& seq, const TextDecoder& text, const std::string& path,
+                rapidjson::SizeType& members) {
+    if (seq.card() == 0) return true;  // empty: no "Value" (PS3.18 F.2.5)
+    key_("Value");
+    h_.StartArray();
+    rapidjson::SizeType k = 0;
+    for (DcmObject* o = seq.nextInContainer(nullptr); o; o = seq.nextInContainer(o), ++k) {
+      auto* it = dynamic_cast<DcmItem*>(o);
+      if (!it || !item(*it, text, path + "/" + std::to_string(k) + "/")) return false;
     }
-    out.AddMember("Value", items, a_);
-    return Result::kKeep;
+    h_.EndArray(k);
+    ++members;
+    return true;
   }
 
-  Result bytes(DcmElement& e, const std::string& path, Value& out) {
+  bool bytes(DcmElement& e, const std::string& path, rapidjson::SizeType& members) {
     uint64_t size = detail::bulk_value_size(e, instance_);
-    if (size == 0) return Result::kKeep;
+    if (size == 0) return true;
     if (options_.inline_binary_max > 0 && size <= options_.inline_binary_max) {
       std::string data;
       data.reserve(size);
       auto sink = [&](const char* d, size_t n) { data.append(d, n); return true; };
-      if (!detail::stream_bulk_value(e, instance_, sink, &error_)) return Result::kError;
-      out.AddMember("InlineBinary", json::str(detail::base64_encode(data), a_), a_);
+      if (!detail::stream_bulk_value(e, instance_, sink, &error_)) return false;
+      key_("InlineBinary");
+      string(detail::base64_encode(data));
     } else {
-      out.AddMember("BulkDataURI", json::str(uri(path), a_), a_);
+      key_("BulkDataURI");
+      string(uri(path));
     }
-    return Result::kKeep;
+    ++members;
+    return true;
   }
 
-  Result person_names(DcmElement& e, const TextDecoder& text, Value& values) {
+  bool person_names(DcmElement& e, const TextDecoder& text, rapidjson::SizeType& members) {
     auto names = detail::text_values(e, VrKind::kPersonName, text);
     if (!names) return unreadable(e);
+    if (names->empty()) return true;
+    key_("Value");
+    h_.StartArray();
     for (const std::string& name : *names) {
       if (name.empty()) {
-        values.PushBack(Value(), a_);
+        h_.Null();
         continue;
       }
       static const char* kGroups[] = {"Alphabetic", "Ideographic", "Phonetic"};
-      Value obj(rapidjson::kObjectType);
+      h_.StartObject();
       size_t start = 0;
-      for (int g = 0; g < 3 && start <= name.size(); ++g) {
+      rapidjson::SizeType groups = 0;
+      for (int g = 0; g < 3 && start <= name.size(); ++g, ++groups) {
         size_t eq = name.find('=', start);
         std::string_view group = std::string_view(name).substr(start, eq == std::string::npos ? eq : eq - start);
-        obj.AddMember(rapidjson::StringRef(kGroups[g]), json::str(group, a_), a_);
-        if (eq == std::string::npos) break;
+        key_(kGroups[g]);
+        string(group);
+        if (eq == std::string::npos) {
+          ++groups;
+          break;
+        }
         start = eq + 1;
       }
-      values.PushBack(obj, a_);
+      h_.EndObject(groups);
     }
-    return Result::kKeep;
+    h_.EndArray(static_cast<rapidjson::SizeType>(names->size()));
+    ++members;
+    return true;
   }
 
-  Result texts(DcmElement& e, const TextDecoder& text, Value& values) {
+  bool texts(DcmElement& e, const TextDecoder& text, rapidjson::SizeType& members) {
     auto strings = detail::values_as_text(e, text);
     if (!strings) return unreadable(e);
+    if (strings->empty()) return true;
+    key_("Value");
+    h_.StartArray();
     for (const std::string& s : *strings) {
-      if (s.empty() && strings->size() > 1) values.PushBack(Value(), a_);  // F.2.5: null
-      else values.PushBack(json::str(s, a_), a_);
+      if (s.empty() && strings->size() > 1) h_.Null();  // F.2.5: null
+      else string(s);
     }
-    return Result::kKeep;
+    h_.EndArray(static_cast<rapidjson::SizeType>(strings->size()));
+    ++members;
+    return true;
   }
 
-  Result number_texts(DcmElement& e, const std::string& vr, const TextDecoder& text, Value& values) {
-    auto strings = detail::text_values(e, VrKind::kNumberText, text);
-    if (!strings) return unreadable(e);
-    for (const std::string& s : *strings) {
-      if (trim_spaces(s).empty()) {
-        values.PushBack(Value(), a_);
-      } else if (vr == "IS") {
-        int64_t v;
-        if (!parse_is(s, &v)) return Result::kDrop;  // not a number: cannot be represented
-        values.PushBack(Value(v), a_);
-      } else {
-        double v;
-        if (!parse_ds(s, &v)) return Result::kDrop;
-        values.PushBack(Value(v), a_);
-      }
+  void number_texts(const std::vector<NumberText>& numbers, rapidjson::SizeType& members) {
+    if (numbers.empty()) return;
+    key_("Value");
+    h_.StartArray();
+    for (const NumberText& n : numbers) {
+      if (n.null) h_.Null();
+      else if (n.integer) h_.Int64(n.i);
+      else h_.Double(n.d);
     }
-    return Result::kKeep;
+    h_.EndArray(static_cast<rapidjson::SizeType>(numbers.size()));
+    ++members;
   }
 
-  Result binary_numbers(DcmElement& e, const std::string& vr, Value& values) {
+  bool binary_numbers(DcmElement& e, const std::string& vr, rapidjson::SizeType& members) {
     const unsigned long vm = e.getVM();
+    if (vm == 0) return true;
+    key_("Value");
+    h_.StartArray();
     for (unsigned long i = 0; i < vm; ++i) {
       OFCondition st;
-      Value v;
-      if (vr == "US") { Uint16 x = 0; st = e.getUint16(x, i); v.SetUint(x); }
-      else if (vr == "SS") { Sint16 x = 0; st = e.getSint16(x, i); v.SetInt(x); }
-      else if (vr == "UL") { Uint32 x = 0; st = e.getUint32(x, i); v.SetUint(x); }
-      else if (vr == "SL") { Sint32 x = 0; st = e.getSint32(x, i); v.SetInt(x); }
-      else if (vr == "UV") { Uint64 x = 0; st = e.getUint64(x, i); v.SetUint64(x); }
-      else if (vr == "SV") { Sint64 x = 0; st = e.getSint64(x, i); v.SetInt64(x); }
+      if (vr == "US") { Uint16 x = 0; st = e.getUint16(x, i); h_.Uint(x); }
+      else if (vr == "SS") { Sint16 x = 0; st = e.getSint16(x, i); h_.Int(x); }
+      else if (vr == "UL") { Uint32 x = 0; st = e.getUint32(x, i); h_.Uint(x); }
+      else if (vr == "SL") { Sint32 x = 0; st = e.getSint32(x, i); h_.Int(x); }
+      else if (vr == "UV") { Uint64 x = 0; st = e.getUint64(x, i); h_.Uint64(x); }
+      else if (vr == "SV") { Sint64 x = 0; st = e.getSint64(x, i); h_.Int64(x); }
       else {
         double x = 0;
         if (vr == "FL") { Float32 f = 0; st = e.getFloat32(f, i); x = f; }
         else { Float64 d = 0; st = e.getFloat64(d, i); x = d; }
-        if (std::isfinite(x)) v.SetDouble(x);  // NaN and infinities have no JSON form: null
+        if (std::isfinite(x)) h_.Double(x);
+        else h_.Null();  // NaN and infinities have no JSON form
       }
       if (st.bad()) return unreadable(e);
-      values.PushBack(v, a_);
     }
-    return Result::kKeep;
+    h_.EndArray(static_cast<rapidjson::SizeType>(vm));
+    ++members;
+    return true;
   }
 
-  Result unreadable(DcmElement& e) {
+  bool unreadable(DcmElement& e) {
     error_ = "cannot read the value of " + tag_paren(make_tag(e.getGTag(), e.getETag()));
-    return Result::kError;
+    return false;
   }
+
+  void key_(std::string_view k) { h_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()), true); }
+  void string(std::string_view v) { h_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()), true); }
 
   std::string uri(const std::string& path) const {
     return options_.bulk_data_base.empty() ? path : options_.bulk_data_base + "/" + path;
@@ -218,7 +272,7 @@ class Builder {
 
   const Instance::Impl& instance_;
   const JsonOptions& options_;
-  json::Allocator& a_;
+  Handler& h_;
   std::string error_;
 };
 
@@ -226,20 +280,33 @@ class Builder {
 
 bool to_dicom_json(const Instance& instance, const JsonOptions& options, json::Value& out,
                    json::Allocator& alloc, std::string* error) {
-  Builder builder(instance.impl(), options, alloc);
-  if (!builder.item(instance.impl().dataset(), TextDecoder(), "", out)) {
-    if (error) *error = builder.error();
+  json::Document doc(&alloc);  // builds with the caller's allocator, so out may take the tree
+  bool ok = false;
+  auto generate = [&](json::Document& handler) {
+    Builder<json::Document> builder(instance.impl(), options, handler);
+    ok = builder.item(instance.impl().dataset(), TextDecoder(), "");
+    if (!ok && error) *error = builder.error();
+    return ok;
+  };
+  doc.Populate(generate);
+  if (!ok) {
     out.SetObject();
     return false;
   }
+  out.Swap(doc);
   return true;
 }
 
 std::string to_dicom_json_text(const Instance& instance, const JsonOptions& options,
                                std::string* error) {
-  json::Document doc;
-  if (!to_dicom_json(instance, options, doc, doc.GetAllocator(), error)) return "";
-  return json::to_string(doc);
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  Builder<rapidjson::Writer<rapidjson::StringBuffer>> builder(instance.impl(), options, writer);
+  if (!builder.item(instance.impl().dataset(), TextDecoder(), "")) {
+    if (error) *error = builder.error();
+    return "";
+  }
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 }  // namespace healthd::dicom

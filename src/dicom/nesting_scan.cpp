@@ -18,11 +18,12 @@ namespace {
 constexpr uint32_t kUndefined = 0xFFFFFFFF;
 constexpr uint64_t kNoEnd = ~uint64_t{0};
 
-// The file from some offset on, or its inflated form (Deflated Explicit VR Little Endian),
-// read forwards; skip() seeks where it can.
+// A Part 10 file read forwards from a FILE or from memory, or its inflated form (Deflated
+// Explicit VR Little Endian); skip() seeks where it can.
 class Stream {
  public:
   explicit Stream(FILE* f) : f_(f) {}
+  explicit Stream(std::string_view bytes) : bytes_(bytes) {}
   ~Stream() {
     if (inflating_) inflateEnd(&z_);
   }
@@ -37,7 +38,7 @@ class Stream {
     auto* out = static_cast<unsigned char*>(dst);
     while (n > 0) {
       if (!inflating_) {
-        if (std::fread(out, 1, n, f_) != n) return false;
+        if (raw_read(out, n) != n) return false;
         pos_ += n;
         return true;
       }
@@ -51,7 +52,11 @@ class Stream {
 
   bool skip(uint64_t n) {
     if (!inflating_) {
-      if (fseeko(f_, static_cast<off_t>(n), SEEK_CUR) != 0) return false;
+      if (!f_) {  // past the end is no error, as for a file: the next read fails
+        at_ += static_cast<size_t>(std::min<uint64_t>(n, bytes_.size() - at_));
+      } else if (fseeko(f_, static_cast<off_t>(n), SEEK_CUR) != 0) {
+        return false;
+      }
       pos_ += n;
       return true;
     }
@@ -64,8 +69,21 @@ class Stream {
     return true;
   }
 
+  // Steps back over the last n bytes read (not while inflating).
+  bool unread(size_t n) {
+    if (inflating_ || n > pos_) return false;
+    if (f_) {
+      if (fseeko(f_, -static_cast<off_t>(n), SEEK_CUR) != 0) return false;
+    } else {
+      at_ -= n;
+    }
+    pos_ -= n;
+    return true;
+  }
+
   bool at_end() {
     if (inflating_) return out_pos_ == out_len_ && !inflate_more();
+    if (!f_) return at_ == bytes_.size();
     int c = std::fgetc(f_);
     if (c == EOF) return true;
     std::ungetc(c, f_);
@@ -75,12 +93,21 @@ class Stream {
   uint64_t pos() const { return pos_; }
 
  private:
+  // Up to n bytes of the file or memory as they are.
+  size_t raw_read(unsigned char* out, size_t n) {
+    if (f_) return std::fread(out, 1, n, f_);
+    n = std::min(n, bytes_.size() - at_);
+    std::memcpy(out, bytes_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+
   bool inflate_more() {
     if (z_done_) return false;
     out_pos_ = out_len_ = 0;
     while (out_len_ == 0) {
       if (z_.avail_in == 0) {
-        z_.avail_in = static_cast<uInt>(std::fread(in_buf_, 1, sizeof in_buf_, f_));
+        z_.avail_in = static_cast<uInt>(raw_read(in_buf_, sizeof in_buf_));
         z_.next_in = in_buf_;
         if (z_.avail_in == 0) return false;
       }
@@ -95,7 +122,9 @@ class Stream {
     return true;
   }
 
-  FILE* f_;
+  FILE* f_ = nullptr;
+  std::string_view bytes_;  // when f_ is null
+  size_t at_ = 0;           // read position in bytes_
   bool inflating_ = false, z_done_ = false;
   z_stream z_{};
   unsigned char in_buf_[16384], out_buf_[16384];
@@ -254,32 +283,43 @@ class Scanner {
 };
 
 // Reads the File Meta Information (explicit VR little endian, group 0002) and returns its
-// Transfer Syntax UID; leaves the file at the first data set element. "" if none.
-std::string read_meta(FILE* f) {
+// Transfer Syntax UID; leaves the stream at the first data set element. "" if none.
+std::string read_meta(Stream& in) {
   std::string ts;
   while (true) {
     unsigned char h[8];
-    if (std::fread(h, 1, 8, f) != 8) return ts;
+    if (!in.read(h, 8)) return ts;
     uint16_t group = h[1] << 8 | h[0], elem = h[3] << 8 | h[2];
     if (group != 0x0002) {
-      fseeko(f, -8, SEEK_CUR);
+      in.unread(8);
       return ts;
     }
     const char vr[2] = {static_cast<char>(h[4]), static_cast<char>(h[5])};
     uint32_t len = h[7] << 8 | h[6];
     if (long_length(vr)) {
       unsigned char l[4];
-      if (std::fread(l, 1, 4, f) != 4) return ts;
+      if (!in.read(l, 4)) return ts;
       len = uint32_t{l[3]} << 24 | l[2] << 16 | l[1] << 8 | l[0];
     }
     if (elem == 0x0010 && len < 256) {
       ts.assign(len, '\0');
-      if (std::fread(ts.data(), 1, len, f) != len) return "";
+      if (!in.read(ts.data(), len)) return "";
       while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
-    } else if (len == kUndefined || fseeko(f, len, SEEK_CUR) != 0) {
+    } else if (len == kUndefined || !in.skip(len)) {
       return ts;
     }
   }
+}
+
+// The scan of a stream positioned after "DICM".
+bool scan_part10(Stream& in, int max_depth, std::string* error) {
+  const std::string ts = read_meta(in);
+  if (ts.empty()) return true;
+  if (ts == "1.2.840.10008.1.2.1.99" && !in.start_inflate()) return true;
+  Scanner scanner(in, ts == "1.2.840.10008.1.2", ts == "1.2.840.10008.1.2.2", max_depth);
+  std::string problem = scanner.run();
+  if (!problem.empty() && error) *error = problem;
+  return problem.empty();
 }
 
 }  // namespace
@@ -290,14 +330,14 @@ bool nesting_within(const std::string& path, int max_depth, std::string* error) 
   if (!f || fseeko(f.get(), 128, SEEK_SET) != 0 || std::fread(magic, 1, 4, f.get()) != 4 ||
       std::memcmp(magic, "DICM", 4) != 0)
     return true;
-  const std::string ts = read_meta(f.get());
-  if (ts.empty()) return true;
   Stream in(f.get());
-  if (ts == "1.2.840.10008.1.2.1.99" && !in.start_inflate()) return true;
-  Scanner scanner(in, ts == "1.2.840.10008.1.2", ts == "1.2.840.10008.1.2.2", max_depth);
-  std::string problem = scanner.run();
-  if (!problem.empty() && error) *error = problem;
-  return problem.empty();
+  return scan_part10(in, max_depth, error);
+}
+
+bool nesting_within(std::string_view bytes, int max_depth, std::string* error) {
+  if (bytes.size() < 132 || bytes.substr(128, 4) != "DICM") return true;
+  Stream in(bytes.substr(132));
+  return scan_part10(in, max_depth, error);
 }
 
 }  // namespace healthd::dicom::detail

@@ -5,11 +5,14 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace healthd::dicom::detail {
 
 // False with *error when sequences nest deeper than max_depth or the structure is broken.
 // True when the file is not a Part 10 file at all: DCMTK then says why.
 bool nesting_within(const std::string& path, int max_depth, std::string* error);
+// The same for a Part 10 file in memory.
+bool nesting_within(std::string_view bytes, int max_depth, std::string* error);
 
 }  // namespace healthd::dicom::detail

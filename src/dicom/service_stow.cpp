@@ -1,10 +1,11 @@
 // STOW-RS: POST studies[/{study}] with multipart/related; type="application/dicom" or one
 // application/dicom body. The body is in memory, or in a file for large uploads (the HTTP layer
-// spills it; Request::body_file). Each part is written to a temporary file (from memory in one
-// write with the preamble zeroed; from a body file with copy_file_range, so the bytes never pass
-// through memory), opened and checked (check_stow), then every accepted instance of the request
-// is committed by the store in one transaction, shared with concurrent requests (group commit).
-// The answer lists what was stored and what failed.
+// spills it; Request::body_file). A part in memory is parsed and checked (check_stow) from
+// there, and only when accepted written to a temporary file, in one write with the preamble
+// zeroed. A part of a body file is copied to a temporary file with copy_file_range (the bytes
+// never pass through memory) and opened from there. Every accepted instance of the request is
+// then committed by the store in one transaction, shared with concurrent requests (group
+// commit). The answer lists what was stored and what failed.
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -120,16 +121,14 @@ bool write_zeroed_preamble(int fd, std::string_view bytes, std::string* error) {
   return write_all(fd, bytes.substr(done), error);
 }
 
-// Writes a part to a new file; false with *error. *preamble_zeroed tells whether it still needs
-// zero_preamble (parts of a body file are copied as they are).
-bool write_part(const std::string& path, const PartSource& part, int body_fd, bool* preamble_zeroed,
-                std::string* error) {
+// Writes a part to a new file; false with *error. A part in memory is written with its preamble
+// zeroed; a part of a body file (body_fd) is copied as it is (zero_preamble follows).
+bool write_part(const std::string& path, const PartSource& part, int body_fd, std::string* error) {
   Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
   if (out.get() < 0) {
     *error = errno_text("cannot create a temporary file");
     return false;
   }
-  *preamble_zeroed = body_fd < 0;
   if (body_fd >= 0) return copy_range(body_fd, part.offset, part.length, out.get(), error);
   return write_zeroed_preamble(out.get(), part.memory, error);
 }
@@ -166,11 +165,12 @@ std::vector<ExtendedQueryTag> to_extended(const std::vector<ExtendedQueryTagEntr
   return out;
 }
 
-// Opens the staged upload and checks it; when accepted fills the instance's JSON and index
-// (with the extended query tags of `tags`). Never throws for bad input.
-void analyze(Staged& s, const Target& t, const DicomService::Impl::TagList& tags) {
+// Opens a part (from memory, or the staged upload of a body file) and checks it; when accepted
+// fills the instance's JSON and index (with the extended query tags of `tags`). Never throws
+// for bad input.
+void analyze(Staged& s, const PartSource& part, bool in_file, const Target& t, const DicomService::Impl::TagList& tags) {
   std::string error;
-  auto instance = Instance::open(s.temp.path, &error);
+  auto instance = in_file ? Instance::open(s.temp.path, &error) : Instance::parse(part.memory, &error);
   if (!instance) {
     s.item.check = unreadable_instance(error);
     return;
@@ -278,21 +278,26 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     return r;
   }
 
-  // Stage every part: temporary file, checks, JSON, index; claim its SOP instance UID.
+  // Stage every part: checks, JSON, index; claim its SOP instance UID; its file. A part in
+  // memory is parsed from there and written only when accepted; a part of a body file is copied
+  // to its file first (in the kernel) and opened from there.
   TagList tags = current_tags();
   std::vector<Staged> staged(parts.size());
   Claims claims{*this, {}};  // a repeat within the request is the store's call (45070)
   std::vector<size_t> batch;   // staged entries to commit
+  const bool in_file = fd >= 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     Staged& s = staged[i];
-    s.temp.path = (std::filesystem::path(store->temp_dir()) / (new_uuid() + ".part")).string();
+    const std::string temp_path = (std::filesystem::path(store->temp_dir()) / (new_uuid() + ".part")).string();
     std::string error;
-    bool preamble_zeroed = false;
-    if (!write_part(s.temp.path, parts[i], fd, &preamble_zeroed, &error)) {
-      s.item.check = unreadable_instance(error);
-      continue;
+    if (in_file) {
+      s.temp.path = temp_path;
+      if (!write_part(s.temp.path, parts[i], fd, &error)) {
+        s.item.check = unreadable_instance(error);
+        continue;
+      }
     }
-    analyze(s, t, tags);
+    analyze(s, parts[i], in_file, t, tags);
     if (!s.item.check.accepted()) continue;
     const std::string& sop = s.item.check.sop_instance_uid;
     if (!claims.sops.contains(sop)) {
@@ -303,7 +308,14 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
       }
       claims.sops.insert(sop);
     }
-    if (!preamble_zeroed && !zero_preamble(s.temp.path, &error)) {
+    bool ready;
+    if (in_file) {
+      ready = zero_preamble(s.temp.path, &error);
+    } else {
+      s.temp.path = temp_path;
+      ready = write_part(s.temp.path, parts[i], -1, &error);
+    }
+    if (!ready) {
       fail_processing(s.item, error);
       continue;
     }
@@ -339,7 +351,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     tags = current_tags();
     std::vector<size_t> again;
     for (size_t i : batch) {
-      analyze(staged[i], t, tags);
+      analyze(staged[i], parts[i], in_file, t, tags);
       if (!staged[i].item.check.accepted()) continue;
       staged[i].instance.temp_file = staged[i].temp.path;
       staged[i].instance.size = static_cast<int64_t>(parts[i].length);

@@ -129,6 +129,14 @@ std::string in_list(const char* column, size_t n) {
   return s + ")";
 }
 
+// A statement of the put path's transaction control, prepared once per connection: sqlite3_exec
+// would parse BEGIN, SAVEPOINT, RELEASE and COMMIT again for every instance.
+void run_cached(Db& db, const std::string& sql) {
+  Statement& s = db.cached(sql);
+  ResetOnExit reset(s);
+  s.run();
+}
+
 void fsync_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
@@ -268,7 +276,7 @@ void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
   if (closed_ || !writer_) return fail_all("the DICOM store is closed");
   Db& db = *writer_;
   try {
-    db.exec("BEGIN IMMEDIATE");
+    run_cached(db, "BEGIN IMMEDIATE");
     for (PendingPut* p : batch) {
       const auto& instances = *p->instances;
       // Indexed with an older list of extended query tags: the caller indexes again (files kept).
@@ -280,18 +288,19 @@ void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
           continue;
         }
         // A savepoint per instance: one that fails mid-way leaves the others of the batch intact.
-        db.exec("SAVEPOINT instance");
+        run_cached(db, "SAVEPOINT instance");
         p->results[i] = put_one(instances[i], p->metadata[i], p->overwrite);
         const auto status = p->results[i].status;
-        db.exec(status == PutResult::Status::Created || status == PutResult::Status::Replaced
-                    ? "RELEASE instance"
-                    : "ROLLBACK TO instance; RELEASE instance");
+        if (status == PutResult::Status::Created || status == PutResult::Status::Replaced)
+          run_cached(db, "RELEASE instance");
+        else
+          db.exec("ROLLBACK TO instance; RELEASE instance");
         if (status == PutResult::Status::Exists || status == PutResult::Status::Error) drop_temp(instances[i]);
       }
     }
     for (const auto& dir : dirs_to_sync_) fsync_dir(dir);
     dirs_to_sync_.clear();
-    db.exec("COMMIT");
+    run_cached(db, "COMMIT");
   } catch (const std::exception& e) {
     dirs_to_sync_.clear();
     if (db.in_transaction()) db.exec("ROLLBACK");
@@ -338,12 +347,16 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::opt
     add_change(existing ? ChangeAction::Update : ChangeAction::Create, ChangeState::Current, study, series, sop);
     // The file goes into place last, so a failure before leaves the old file and index intact.
     const fs::path target = dir_ / relative;
-    fs::create_directories(target.parent_path());
     // Like the index (WAL, synchronous NORMAL), files survive a process crash from the page cache;
     // synchronous_full adds power-loss durability: the file (put() flushed it), then its folder,
-    // reach the disk before COMMIT.
-    if (::rename(in.temp_file.c_str(), target.c_str()) != 0)
-      throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
+    // reach the disk before COMMIT. The folders are made when a rename finds them missing (the
+    // first instance of a series, or after a delete), not checked for every instance.
+    bool moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
+    if (!moved && errno == ENOENT) {
+      fs::create_directories(target.parent_path());
+      moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
+    }
+    if (!moved) throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
     if (options_.synchronous_full) dirs_to_sync_.insert(target.parent_path().string());  // once per folder
     result.status = existing ? PutResult::Status::Replaced : PutResult::Status::Created;
   } catch (const std::exception& e) {

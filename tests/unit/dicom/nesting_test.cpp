@@ -69,14 +69,17 @@ std::string deflate_raw(const std::string& data) {
 
 class dicomNesting : public ::testing::Test {
  protected:
-  // "opened" or Instance::open's error.
+  // "opened" or Instance::open's error; Instance::parse of the same bytes in memory must agree.
   std::string open(const std::string& bytes, int max_depth = 64) {
     std::string path = dir_.path + "/n.dcm";
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-    std::string error;
+    std::string error, parse_error;
     OpenOptions options;
     options.max_sequence_depth = max_depth;
-    return Instance::open(path, &error, options) ? "opened" : error;
+    const std::string opened = Instance::open(path, &error, options) ? "opened" : error;
+    const std::string parsed = Instance::parse(bytes, &parse_error, options) ? "opened" : parse_error;
+    EXPECT_EQ(parsed, opened) << "from memory";
+    return opened;
   }
 
   testing::TempDir dir_;

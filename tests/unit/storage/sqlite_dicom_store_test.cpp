@@ -1,5 +1,5 @@
 // The SQLite dicom::Store: a request's instances in one put (group commit, duplicates within and
-// across calls, stale extended query tags), and extended query tags: add (conflict, limit),
+// across calls, stale extended query tags, folders made again after a delete), and extended query tags: add (conflict, limit),
 // re-index steps (values, errors disabling the tag), completion, QIDO columns, delete.
 #include <gtest/gtest.h>
 
@@ -69,6 +69,21 @@ TEST_F(SqliteDicomStoreTest, OnePutCommitsARequestsInstances) {
   auto refused = store_->put({stale}, false);
   EXPECT_EQ(refused[0].status, PutResult::Status::StaleTags);
   EXPECT_TRUE(std::filesystem::exists(stale.temp_file));
+}
+
+// The folders of a study are made on its first put and again after a delete removed them.
+TEST_F(SqliteDicomStoreTest, FoldersAreMadeAgainAfterADelete) {
+  ASSERT_EQ(store_->put({instance("2.1", "2.1.1", "2.1.1.1")}, false)[0].status, PutResult::Status::Created);
+  const auto first = store_->files({"2.1", "", ""});
+  ASSERT_EQ(first.size(), 1u);
+  const std::filesystem::path study_folder = std::filesystem::path(first[0].path).parent_path().parent_path();
+  EXPECT_EQ(store_->remove({"2.1", "", ""}), 1u);
+  EXPECT_FALSE(std::filesystem::exists(study_folder));
+
+  ASSERT_EQ(store_->put({instance("2.1", "2.1.1", "2.1.1.1")}, false)[0].status, PutResult::Status::Created);
+  const auto again = store_->files({"2.1", "", ""});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(again[0].path));
 }
 
 // Concurrent puts share transactions (group commit across requests); each caller still gets
