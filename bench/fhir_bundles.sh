@@ -4,11 +4,11 @@
 # transactions (1 Patient + 1 Observation referring to it by urn:uuid) per second with wrk, next to
 # the HTTP ceiling of the same server (GET /health) in the same run. Writes
 # bench/results/fhir-bundles.md.
-#   bench/fhir_bundles.sh     (env: N=100000 CONCURRENCY=4 DUR=10s CONNS=16 THREADS=2)
+#   bench/fhir_bundles.sh     (env: N=100000 CONCURRENCY=32 DUR=10s CONNS=16 THREADS=2)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export BENCH_DIR="$ROOT/bench"
-N=${N:-100000} CONCURRENCY=${CONCURRENCY:-4} DUR=${DUR:-10s} CONNS=${CONNS:-16} THREADS=${THREADS:-2}
+N=${N:-100000} CONCURRENCY=${CONCURRENCY:-32} DUR=${DUR:-10s} CONNS=${CONNS:-16} THREADS=${THREADS:-2}
 BIN=${HEALTHD_BIN:-"$ROOT/build/healthd"}
 SYNTHEA=${SYNTHEA:-"$ROOT/../shared/testdata/synthea/bundles"}
 WORK=$(mktemp -d /tmp/healthd-bench.XXXXXX)

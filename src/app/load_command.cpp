@@ -1,4 +1,4 @@
-// `healthd load --data-url URL [--token T] [--concurrency 4] [--batch 500] [--state FILE] [--resume]
+// `healthd load --data-url URL [--token T] [--concurrency 16] [--batch 500] [--state FILE] [--resume]
 // FILE_OR_DIR...`: loads transaction Bundles (*.json) and NDJSON files (*.ndjson) into a FHIR
 // service over HTTP, several files at a time, with a progress line on stderr. Each file whose
 // requests all succeed is appended to the state file, so `--resume` skips it next time.
@@ -34,7 +34,7 @@ constexpr size_t kMaxAnswerBytes = 256u << 20;
 
 struct Options {
   std::string data_url, token, state_file = "healthd-load.state";
-  int concurrency = 4;
+  int concurrency = 16;
   size_t batch = 500;
   bool resume = false;
   std::vector<std::string> paths;

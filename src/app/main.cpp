@@ -17,7 +17,7 @@ usage:
                 [--fhir-user Patient/123] [--audience URL] [--lifetime 3600]
   healthd rotate-key [--data ./data] [--retire-after-s 86460]
   healthd medtech debug --device-mapping FILE [--fhir-mapping FILE] --message FILE
-  healthd load --data-url http://HOST:PORT/{ws}/fhir/{svc} [--token T] [--concurrency 4] [--batch 500]
+  healthd load --data-url http://HOST:PORT/{ws}/fhir/{svc} [--token T] [--concurrency 16] [--batch 500]
                [--state healthd-load.state] [--resume] FILE_OR_DIR...
   healthd version
   healthd help

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "common/metrics.h"
+#include "common/thread_priority.h"
 #include "storage/sqlite_checkpointer.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_history_sql.h"
@@ -305,6 +306,10 @@ CommitResult SqliteFhirStore::commit(std::vector<WriteOp> ops) {
 }
 
 void SqliteFhirStore::writer_loop() {
+  name_this_thread("fhir-writer");
+  // Every write of the service passes through this one thread: it gets a core before the
+  // request threads that feed it (thread_priority.h). Without the right to, it simply keeps 0.
+  if (options_.writer_nice != 0) set_this_thread_nice(options_.writer_nice);
   std::vector<PendingCommit*> batch;
   const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
   for (;;) {

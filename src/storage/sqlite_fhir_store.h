@@ -18,6 +18,7 @@ struct SqliteStoreOptions {
   int wal_autocheckpoint_pages = 20000;
   size_t compress_threshold = 2048;  // bodies larger than this are stored zstd-compressed
   int read_connections = 8;          // pooled reader connections
+  int writer_nice = -10;             // the writer thread's nice value when allowed (root, CAP_SYS_NICE); 0: unchanged
   std::string metrics_label;         // value of the `store` label on the metrics
 };
 

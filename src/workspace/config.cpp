@@ -205,7 +205,7 @@ void parse_search(const YAML::Node& n, SearchConfig& s) {
 void parse_store(const YAML::Node& n, StoreConfig& s) {
   const std::string p = "store";
   check_keys(n, p, {"synchronous", "max_batch", "cache_mb", "wal_autocheckpoint_pages", "compress_threshold",
-                    "read_connections"});
+                    "read_connections", "writer_nice"});
   if (n.IsNull()) return;
   if (n["synchronous"]) {
     const std::string v = text(n["synchronous"], "store.synchronous");
@@ -218,6 +218,7 @@ void parse_store(const YAML::Node& n, StoreConfig& s) {
   read_int(n, p, "wal_autocheckpoint_pages", s.wal_autocheckpoint_pages, 0);
   read_size(n, p, "compress_threshold", s.compress_threshold, 0);
   read_int(n, p, "read_connections", s.read_connections, 1, 256);
+  read_int(n, p, "writer_nice", s.writer_nice, -20, 19);
 }
 
 void parse_log(const YAML::Node& n, std::string& level) {

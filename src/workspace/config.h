@@ -64,6 +64,7 @@ struct StoreConfig {
   int wal_autocheckpoint_pages = 20000;
   size_t compress_threshold = 2048;
   int read_connections = 8;
+  int writer_nice = -10;  // the FHIR store writer thread's priority, when the process may raise it
 };
 
 // Search options shared by every FHIR service.

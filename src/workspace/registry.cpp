@@ -56,6 +56,7 @@ void Registry::open_fhir_entry(const std::string& ws, const std::string& name, F
       options.wal_autocheckpoint_pages = store_config_.wal_autocheckpoint_pages;
       options.compress_threshold = store_config_.compress_threshold;
       options.read_connections = store_config_.read_connections;
+      options.writer_nice = store_config_.writer_nice;
       options.metrics_label = qualified(ws, name);
       entry.store = storage::open_sqlite_fhir_store(options);
     }

@@ -336,14 +336,14 @@ TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPaged
     return q;
   };
   using S = fhir::SearchSort;
-  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, false}})), (V{"a", "b", "c"}));
-  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, true}})), (V{"b", "a", "c"}));  // c has none
-  EXPECT_EQ(ids(sorted({S{"name", IndexRow::Kind::String, true}})), (V{"c", "b", "a"}));
-  EXPECT_EQ(ids(sorted({S{"gender", IndexRow::Kind::Token, false}, S{"name", IndexRow::Kind::String, true}})),
+  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, false, {}}})), (V{"a", "b", "c"}));
+  EXPECT_EQ(ids(sorted({S{"birthdate", IndexRow::Kind::Date, true, {}}})), (V{"b", "a", "c"}));  // c has none
+  EXPECT_EQ(ids(sorted({S{"name", IndexRow::Kind::String, true, {}}})), (V{"c", "b", "a"}));
+  EXPECT_EQ(ids(sorted({S{"gender", IndexRow::Kind::Token, false, {}}, S{"name", IndexRow::Kind::String, true, {}}})),
             (V{"a", "c", "b"}));
-  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}})), (V{"c", "b", "a"}));
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true, {}}})), (V{"c", "b", "a"}));
   // An explicit offset skips that many.
-  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true}}, 2, 2)), (V{"a"}));
+  EXPECT_EQ(ids(sorted({S{"_id", IndexRow::Kind::Token, true, {}}}, 2, 2)), (V{"a"}));
   // Keyset: the next page starts after the last resource's sort keys and key.
   auto after = [&](SearchQuery q, const fhir::SearchPage& prev) {
     q.after = prev.next;
@@ -351,9 +351,9 @@ TEST_F(SqliteFhirSearchTest, SortByParametersMissingLastTiesInCreationOrderPaged
     return q;
   };
   for (const auto& sort : std::vector<std::vector<S>>{
-           {S{"_id", IndexRow::Kind::Token, true}},
-           {S{"birthdate", IndexRow::Kind::Date, true}},  // c has none: a NULL key in the cursor
-           {S{"gender", IndexRow::Kind::Token, false}, S{"name", IndexRow::Kind::String, true}}}) {
+           {S{"_id", IndexRow::Kind::Token, true, {}}},
+           {S{"birthdate", IndexRow::Kind::Date, true, {}}},  // c has none: a NULL key in the cursor
+           {S{"gender", IndexRow::Kind::Token, false, {}}, S{"name", IndexRow::Kind::String, true, {}}}}) {
     std::vector<std::string> all = ids(sorted(sort));
     std::vector<std::string> paged;
     fhir::SearchPage p = store->search(sorted(sort, 1));

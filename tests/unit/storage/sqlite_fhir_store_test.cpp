@@ -2,10 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "common/metrics.h"
 #include "storage/sqlite_db.h"
@@ -431,6 +437,50 @@ TEST(SqliteFhirStoreOpen, RefusesAnUnwritableLocation) {
   EXPECT_THROW(open_sqlite_fhir_store(o), std::runtime_error);
   o.path = "";
   EXPECT_THROW(open_sqlite_fhir_store(o), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace healthd::storage
+
+namespace healthd::storage {
+namespace {
+
+// The nice values of this process's threads called `name` (/proc/self/task/*/comm and stat).
+std::vector<int> nice_of_threads_named(const std::string& name) {
+  std::vector<int> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesized comm: state is field 3, nice field 19.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    }
+    out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+TEST(SqliteFhirStoreWriterThread, IsNamedAndRunsAtTheConfiguredPriorityWhenAllowed) {
+  TempDir dir;
+  SqliteStoreOptions options = options_in(dir);
+  options.writer_nice = -3;
+  auto store = open_sqlite_fhir_store(options);
+  // The thread names and prioritizes itself as it starts.
+  std::vector<int> nices;
+  for (int i = 0; i < 200 && nices.empty(); ++i) {
+    nices = nice_of_threads_named("fhir-writer");
+    if (nices.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(nices.empty()) << "no thread named fhir-writer";
+  // Raising priority needs root (or CAP_SYS_NICE); without it the writer keeps the default.
+  const int expected = geteuid() == 0 ? -3 : 0;
+  EXPECT_NE(std::find(nices.begin(), nices.end(), expected), nices.end());
 }
 
 }  // namespace
