@@ -64,9 +64,7 @@ OFCondition decode_stream(const std::string& bytes, const Geometry& g, Uint8* ou
   const bool jp2 = bytes.size() >= 8 && std::memcmp(bytes.data(), kJp2Signature, 8) == 0;
   J2kCodec codec(opj_create_decompress(jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K));
   std::string message;
-  opj_set_error_handler(codec.get(), keep_j2k_message, &message);
-  opj_set_warning_handler(codec.get(), ignore_j2k_message, nullptr);
-  opj_set_info_handler(codec.get(), ignore_j2k_message, nullptr);
+  capture_j2k_errors(codec.get(), message);
   opj_dparameters_t params;
   opj_set_default_decoder_parameters(&params);
   if (!opj_setup_decoder(codec.get(), &params)) return j2k_error("cannot set up the decoder");
@@ -134,12 +132,6 @@ OFCondition decode_frame_into(DcmPixelSequence& seq, const Geometry& g, Uint32 f
   if (next_item) *next_item = end;
   return decode_stream(bytes, g, out);
 }
-
-class CodecParameter : public DcmCodecParameter {
- public:
-  DcmCodecParameter* clone() const override { return new CodecParameter(*this); }
-  const char* className() const override { return "healthd::J2kCodecParameter"; }
-};
 
 class J2kDecoder : public DcmCodec {
  public:
@@ -221,7 +213,7 @@ class J2kDecoder : public DcmCodec {
 
 void register_j2k_decoder() {
   // Process-wide, never deregistered (as DCMTK's own registrations).
-  static CodecParameter parameter;
+  static J2kCodecParameter parameter;
   static J2kDecoder lossless(EXS_JPEG2000LosslessOnly), lossy(EXS_JPEG2000);
   DcmCodecList::registerCodec(&lossless, nullptr, &parameter);
   DcmCodecList::registerCodec(&lossy, nullptr, &parameter);

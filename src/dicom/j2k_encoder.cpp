@@ -124,9 +124,7 @@ OFCondition encode_frame(const Uint8* frame, const J2kGeometry& g, const Setting
 
   J2kCodec codec(opj_create_compress(OPJ_CODEC_J2K));
   std::string message;
-  opj_set_error_handler(codec.get(), keep_j2k_message, &message);
-  opj_set_warning_handler(codec.get(), ignore_j2k_message, nullptr);
-  opj_set_info_handler(codec.get(), ignore_j2k_message, nullptr);
+  capture_j2k_errors(codec.get(), message);
   if (!opj_setup_encoder(codec.get(), &params, image.get()))
     return j2k_error(message.empty() ? "cannot set up the encoder" : message);
 
@@ -244,17 +242,11 @@ class J2kEncoder : public DcmCodec {
   E_TransferSyntax syntax_;
 };
 
-class CodecParameter : public DcmCodecParameter {
- public:
-  DcmCodecParameter* clone() const override { return new CodecParameter(*this); }
-  const char* className() const override { return "healthd::J2kEncoderParameter"; }
-};
-
 }  // namespace
 
 void register_j2k_encoder() {
   // Process-wide, never deregistered (as DCMTK's own registrations).
-  static CodecParameter parameter;
+  static J2kCodecParameter parameter;
   static J2kEncoder lossless(EXS_JPEG2000LosslessOnly), lossy(EXS_JPEG2000);
   DcmCodecList::registerCodec(&lossless, nullptr, &parameter);
   DcmCodecList::registerCodec(&lossy, nullptr, &parameter);

@@ -26,12 +26,22 @@ OFCondition read_j2k_geometry(DcmItem& ds, J2kGeometry& g) {
   return EC_Normal;
 }
 
-void keep_j2k_message(const char* msg, void* user) {
+namespace {
+
+void keep_first_message(const char* msg, void* user) {
   auto* s = static_cast<std::string*>(user);
   if (s->empty()) *s = msg;
   while (!s->empty() && (s->back() == '\n' || s->back() == ' ')) s->pop_back();
 }
 
-void ignore_j2k_message(const char*, void*) {}
+void ignore_message(const char*, void*) {}
+
+}  // namespace
+
+void capture_j2k_errors(opj_codec_t* codec, std::string& first_error) {
+  opj_set_error_handler(codec, keep_first_message, &first_error);
+  opj_set_warning_handler(codec, ignore_message, nullptr);
+  opj_set_info_handler(codec, ignore_message, nullptr);
+}
 
 }  // namespace healthd::dicom::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <openjpeg.h>
 
@@ -28,9 +29,16 @@ struct J2kGeometry {
 // 1 or 3 samples of at most 32 bits.
 OFCondition read_j2k_geometry(DcmItem& ds, J2kGeometry& g);
 
-// OpenJPEG error handler: keeps the first message in the std::string at user.
-void keep_j2k_message(const char* msg, void* user);
-void ignore_j2k_message(const char* msg, void* user);
+// Routes codec's messages: the first error into first_error (which must outlive the codec's
+// use), warnings and information nowhere.
+void capture_j2k_errors(opj_codec_t* codec, std::string& first_error);
+
+// The (empty) codec parameter both JPEG 2000 codecs register with DCMTK.
+class J2kCodecParameter : public DcmCodecParameter {
+ public:
+  DcmCodecParameter* clone() const override { return new J2kCodecParameter(*this); }
+  const char* className() const override { return "healthd::J2kCodecParameter"; }
+};
 
 struct J2kCodecFree {
   void operator()(opj_codec_t* c) const { opj_destroy_codec(c); }
