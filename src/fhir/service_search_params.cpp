@@ -69,7 +69,7 @@ std::shared_ptr<Store> with_search_parameter_hook(std::shared_ptr<Store> store, 
 ServiceSearchParams::ServiceSearchParams(std::shared_ptr<const search::SearchParameterRegistry> builtin,
                                          std::shared_ptr<const Definitions> definitions)
     : builtin_(std::move(builtin)), definitions_(std::move(definitions)) {
-  current_.store(builtin_);
+  current_ = builtin_;
 }
 
 std::string ServiceSearchParams::check(const json::Value& r, const std::string& id,
@@ -203,7 +203,11 @@ void ServiceSearchParams::rebuild(Store& store) {
     if (!page.has_more) break;
     q.after = page.next;
   }
-  current_.store(custom.empty() ? builtin_ : search::SearchParameterRegistry::with_custom(builtin_, std::move(custom)));
+  auto next = custom.empty() ? builtin_ : search::SearchParameterRegistry::with_custom(builtin_, std::move(custom));
+  {
+    std::lock_guard lock(current_mu_);
+    current_.swap(next);
+  }
   if (on_change_) on_change_();
 }
 

@@ -11,7 +11,6 @@
 // only what it indexed from its start, and the enabled state survives restarts.
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,7 +33,10 @@ class ServiceSearchParams {
   ServiceSearchParams(std::shared_ptr<const search::SearchParameterRegistry> builtin,
                       std::shared_ptr<const Definitions> definitions);
 
-  std::shared_ptr<const search::SearchParameterRegistry> current() const { return current_.load(); }
+  std::shared_ptr<const search::SearchParameterRegistry> current() const {
+    std::lock_guard lock(current_mu_);
+    return current_;
+  }
 
   // Commits ops of which some write SearchParameters: each active one is checked first (refused
   // with Status::Invalid when it cannot be registered), definition changes are recorded in the
@@ -71,7 +73,10 @@ class ServiceSearchParams {
 
   std::shared_ptr<const search::SearchParameterRegistry> builtin_;
   std::shared_ptr<const Definitions> definitions_;
-  std::atomic<std::shared_ptr<const search::SearchParameterRegistry>> current_;
+  // A mutex, not std::atomic<std::shared_ptr>: libstdc++ implements that with a spin lock, and a
+  // reader preempted while holding it (more request threads than cores) left others spinning.
+  mutable std::mutex current_mu_;
+  std::shared_ptr<const search::SearchParameterRegistry> current_;
   std::function<void()> on_change_;
 
   // Held from reading the state to swapping the snapshot: SearchParameter writes, reloads and
