@@ -216,10 +216,14 @@ std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const Text
 }
 
 DcmElement* find_element(DcmItem& item, Tag tag) {
-  DcmElement* e = nullptr;
-  if (item.findAndGetElement(DcmTagKey(tag_group(tag), tag_element(tag)), e, OFFalse).bad())
-    return nullptr;
-  return e;
+  // The item's elements are in tag order: the walk ends at the first tag not below `tag` (DCMTK's
+  // search would build a stack and walk to the end when the tag is absent).
+  for (DcmObject* o = item.nextInContainer(nullptr); o; o = item.nextInContainer(o)) {
+    const Tag found = make_tag(o->getGTag(), o->getETag());
+    if (found == tag) return dynamic_cast<DcmElement*>(o);
+    if (found > tag) break;
+  }
+  return nullptr;
 }
 
 std::vector<DcmElement*> find_elements(DcmItem& item, const std::vector<Tag>& tags) {
