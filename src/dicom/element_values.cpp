@@ -86,7 +86,7 @@ VrKind vr_kind(std::string_view vr) {
   return VrKind::kText;
 }
 
-std::string vr_name(DcmElement& e) {
+std::string_view vr_name(DcmElement& e) {
   // getValidEVR maps DCMTK's internal VRs (up, xs, ox, unknown, pixel data ...) to standard ones.
   DcmVR vr(DcmVR(e.getVR()).getValidEVR());
   return vr.getVRName();
@@ -155,7 +155,7 @@ std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind, 
 
 bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out) {
   out.clear();
-  const std::string vr = vr_name(e);
+  const std::string_view vr = vr_name(e);
   const VrKind kind = vr_kind(vr);
   switch (kind) {
     case VrKind::kText:

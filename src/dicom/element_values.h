@@ -29,8 +29,8 @@ enum class VrKind {
 VrKind vr_kind(std::string_view vr);
 
 // The element's VR as a standard two-letter name (DCMTK's internal VRs mapped: "up" -> UL,
-// unknown -> UN, ...).
-std::string vr_name(DcmElement& e);
+// unknown -> UN, ...). Static storage: no copy per element.
+std::string_view vr_name(DcmElement& e);
 
 // The decoder for item: its own Specific Character Set if it has one, else inherited.
 TextDecoder decoder_for(DcmItem& item, const TextDecoder& inherited);

@@ -85,7 +85,7 @@ class Builder {
   // False (and error()) when a value cannot be read; ++written when the element is written.
   bool element(DcmElement& e, const TextDecoder& text, const std::string& prefix, const std::string& key,
                rapidjson::SizeType& written) {
-    const std::string vr = detail::vr_name(e);
+    const std::string_view vr = detail::vr_name(e);
     const VrKind kind = detail::vr_kind(vr);
     const bool bulk = kind != VrKind::kSequence && kind != VrKind::kBytes && options_.bulk_value_min > 0 &&
                       e.getLength() > options_.bulk_value_min;
@@ -231,7 +231,7 @@ class Builder {
     ++members;
   }
 
-  bool binary_numbers(DcmElement& e, const std::string& vr, rapidjson::SizeType& members) {
+  bool binary_numbers(DcmElement& e, std::string_view vr, rapidjson::SizeType& members) {
     const unsigned long vm = e.getVM();
     if (vm == 0) return true;
     key_("Value");

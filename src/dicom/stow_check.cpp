@@ -92,9 +92,9 @@ class Checker {
       fail(failures, tag, "is missing");
       return std::nullopt;
     }
-    std::string found = detail::vr_name(*e);
+    const std::string_view found = detail::vr_name(*e);
     if (found != vr) {
-      fail(failures, tag, "has VR " + found + ", expected " + vr);
+      fail(failures, tag, "has VR " + std::string(found) + ", expected " + vr);
       return std::nullopt;
     }
     auto values = detail::values_as_text(*e, text_);
