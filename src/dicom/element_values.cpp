@@ -1,7 +1,6 @@
 #include "dicom/element_values.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcdicent.h>
 #include <dcmtk/dcmdata/dcelem.h>
@@ -93,9 +92,8 @@ std::string_view vr_name(DcmElement& e) {
 }
 
 TextDecoder decoder_for(DcmItem& item, const TextDecoder& inherited) {
-  DcmElement* e = nullptr;
-  if (item.findAndGetElement(DCM_SpecificCharacterSet, e, OFFalse).bad() || e == nullptr)
-    return inherited;
+  DcmElement* e = find_element(item, tags::kSpecificCharacterSet);
+  if (e == nullptr) return inherited;
   char* s = nullptr;
   Uint32 n = 0;
   if (e->getString(s, n).bad() || s == nullptr) return TextDecoder();
