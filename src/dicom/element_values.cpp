@@ -53,12 +53,8 @@ void put_person_name(std::string& out, std::string_view value, const TextDecoder
   out.resize(kept);
 }
 
-// Trims the end of the value just written to out (the padding of a decoded value).
-void rstrip_end(std::string& out, size_t from, std::string_view chars) {
-  size_t n = out.size();
-  while (n > from && chars.find(out[n - 1]) != std::string_view::npos) --n;
-  out.resize(n);
-}
+// rstrip in place (the padding of a value decoded into out).
+void rstrip_in_place(std::string& out, std::string_view chars) { out.resize(rstrip(out, chars).size()); }
 
 template <typename T>
 std::string number_text(T v) {
@@ -125,12 +121,12 @@ bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextV
     for_each_part(raw, '\\', [&](std::string_view v) {
       std::string& value = out.add();
       text.append_decoded(value, v, "\\");
-      rstrip_end(value, 0, kPadding);
+      rstrip_in_place(value, kPadding);
     });
   } else if (vr == EVR_ST || vr == EVR_LT || vr == EVR_UT) {
     std::string& value = out.add();
     text.append_decoded(value, raw, "");
-    rstrip_end(value, 0, kPadding);
+    rstrip_in_place(value, kPadding);
   } else if (vr == EVR_UR) {
     append_latin1_utf8(out.add(), rstrip(raw, kWhitespace));
   } else if (vr == EVR_AE) {
