@@ -1,7 +1,6 @@
 #include "dicom/element_values.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcdicent.h>
 #include <dcmtk/dcmdata/dcelem.h>
@@ -14,16 +13,16 @@ namespace healthd::dicom::detail {
 
 namespace {
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
+// Calls fn(part) for each part of s between separators ("" gives one empty part).
+template <typename Fn>
+void for_each_part(std::string_view s, char sep, Fn&& fn) {
   size_t start = 0;
   for (size_t i = 0; i <= s.size(); ++i) {
     if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
+      fn(s.substr(start, i - start));
       start = i + 1;
     }
   }
-  return out;
 }
 
 std::string_view rstrip(std::string_view s, std::string_view chars) {
@@ -40,13 +39,22 @@ std::string_view strip(std::string_view s, std::string_view chars) {
 constexpr std::string_view kPadding{"\0 ", 2};
 constexpr std::string_view kWhitespace{" \t\n\r\v\f"};
 
-// A PN value: its component groups decoded, trailing empty groups dropped.
-std::vector<std::string> person_name_groups(std::string_view value, const TextDecoder& text) {
-  std::vector<std::string> groups;
-  for (std::string_view g : split(value, '=')) groups.push_back(text.decode(g, "\\^="));
-  while (!groups.empty() && groups.back().empty()) groups.pop_back();
-  return groups;
+// A PN value into out: its component groups decoded, joined by "=", trailing empty groups dropped.
+void put_person_name(std::string& out, std::string_view value, const TextDecoder& text) {
+  size_t kept = 0;  // out's length after the last non-empty group
+  bool first = true;
+  for_each_part(value, '=', [&](std::string_view group) {
+    if (!first) out += '=';
+    first = false;
+    const size_t before = out.size();
+    text.append_decoded(out, group, "\\^=");
+    if (out.size() > before) kept = out.size();
+  });
+  out.resize(kept);
 }
+
+// rstrip in place (the padding of a value decoded into out).
+void rstrip_in_place(std::string& out, std::string_view chars) { out.resize(rstrip(out, chars).size()); }
 
 template <typename T>
 std::string number_text(T v) {
@@ -73,81 +81,94 @@ VrKind vr_kind(std::string_view vr) {
   return VrKind::kText;
 }
 
-std::string vr_name(DcmElement& e) {
+std::string_view vr_name(DcmElement& e) {
   // getValidEVR maps DCMTK's internal VRs (up, xs, ox, unknown, pixel data ...) to standard ones.
   DcmVR vr(DcmVR(e.getVR()).getValidEVR());
   return vr.getVRName();
 }
 
 TextDecoder decoder_for(DcmItem& item, const TextDecoder& inherited) {
-  DcmElement* e = nullptr;
-  if (item.findAndGetElement(DCM_SpecificCharacterSet, e, OFFalse).bad() || e == nullptr)
-    return inherited;
+  DcmElement* e = find_element(item, tags::kSpecificCharacterSet);
+  if (e == nullptr) return inherited;
   char* s = nullptr;
   Uint32 n = 0;
   if (e->getString(s, n).bad() || s == nullptr) return TextDecoder();
   return TextDecoder(std::string_view(s, n));
 }
 
-std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind,
-                                                    const TextDecoder& text) {
-  std::vector<std::string> out;
-  if (e.getLength() == 0) return out;
+std::string& TextValues::add() {
+  if (size_ == slots_.size()) slots_.emplace_back();
+  std::string& s = slots_[size_++];
+  s.clear();
+  return s;
+}
+
+bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextValues& out) {
+  out.clear();
+  if (e.getLength() == 0) return true;
   char* s = nullptr;
   Uint32 n = 0;
-  if (!e.isaString() || e.getString(s, n).bad()) return std::nullopt;
+  if (!e.isaString() || e.getString(s, n).bad()) return false;
   std::string_view raw = s ? std::string_view(s, n) : std::string_view();
-  const std::string vr = vr_name(e);
+  const DcmEVR vr = DcmVR(e.getVR()).getValidEVR();
 
   if (kind == VrKind::kPersonName) {
     raw = rstrip(raw, kPadding);
-    if (raw.empty()) return out;
-    for (std::string_view v : split(raw, '\\')) {
-      std::string name;
-      auto groups = person_name_groups(v, text);
-      for (size_t i = 0; i < groups.size(); ++i) name += (i ? "=" : "") + groups[i];
-      out.push_back(std::move(name));
-    }
-  } else if (vr == "LO" || vr == "SH" || vr == "UC") {
+    if (raw.empty()) return true;
+    for_each_part(raw, '\\', [&](std::string_view v) { put_person_name(out.add(), v, text); });
+  } else if (vr == EVR_LO || vr == EVR_SH || vr == EVR_UC) {
     // split first, then decode: "\" ends a code extension (PS3.5 6.1.2.5.3)
-    for (std::string_view v : split(raw, '\\'))
-      out.push_back(std::string(rstrip(text.decode(v, "\\"), kPadding)));
-  } else if (vr == "ST" || vr == "LT" || vr == "UT") {
-    out.push_back(std::string(rstrip(text.decode(raw, ""), kPadding)));
-  } else if (vr == "UR") {
-    out.push_back(std::string(rstrip(latin1_to_utf8(raw), kWhitespace)));
-  } else if (vr == "AE") {
-    for (std::string_view v : split(raw, '\\'))
-      out.push_back(latin1_to_utf8(strip(v, kWhitespace)));
+    for_each_part(raw, '\\', [&](std::string_view v) {
+      std::string& value = out.add();
+      text.append_decoded(value, v, "\\");
+      rstrip_in_place(value, kPadding);
+    });
+  } else if (vr == EVR_ST || vr == EVR_LT || vr == EVR_UT) {
+    std::string& value = out.add();
+    text.append_decoded(value, raw, "");
+    rstrip_in_place(value, kPadding);
+  } else if (vr == EVR_UR) {
+    append_latin1_utf8(out.add(), rstrip(raw, kWhitespace));
+  } else if (vr == EVR_AE) {
+    for_each_part(raw, '\\', [&](std::string_view v) { append_latin1_utf8(out.add(), strip(v, kWhitespace)); });
   } else {
     // AS CS DA DS DT IS TM UI: default repertoire; only the end of the whole value is padding
     raw = rstrip(raw, kPadding);
-    if (raw.empty()) return out;
-    for (std::string_view v : split(raw, '\\')) out.push_back(latin1_to_utf8(v));
+    if (raw.empty()) return true;
+    for_each_part(raw, '\\', [&](std::string_view v) { append_latin1_utf8(out.add(), v); });
   }
   if (out.size() == 1 && out[0].empty()) out.clear();
-  return out;
+  return true;
 }
 
-std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text) {
-  const std::string vr = vr_name(e);
+std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind, const TextDecoder& text) {
+  TextValues values;
+  if (!read_text_values(e, kind, text, values)) return std::nullopt;
+  return values.to_vector();
+}
+
+bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out) {
+  out.clear();
+  const std::string_view vr = vr_name(e);
   const VrKind kind = vr_kind(vr);
   switch (kind) {
     case VrKind::kText:
     case VrKind::kPersonName:
-      return text_values(e, kind, text);
+      return read_text_values(e, kind, text, out);
     case VrKind::kNumberText: {
-      auto values = text_values(e, kind, text);
-      if (values)
-        for (auto& v : *values) v = std::string(strip(v, kWhitespace));
-      return values;
+      if (!read_text_values(e, kind, text, out)) return false;
+      for (size_t i = 0; i < out.size(); ++i) {
+        std::string& v = out[i];
+        const std::string_view trimmed = strip(v, kWhitespace);
+        if (trimmed.size() != v.size()) v = std::string(trimmed);
+      }
+      return true;
     }
     case VrKind::kBinaryNumber: {
-      std::vector<std::string> out;
       const unsigned long vm = e.getLength() == 0 ? 0 : e.getVM();
       for (unsigned long i = 0; i < vm; ++i) {
         OFCondition st;
-        std::string v;
+        std::string& v = out.add();
         if (vr == "US") { Uint16 x; st = e.getUint16(x, i); v = number_text(x); }
         else if (vr == "SS") { Sint16 x; st = e.getSint16(x, i); v = number_text(x); }
         else if (vr == "UL") { Uint32 x; st = e.getUint32(x, i); v = number_text(x); }
@@ -156,33 +177,47 @@ std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const Text
         else if (vr == "SV") { Sint64 x; st = e.getSint64(x, i); v = number_text(x); }
         else if (vr == "FL") { Float32 x; st = e.getFloat32(x, i); v = number_text(static_cast<double>(x)); }
         else { Float64 x; st = e.getFloat64(x, i); v = number_text(x); }
-        if (st.bad()) return std::nullopt;
-        out.push_back(std::move(v));
+        if (st.bad()) {
+          out.clear();
+          return false;
+        }
       }
-      return out;
+      return true;
     }
     case VrKind::kTag: {
-      std::vector<std::string> out;
       const unsigned long vm = e.getLength() == 0 ? 0 : e.getVM();
       for (unsigned long i = 0; i < vm; ++i) {
         DcmTagKey key;
-        if (e.getTagVal(key, i).bad()) return std::nullopt;
-        out.push_back(tag_hex(make_tag(key.getGroup(), key.getElement())));
+        if (e.getTagVal(key, i).bad()) {
+          out.clear();
+          return false;
+        }
+        out.add() = tag_hex(make_tag(key.getGroup(), key.getElement()));
       }
-      return out;
+      return true;
     }
     case VrKind::kBytes:
     case VrKind::kSequence:
       break;
   }
-  return std::nullopt;
+  return false;
+}
+
+std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text) {
+  TextValues values;
+  if (!read_values_as_text(e, text, values)) return std::nullopt;
+  return values.to_vector();
 }
 
 DcmElement* find_element(DcmItem& item, Tag tag) {
-  DcmElement* e = nullptr;
-  if (item.findAndGetElement(DcmTagKey(tag_group(tag), tag_element(tag)), e, OFFalse).bad())
-    return nullptr;
-  return e;
+  // The item's elements are in tag order: the walk ends at the first tag not below `tag` (DCMTK's
+  // search would build a stack and walk to the end when the tag is absent).
+  for (DcmObject* o = item.nextInContainer(nullptr); o; o = item.nextInContainer(o)) {
+    const Tag found = make_tag(o->getGTag(), o->getETag());
+    if (found == tag) return dynamic_cast<DcmElement*>(o);
+    if (found > tag) break;
+  }
+  return nullptr;
 }
 
 std::vector<DcmElement*> find_elements(DcmItem& item, const std::vector<Tag>& tags) {

@@ -29,20 +29,45 @@ enum class VrKind {
 VrKind vr_kind(std::string_view vr);
 
 // The element's VR as a standard two-letter name (DCMTK's internal VRs mapped: "up" -> UL,
-// unknown -> UN, ...).
-std::string vr_name(DcmElement& e);
+// unknown -> UN, ...). Static storage: no copy per element.
+std::string_view vr_name(DcmElement& e);
 
 // The decoder for item: its own Specific Character Set if it has one, else inherited.
 TextDecoder decoder_for(DcmItem& item, const TextDecoder& inherited);
 
+// Values read into reused strings: reading many elements into one TextValues allocates only
+// for the longest values seen, not for every value (the DICOM JSON of each stored instance reads
+// every element this way).
+class TextValues {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const std::string& operator[](size_t i) const { return slots_[i]; }
+  std::string& operator[](size_t i) { return slots_[i]; }
+  const std::string* begin() const { return slots_.data(); }
+  const std::string* end() const { return slots_.data() + size_; }
+  void clear() { size_ = 0; }
+  // A new, empty value at the end.
+  std::string& add();
+  std::vector<std::string> to_vector() const { return {begin(), end()}; }
+
+ private:
+  std::vector<std::string> slots_;  // the first size_ are the values
+  size_t size_ = 0;
+};
+
 // Values of a text or PN element: split on "\", padding trimmed per VR as pydicom does, decoded
 // to UTF-8. A PN value is the whole name ("Family^Given=Ideographic"). An empty element gives
-// no values; "A\\" gives {"A", ""}. nullopt when the value cannot be read.
+// no values; "A\\" gives {"A", ""}. False (out cleared) when the value cannot be read.
+bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextValues& out);
+// The same as a vector; nullopt when the value cannot be read.
 std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind,
                                                     const TextDecoder& text);
 
 // The values of any non-sequence, non-bytes element as text (numbers in decimal, AT as
-// "GGGGEEEE"). nullopt when unreadable.
+// "GGGGEEEE"). False when unreadable.
+bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out);
+// The same as a vector; nullopt when unreadable.
 std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text);
 
 // The element tag of item (top level only), or nullptr.

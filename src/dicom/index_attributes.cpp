@@ -90,17 +90,20 @@ std::vector<ExtendedValue> extended_values(const Instance& instance, const std::
     const ExtendedQueryTag& t = tags[i];
     DcmElement* e = detail::find_element(ds, t.tag, t.private_creator);
     if (!e) continue;
-    const std::string keyword = detail::tag_keyword(t.tag);
-    const std::string name = tag_paren(t.tag) + (keyword.empty() ? "" : " " + keyword);
-    const std::string vr = detail::vr_name(*e);
+    // The attribute as messages name it (a dictionary look-up: only for a message).
+    auto name = [&] {
+      const std::string keyword = detail::tag_keyword(t.tag);
+      return tag_paren(t.tag) + (keyword.empty() ? "" : " " + keyword);
+    };
+    const std::string_view vr = detail::vr_name(*e);
     if (vr == "UN" && !t.private_creator.empty()) continue;
     if (vr != t.vr) {
-      out[i].error = name + " has VR " + vr + ", expected " + t.vr;
+      out[i].error = name() + " has VR " + std::string(vr) + ", expected " + t.vr;
       continue;
     }
     auto values = detail::values_as_text(*e, text);
     if (!values) {
-      out[i].error = name + " cannot be read";
+      out[i].error = name() + " cannot be read";
       continue;
     }
     if (values->empty() || values->front().empty()) continue;
@@ -108,7 +111,7 @@ std::vector<ExtendedValue> extended_values(const Instance& instance, const std::
     if (!why.empty()) {
       constexpr size_t kMax = 64;  // keep messages short
       const std::string& v = values->front();
-      out[i].error = name + " \"" + (v.size() > kMax ? v.substr(0, kMax) + "..." : v) + "\" " + why;
+      out[i].error = name() + " \"" + (v.size() > kMax ? v.substr(0, kMax) + "..." : v) + "\" " + why;
       continue;
     }
     out[i].value = std::move(values->front());

@@ -85,18 +85,18 @@ class Builder {
   // False (and error()) when a value cannot be read; ++written when the element is written.
   bool element(DcmElement& e, const TextDecoder& text, const std::string& prefix, const std::string& key,
                rapidjson::SizeType& written) {
-    const std::string vr = detail::vr_name(e);
+    const std::string_view vr = detail::vr_name(e);
     const VrKind kind = detail::vr_kind(vr);
     const bool bulk = kind != VrKind::kSequence && kind != VrKind::kBytes && options_.bulk_value_min > 0 &&
                       e.getLength() > options_.bulk_value_min;
     const bool has_values = kind != VrKind::kSequence && kind != VrKind::kBytes && !bulk && e.getLength() > 0;
 
     // What may leave the element out is decided before any of it is written.
-    std::vector<NumberText> numbers;
+    std::vector<NumberText>& numbers = numbers_;
+    numbers.clear();
     if (has_values && kind == VrKind::kNumberText) {
-      auto strings = detail::text_values(e, VrKind::kNumberText, text);
-      if (!strings) return unreadable(e);
-      for (const std::string& s : *strings) {
+      if (!detail::read_text_values(e, VrKind::kNumberText, text, values_)) return unreadable(e);
+      for (const std::string& s : values_) {
         NumberText n;
         if (!trim_spaces(s).empty()) {
           n.null = false;
@@ -171,12 +171,12 @@ class Builder {
   }
 
   bool person_names(DcmElement& e, const TextDecoder& text, rapidjson::SizeType& members) {
-    auto names = detail::text_values(e, VrKind::kPersonName, text);
-    if (!names) return unreadable(e);
-    if (names->empty()) return true;
+    if (!detail::read_text_values(e, VrKind::kPersonName, text, values_)) return unreadable(e);
+    const detail::TextValues& names = values_;
+    if (names.empty()) return true;
     key_("Value");
     h_.StartArray();
-    for (const std::string& name : *names) {
+    for (const std::string& name : names) {
       if (name.empty()) {
         h_.Null();
         continue;
@@ -198,22 +198,22 @@ class Builder {
       }
       h_.EndObject(groups);
     }
-    h_.EndArray(static_cast<rapidjson::SizeType>(names->size()));
+    h_.EndArray(static_cast<rapidjson::SizeType>(names.size()));
     ++members;
     return true;
   }
 
   bool texts(DcmElement& e, const TextDecoder& text, rapidjson::SizeType& members) {
-    auto strings = detail::values_as_text(e, text);
-    if (!strings) return unreadable(e);
-    if (strings->empty()) return true;
+    if (!detail::read_values_as_text(e, text, values_)) return unreadable(e);
+    const detail::TextValues& strings = values_;
+    if (strings.empty()) return true;
     key_("Value");
     h_.StartArray();
-    for (const std::string& s : *strings) {
-      if (s.empty() && strings->size() > 1) h_.Null();  // F.2.5: null
+    for (const std::string& s : strings) {
+      if (s.empty() && strings.size() > 1) h_.Null();  // F.2.5: null
       else string(s);
     }
-    h_.EndArray(static_cast<rapidjson::SizeType>(strings->size()));
+    h_.EndArray(static_cast<rapidjson::SizeType>(strings.size()));
     ++members;
     return true;
   }
@@ -231,7 +231,7 @@ class Builder {
     ++members;
   }
 
-  bool binary_numbers(DcmElement& e, const std::string& vr, rapidjson::SizeType& members) {
+  bool binary_numbers(DcmElement& e, std::string_view vr, rapidjson::SizeType& members) {
     const unsigned long vm = e.getVM();
     if (vm == 0) return true;
     key_("Value");
@@ -274,6 +274,9 @@ class Builder {
   const JsonOptions& options_;
   Handler& h_;
   std::string error_;
+  // Reused by every element (an element's values are written before the next one is read).
+  detail::TextValues values_;
+  std::vector<NumberText> numbers_;
 };
 
 }  // namespace
@@ -299,7 +302,10 @@ bool to_dicom_json(const Instance& instance, const JsonOptions& options, json::V
 
 std::string to_dicom_json_text(const Instance& instance, const JsonOptions& options,
                                std::string* error) {
-  rapidjson::StringBuffer buffer;
+  // Room for a typical instance's JSON from the start (growing by half from 256 bytes copies it
+  // a dozen times).
+  constexpr size_t kInitialCapacity = 64 * 1024;
+  rapidjson::StringBuffer buffer(nullptr, kInitialCapacity);
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   Builder<rapidjson::Writer<rapidjson::StringBuffer>> builder(instance.impl(), options, writer);
   if (!builder.item(instance.impl().dataset(), TextDecoder(), "")) {

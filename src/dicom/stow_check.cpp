@@ -70,8 +70,9 @@ class Checker {
 
   // Searchable attributes: absent is fine; present must have the VR and valid values.
   void searchable(Tag tag, const std::string& vr) {
-    if (!detail::find_element(ds_, tag)) return;
-    auto values = read(tag, vr, searchable_);
+    DcmElement* e = detail::find_element(ds_, tag);
+    if (!e) return;
+    auto values = read(e, tag, vr, searchable_);
     if (values) check_values(tag, vr, *values, searchable_);
   }
 
@@ -82,14 +83,18 @@ class Checker {
   // unreadable.
   std::optional<std::vector<std::string>> read(Tag tag, const std::string& vr,
                                                std::vector<FailedAttribute>& failures) {
-    DcmElement* e = detail::find_element(ds_, tag);
+    return read(detail::find_element(ds_, tag), tag, vr, failures);
+  }
+  // The same for the element of tag already found (nullptr: absent).
+  std::optional<std::vector<std::string>> read(DcmElement* e, Tag tag, const std::string& vr,
+                                               std::vector<FailedAttribute>& failures) {
     if (!e) {
       fail(failures, tag, "is missing");
       return std::nullopt;
     }
-    std::string found = detail::vr_name(*e);
+    const std::string_view found = detail::vr_name(*e);
     if (found != vr) {
-      fail(failures, tag, "has VR " + found + ", expected " + vr);
+      fail(failures, tag, "has VR " + std::string(found) + ", expected " + vr);
       return std::nullopt;
     }
     auto values = detail::values_as_text(*e, text_);

@@ -39,10 +39,18 @@ const char* iconv_name(std::string_view term) {
 
 }  // namespace
 
+void append_latin1_utf8(std::string& out, std::string_view bytes) {
+  if (is_plain_ascii(bytes)) {
+    out.append(bytes);
+    return;
+  }
+  for (char c : bytes) utf8::append(out, static_cast<unsigned char>(c));
+}
+
 std::string latin1_to_utf8(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
-  for (char c : bytes) utf8::append(out, static_cast<unsigned char>(c));
+  append_latin1_utf8(out, bytes);
   return out;
 }
 
@@ -96,7 +104,20 @@ TextDecoder::TextDecoder(std::string_view charset) {
 }
 
 std::string TextDecoder::decode(std::string_view bytes, const char* delimiters) const {
-  if (is_plain_ascii(bytes)) return std::string(bytes);
+  std::string out;
+  append_decoded(out, bytes, delimiters);
+  return out;
+}
+
+void TextDecoder::append_decoded(std::string& to, std::string_view bytes, const char* delimiters) const {
+  if (is_plain_ascii(bytes)) {
+    to.append(bytes);
+    return;
+  }
+  to.append(decode_non_ascii(bytes, delimiters));
+}
+
+std::string TextDecoder::decode_non_ascii(std::string_view bytes, const char* delimiters) const {
   std::optional<std::string> out;
   switch (mode_) {
     case Mode::kUtf8: return sanitize_utf8(bytes);

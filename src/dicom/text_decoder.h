@@ -18,8 +18,12 @@ class TextDecoder {
   // bytes -> valid UTF-8, never fails. delimiters end code extensions (PS3.5 6.1.2.5.3): "\\^="
   // for PN, "\\" for multi-valued text; CR, LF, FF and TAB always do.
   std::string decode(std::string_view bytes, const char* delimiters) const;
+  // The same, appended to out (plain ASCII is copied with no allocation of its own).
+  void append_decoded(std::string& out, std::string_view bytes, const char* delimiters) const;
 
  private:
+  std::string decode_non_ascii(std::string_view bytes, const char* delimiters) const;
+
   enum class Mode { kLatin1, kUtf8, kIconv, kCodeExtensions };
   Mode mode_ = Mode::kLatin1;
   std::string iconv_name_;            // kIconv
@@ -30,6 +34,7 @@ class TextDecoder {
 std::optional<std::string> iconv_to_utf8(std::string_view bytes, const char* from);
 // Latin-1 bytes to UTF-8.
 std::string latin1_to_utf8(std::string_view bytes);
+void append_latin1_utf8(std::string& out, std::string_view bytes);
 // Replaces invalid UTF-8 sequences with U+FFFD.
 std::string sanitize_utf8(std::string_view bytes);
 
