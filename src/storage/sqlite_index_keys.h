@@ -31,8 +31,24 @@ struct IndexKey {
 // systems this way: URLs repeated on every row would dominate the index size.
 int64_t system_hash(std::string_view system);
 
-// A total order of keys (table first, then its columns); keys equal under it are one row.
-bool key_less(const IndexKey& a, const IndexKey& b);
-inline bool key_equal(const IndexKey& a, const IndexKey& b) { return !key_less(a, b) && !key_less(b, a); }
+// A total order of keys (table first, then its columns, roughly each table's PRIMARY KEY
+// order, so rows sorted by it reach the B-trees in order): <0, 0, >0. Keys comparing 0 are one
+// row. Inline, one pass: the writer sorts every batch's rows with it.
+inline int key_compare(const IndexKey& a, const IndexKey& b) {
+  auto three = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  if (int c = three(a.table, b.table)) return c;
+  if (int c = three(a.pid, b.pid)) return c;
+  if (int c = a.text.compare(b.text)) return c;
+  if (int c = three(a.sys, b.sys)) return c;
+  if (int c = three(a.ilow, b.ilow)) return c;
+  if (int c = three(a.ihigh, b.ihigh)) return c;
+  if (int c = three(a.dlow, b.dlow)) return c;
+  if (int c = three(a.dhigh, b.dhigh)) return c;
+  if (int c = a.text2.compare(b.text2)) return c;
+  if (int c = three(a.sys2, b.sys2)) return c;
+  return three(a.range, b.range);
+}
+inline bool key_less(const IndexKey& a, const IndexKey& b) { return key_compare(a, b) < 0; }
+inline bool key_equal(const IndexKey& a, const IndexKey& b) { return key_compare(a, b) == 0; }
 
 }  // namespace healthd::storage

@@ -78,36 +78,20 @@ void bind_composite_range(Statement& s, int at, const IndexKey& k) {
   }
 }
 
-}  // namespace
-
-SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
-    : db_(db),
-      dictionary_(dictionary),
-      find_(&db.cached(kFindResource)),
-      insert_resource_(&db.cached(kInsertResource)),
-      update_resource_(&db.cached(kUpdateResource)),
-      delete_resource_(&db.cached(kDeleteResource)) {
-  for (int i = 0; i < kIndexTables; ++i) {
-    delete_[i] = &db.cached(kDeleteKey[i]);
-    delete_rid_[i] = &db.cached(kDeleteRid[i]);
-    select_rid_[i] = &db.cached(kSelectRid[i]);
-  }
-}
-
-std::vector<IndexKey> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t type_id) const {
-  std::vector<IndexKey> keys;
-  keys.reserve(op.index.size());
+// The stored key of each row of op, made in the IndexKey that next_key() gives.
+template <class NextKey>
+void build_keys(const SqliteDictionary& dictionary, const WriteOp& op, int64_t type_id, NextKey next_key) {
   // A parameter's rows come together: its id is looked up once for them (the lookup locks).
   const std::string* last_param = nullptr;
   int64_t pid = 0;
   for (const IndexRow& row : op.index) {
     if (!last_param || row.param != *last_param) {
-      auto id = dictionary_.param_id(type_id, row.param);
+      auto id = dictionary.param_id(type_id, row.param);
       if (!id) throw std::logic_error("search parameter " + op.type + "." + row.param + " has no id");
       pid = *id;
       last_param = &row.param;
     }
-    IndexKey& k = keys.emplace_back();
+    IndexKey& k = next_key();
     k.table = table_of(row.kind);
     k.pid = pid;
     switch (k.table) {
@@ -147,6 +131,28 @@ std::vector<IndexKey> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t type
         break;
     }
   }
+}
+
+}  // namespace
+
+SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
+    : db_(db),
+      dictionary_(dictionary),
+      find_(&db.cached(kFindResource)),
+      insert_resource_(&db.cached(kInsertResource)),
+      update_resource_(&db.cached(kUpdateResource)),
+      delete_resource_(&db.cached(kDeleteResource)) {
+  for (int i = 0; i < kIndexTables; ++i) {
+    delete_[i] = &db.cached(kDeleteKey[i]);
+    delete_rid_[i] = &db.cached(kDeleteRid[i]);
+    select_rid_[i] = &db.cached(kSelectRid[i]);
+  }
+}
+
+std::vector<IndexKey> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t type_id) const {
+  std::vector<IndexKey> keys;
+  keys.reserve(op.index.size());
+  build_keys(dictionary_, op, type_id, [&]() -> IndexKey& { return keys.emplace_back(); });
   std::sort(keys.begin(), keys.end(), key_less);
   keys.erase(std::unique(keys.begin(), keys.end(), key_equal), keys.end());
   return keys;
@@ -239,7 +245,15 @@ void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
     ResetOnExit reset(s);
     s.bind(1, rid).bind(2, *type_id).bind_text(3, op.id).bind(4, seq).bind(5, op.last_updated_us);
     s.bind(6, deleted ? 1 : 0).run();
-    if (!deleted) apply_diff({}, keys_of(op, *type_id), rid);
+    if (deleted || op.index.empty()) return;
+    // Nothing to diff against: the rows go straight to the batch (flush sorts them, and a
+    // repeated row is ignored by the INSERT).
+    build_keys(dictionary_, op, *type_id, [&]() -> IndexKey& {
+      PendingRow& row = pending_.emplace_back();
+      row.rid = rid;
+      return row.key;
+    });
+    pending_rids_.insert(rid);
     return;
   }
   {
@@ -256,6 +270,7 @@ void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
 
 void SqliteIndexWriter::apply_diff(const std::vector<IndexKey>& old_keys, std::vector<IndexKey>&& keys, int64_t rid) {
   // Both lists are sorted: one merge pass finds what went and what came.
+  bool queued = false;
   auto o = old_keys.cbegin();
   auto n = keys.begin();
   while (o != old_keys.cend() || n != keys.end()) {
@@ -265,12 +280,13 @@ void SqliteIndexWriter::apply_diff(const std::vector<IndexKey>& old_keys, std::v
       PendingRow& row = pending_.emplace_back();
       row.rid = rid;
       row.key = std::move(*n++);
-      pending_rids_.insert(rid);
+      queued = true;
     } else {
       ++o;
       ++n;
     }
   }
+  if (queued) pending_rids_.insert(rid);
 }
 
 void SqliteIndexWriter::delete_all(int64_t rid) {
@@ -290,20 +306,24 @@ void SqliteIndexWriter::flush() {
   // In each table's key order (its PRIMARY KEY columns, roughly: exact order is not needed for
   // locality), grouped by table, several rows per INSERT: a statement run costs about as much as
   // the B-tree write it makes.
-  std::sort(pending_.begin(), pending_.end(), [](const PendingRow& x, const PendingRow& y) {
-    if (key_less(x.key, y.key)) return true;
-    return !key_less(y.key, x.key) && x.rid < y.rid;
+  // Sorted through their positions: the rows themselves (two strings each) stay where they are.
+  order_.resize(pending_.size());
+  for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+    const PendingRow &x = pending_[a], &y = pending_[b];
+    const int c = key_compare(x.key, y.key);
+    return c < 0 || (c == 0 && x.rid < y.rid);
   });
-  for (size_t i = 0; i < pending_.size();) {
-    const IndexTable table = pending_[i].key.table;
+  for (size_t i = 0; i < order_.size();) {
+    const IndexTable table = pending_[order_[i]].key.table;
     size_t j = i;
-    while (j < pending_.size() && pending_[j].key.table == table && j - i < kMaxRowsPerInsert) ++j;
+    while (j < order_.size() && pending_[order_[j]].key.table == table && j - i < kMaxRowsPerInsert) ++j;
     Statement& s = multi_insert(table, j - i);
     ResetOnExit reset(s);
     int at = 1;
     for (size_t r = i; r < j; ++r) {
-      const IndexKey& k = pending_[r].key;
-      const int64_t rid = pending_[r].rid;
+      const IndexKey& k = pending_[order_[r]].key;
+      const int64_t rid = pending_[order_[r]].rid;
       switch (table) {
         case IndexTable::String: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid).bind_text(at + 3, k.text2); break;
         case IndexTable::Token: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind(at + 3, rid); break;

@@ -75,6 +75,7 @@ class SqliteIndexWriter {
   // simply never used: rids only grow.
   std::unordered_map<int64_t, int64_t> last_rid_;
   std::vector<PendingRow> pending_;
+  std::vector<uint32_t> order_;  // flush(): positions in pending_, sorted by key
   std::unordered_set<int64_t> pending_rids_;  // rids with rows in pending_ (a delete flushes first)
 };
 
