@@ -306,24 +306,33 @@ void SqliteIndexWriter::flush() {
   // In each table's key order (its PRIMARY KEY columns, roughly: exact order is not needed for
   // locality), grouped by table, several rows per INSERT: a statement run costs about as much as
   // the B-tree write it makes.
-  // Sorted through their positions: the rows themselves (two strings each) stay where they are.
+  // Sorted through compact entries (table and parameter, the text's first 8 bytes, position):
+  // most comparisons end there, without touching the rows (two strings each), which stay put.
   order_.resize(pending_.size());
-  for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
-  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
-    const PendingRow &x = pending_[a], &y = pending_[b];
+  for (uint32_t i = 0; i < order_.size(); ++i) {
+    const IndexKey& k = pending_[i].key;
+    uint64_t text8 = 0;  // big-endian, zero-padded: orders as the text's first bytes do
+    for (size_t b = 0; b < 8; ++b)
+      text8 = (text8 << 8) | (b < k.text.size() ? static_cast<unsigned char>(k.text[b]) : 0u);
+    order_[i] = SortEntry{(static_cast<uint64_t>(k.table) << 56) | static_cast<uint64_t>(k.pid), text8, i};
+  }
+  std::sort(order_.begin(), order_.end(), [&](const SortEntry& a, const SortEntry& b) {
+    if (a.head != b.head) return a.head < b.head;
+    if (a.text8 != b.text8) return a.text8 < b.text8;
+    const PendingRow &x = pending_[a.pos], &y = pending_[b.pos];
     const int c = key_compare(x.key, y.key);
     return c < 0 || (c == 0 && x.rid < y.rid);
   });
   for (size_t i = 0; i < order_.size();) {
-    const IndexTable table = pending_[order_[i]].key.table;
+    const IndexTable table = pending_[order_[i].pos].key.table;
     size_t j = i;
-    while (j < order_.size() && pending_[order_[j]].key.table == table && j - i < kMaxRowsPerInsert) ++j;
+    while (j < order_.size() && pending_[order_[j].pos].key.table == table && j - i < kMaxRowsPerInsert) ++j;
     Statement& s = multi_insert(table, j - i);
     ResetOnExit reset(s);
     int at = 1;
     for (size_t r = i; r < j; ++r) {
-      const IndexKey& k = pending_[order_[r]].key;
-      const int64_t rid = pending_[order_[r]].rid;
+      const IndexKey& k = pending_[order_[r].pos].key;
+      const int64_t rid = pending_[order_[r].pos].rid;
       switch (table) {
         case IndexTable::String: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid).bind_text(at + 3, k.text2); break;
         case IndexTable::Token: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind(at + 3, rid); break;

@@ -75,7 +75,12 @@ class SqliteIndexWriter {
   // simply never used: rids only grow.
   std::unordered_map<int64_t, int64_t> last_rid_;
   std::vector<PendingRow> pending_;
-  std::vector<uint32_t> order_;  // flush(): positions in pending_, sorted by key
+  struct SortEntry {
+    uint64_t head;   // table << 56 | pid
+    uint64_t text8;  // the key text's first 8 bytes, big-endian
+    uint32_t pos;    // in pending_
+  };
+  std::vector<SortEntry> order_;  // flush(): pending_ in key order
   std::unordered_set<int64_t> pending_rids_;  // rids with rows in pending_ (a delete flushes first)
 };
 
