@@ -13,6 +13,7 @@
 #include "auth/compartment.h"
 #include "fhir/conformance.h"
 #include "fhir/definitions.h"
+#include "fhir/index_plan.h"
 #include "fhir/reindex.h"
 #include "fhir/routes.h"
 #include "fhir/search_request.h"
@@ -61,6 +62,7 @@ struct FhirService::Impl {
   std::shared_ptr<const auth::PatientCompartment> compartment;  // for SMART patient/ scopes
   // The R4 and custom search parameters; take current() once per request and keep it.
   ServiceSearchParams search_params;
+  IndexPlans index_plans;  // the parameters each write of a type extracts (index_rows)
   // The store, with SearchParameter writes going through search_params.
   std::shared_ptr<Store> store;
   // false until the index is known to be written with this build's string normalization

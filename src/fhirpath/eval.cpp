@@ -715,12 +715,14 @@ Evaluator::Evaluator(const EvalContext& ctx, const rapidjson::Value& resource)
   }
 }
 
-Collection evaluate(const Expression& expr, const rapidjson::Value& resource, const EvalContext& ctx) {
+namespace {
+
+// Runs one evaluation; every failure becomes the collection's error.
+template <class Run>
+Collection collect(Run run) {
   Collection out;
   try {
-    Evaluator ev(ctx, resource);
-    Items input{ev.context_value()};
-    out.items = ev.eval(expr.root(), input);
+    out.items = run();
   } catch (const EvalError& e) {
     out.items.clear();
     out.error = e.what();
@@ -731,10 +733,37 @@ Collection evaluate(const Expression& expr, const rapidjson::Value& resource, co
     out.items.clear();
     out.error = e.what();
   }
-  if (out.error.empty() && out.items.empty()) {
-    // nothing
-  }
   return out;
+}
+
+}  // namespace
+
+Collection evaluate(const Expression& expr, const rapidjson::Value& resource, const EvalContext& ctx) {
+  return collect([&] {
+    Evaluator ev(ctx, resource);
+    Items input{ev.context_value()};
+    return ev.eval(expr.root(), input);
+  });
+}
+
+ResourceEvaluator::ResourceEvaluator(const rapidjson::Value& resource, const EvalContext& ctx)
+    : resource_(resource), ctx_(ctx) {
+  try {
+    ev_ = std::make_unique<Evaluator>(ctx, resource);
+  } catch (const std::exception&) {
+    ev_.reset();  // each evaluate() then fails the way evaluate() would
+  }
+}
+
+ResourceEvaluator::~ResourceEvaluator() = default;
+
+Collection ResourceEvaluator::evaluate(const Expression& expr) {
+  if (!ev_) return fhirpath::evaluate(expr, resource_, ctx_);
+  return collect([&] {
+    ev_->start_over();
+    Items input{ev_->context_value()};
+    return ev_->eval(expr.root(), input);
+  });
 }
 
 }  // namespace healthd::fhirpath

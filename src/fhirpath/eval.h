@@ -1,4 +1,4 @@
-// The evaluator (internal): one per evaluate() call.
+// The evaluator (internal): one per evaluate() call, or one per ResourceEvaluator.
 #pragma once
 
 #include <regex>
@@ -18,6 +18,13 @@ class Evaluator {
 
   Items eval(const Node& n, const Items& input);
   const Value& context_value() const { return context_; }
+  // Forgets $this, $index and $total, which an evaluation cut short by an error may have left
+  // set: the next expression starts as on a new evaluator.
+  void start_over() {
+    this_ = nullptr;
+    index_ = -1;
+    total_ = nullptr;
+  }
 
  private:
   Value from_json(const rapidjson::Value* j, const rapidjson::Value* ext, const fhir::ElementModel* el) const;

@@ -522,10 +522,17 @@ std::optional<std::string> ReferenceValue::local_key(std::string_view base_url) 
 }
 
 IndexValues extract(const SearchParam& param, const rapidjson::Value& resource, const fhirpath::EvalContext& ctx) {
+  fhirpath::ResourceEvaluator ev(resource, ctx);
+  return extract(param, ev);
+}
+
+IndexValues extract(const SearchParam& param, fhirpath::ResourceEvaluator& ev) {
+  const rapidjson::Value& resource = ev.resource();
+  const fhirpath::EvalContext& ctx = ev.context();
   IndexValues out;
   out.type = param.kind;
   if (!param.compiled_ok || param.kind == ParamType::Special) return out;
-  fhirpath::Collection items = fhirpath::evaluate(param.compiled, resource, ctx);
+  fhirpath::Collection items = ev.evaluate(param.compiled);
   if (!items.ok()) {
     out.error = param.code + ": " + items.error;
     return out;
@@ -536,6 +543,7 @@ IndexValues extract(const SearchParam& param, const rapidjson::Value& resource, 
   }
   if (items.empty()) return out;
   fhirpath::EvalContext cctx = ctx;
+  fhirpath::ResourceEvaluator components(resource, cctx);  // reads %index from cctx at each evaluation
   for (size_t i = 0; i < items.size(); ++i) {
     cctx.constants["index"] = {fhirpath::Value::of_int(static_cast<int64_t>(i))};
     std::vector<IndexValues> tuple;
@@ -547,7 +555,7 @@ IndexValues extract(const SearchParam& param, const rapidjson::Value& resource, 
         return out;
       }
       cv.type = comp.param->kind;
-      fhirpath::Collection ci = fhirpath::evaluate(comp.compiled, resource, cctx);
+      fhirpath::Collection ci = components.evaluate(comp.compiled);
       if (!ci.ok()) {
         out.error = param.code + ": component " + comp.expression + ": " + ci.error;
         return out;

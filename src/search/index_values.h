@@ -117,6 +117,8 @@ struct IndexValues {
 // Evaluates param's expression on resource and normalises the result. Parameters of type special
 // and those without an expression yield no values (and no error).
 IndexValues extract(const SearchParam& param, const rapidjson::Value& resource, const fhirpath::EvalContext& ctx);
+// The same over the resource of `resource` (many parameters of one resource share it).
+IndexValues extract(const SearchParam& param, fhirpath::ResourceEvaluator& resource);
 
 // A UCUM quantity in its canonical unit (ucum.h): code, value and its range rewritten in place,
 // for index values and query values alike. false (nothing changed) for a unit without one.

@@ -169,8 +169,8 @@ class SqliteFhirStore final : public fhir::Store {
   void write_ops(PendingCommit& p);
   // Gives the batch's types and search parameters their dictionary ids (own transaction).
   void ensure_dictionary(const std::vector<PendingCommit*>& batch);
-  // A store made before schema 2 has versions but no resource rows: one per resource, not yet
-  // indexed (index_keys NULL), so reindexing can find them.
+  // A store made before schema 2 has versions but no resource rows: one per resource, with no
+  // index rows until reindexing (or its next write) adds them.
   void backfill_resources();
 
   const SqliteStoreOptions options_;
@@ -436,10 +436,14 @@ void SqliteFhirStore::ensure_dictionary(const std::vector<PendingCommit*>& batch
   for (const PendingCommit* p : batch)
     for (const WriteOp& op : p->ops) {
       if (op.kind == WriteOp::Kind::Purge || op.kind == WriteOp::Kind::PutState) continue;
-      if (!dictionary_.type_id(op.type)) types.push_back(op.type);
       auto tid = dictionary_.type_id(op.type);
-      for (const fhir::IndexRow& row : op.index)
+      if (!tid) types.push_back(op.type);
+      const std::string* last_param = nullptr;  // a parameter's rows come together: one lookup
+      for (const fhir::IndexRow& row : op.index) {
+        if (last_param && row.param == *last_param) continue;
+        last_param = &row.param;
         if (!tid || !dictionary_.param_id(*tid, row.param)) params.emplace_back(op.type, row.param);
+      }
     }
   if (types.empty() && params.empty()) return;
   std::sort(params.begin(), params.end());
@@ -464,8 +468,7 @@ void SqliteFhirStore::backfill_resources() {
         " ORDER BY (SELECT min(f.seq) FROM resource_version f WHERE f.type = v.type AND f.id = v.id)");
     std::unordered_map<int64_t, int64_t> last;
     Statement& ins = db.cached(
-        "INSERT INTO resource (rid, type_id, id, seq, last_updated_us, deleted, index_keys)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
+        "INSERT INTO resource (rid, type_id, id, seq, last_updated_us, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     while (s.step()) {
       const int64_t tid = *dictionary_.type_id(s.column_text(0));
       auto [it, fresh] = last.try_emplace(tid, type_lo(tid));

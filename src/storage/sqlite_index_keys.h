@@ -1,6 +1,6 @@
 // The search index rows of one resource version, as they are stored: one key per row of an ix_*
-// table (see sqlite_migrations.cpp). A resource row keeps its keys as one blob, so a new version
-// writes only the keys that changed and a deletion removes exactly its keys, with no index by rid.
+// table (see sqlite_migrations.cpp). A new version writes only the keys that changed: the old
+// keys are read back from the tables (by rid) and compared in key_less order.
 #pragma once
 
 #include <cstdint>
@@ -31,14 +31,24 @@ struct IndexKey {
 // systems this way: URLs repeated on every row would dominate the index size.
 int64_t system_hash(std::string_view system);
 
-// One key as bytes; equal keys give equal bytes, so sets of keys compare as sorted strings.
-std::string encode_key(const IndexKey& key);
-// Decodes one key made by encode_key; false when the bytes are not one.
-bool decode_key(std::string_view bytes, IndexKey& out);
-
-// The keys of a resource version <-> its blob (length-prefixed encode_key strings, sorted).
-std::string join_keys(const std::vector<std::string>& sorted_keys);
-// false when the blob is damaged (keys decoded so far are kept).
-bool split_keys(std::string_view blob, std::vector<std::string>& out);
+// A total order of keys (table first, then its columns, roughly each table's PRIMARY KEY
+// order, so rows sorted by it reach the B-trees in order): <0, 0, >0. Keys comparing 0 are one
+// row. Inline, one pass: the writer sorts every batch's rows with it.
+inline int key_compare(const IndexKey& a, const IndexKey& b) {
+  auto three = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  if (int c = three(a.table, b.table)) return c;
+  if (int c = three(a.pid, b.pid)) return c;
+  if (int c = a.text.compare(b.text)) return c;
+  if (int c = three(a.sys, b.sys)) return c;
+  if (int c = three(a.ilow, b.ilow)) return c;
+  if (int c = three(a.ihigh, b.ihigh)) return c;
+  if (int c = three(a.dlow, b.dlow)) return c;
+  if (int c = three(a.dhigh, b.dhigh)) return c;
+  if (int c = a.text2.compare(b.text2)) return c;
+  if (int c = three(a.sys2, b.sys2)) return c;
+  return three(a.range, b.range);
+}
+inline bool key_less(const IndexKey& a, const IndexKey& b) { return key_compare(a, b) < 0; }
+inline bool key_equal(const IndexKey& a, const IndexKey& b) { return key_compare(a, b) == 0; }
 
 }  // namespace healthd::storage

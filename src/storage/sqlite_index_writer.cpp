@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <tuple>
 
 #include "storage/sqlite_index_keys.h"
 
@@ -13,12 +12,10 @@ namespace {
 using fhir::IndexRow;
 using fhir::WriteOp;
 
-constexpr const char* kFindResource = "SELECT rid, index_keys FROM resource WHERE type_id = ?1 AND id = ?2";
+constexpr const char* kFindResource = "SELECT rid FROM resource WHERE type_id = ?1 AND id = ?2";
 constexpr const char* kInsertResource =
-    "INSERT INTO resource (rid, type_id, id, seq, last_updated_us, deleted, index_keys)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-constexpr const char* kUpdateResource =
-    "UPDATE resource SET seq = ?2, last_updated_us = ?3, deleted = ?4, index_keys = ?5 WHERE rid = ?1";
+    "INSERT INTO resource (rid, type_id, id, seq, last_updated_us, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kUpdateResource = "UPDATE resource SET seq = ?2, last_updated_us = ?3, deleted = ?4 WHERE rid = ?1";
 constexpr const char* kDeleteResource = "DELETE FROM resource WHERE rid = ?1";
 constexpr const char* kMaxRid = "SELECT max(rid) FROM resource WHERE rid >= ?1 AND rid < ?2";
 // Per IndexTable (String, Token, Ref, Date, Quantity).
@@ -31,6 +28,21 @@ constexpr const char* kInsertKey[] = {
     "INSERT OR IGNORE INTO ix_composite (pid, c1, s1, c2, s2, low, high, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 constexpr int kColumns[] = {4, 4, 3, 4, 6, 8};
+// A resource's keys, through each table's (rid, pid) index (it holds every key column).
+constexpr const char* kSelectRid[] = {
+    "SELECT pid, value, original FROM ix_string WHERE rid = ?1",
+    "SELECT pid, code, sys FROM ix_token WHERE rid = ?1",
+    "SELECT pid, value FROM ix_ref WHERE rid = ?1",
+    "SELECT pid, low, high FROM ix_date WHERE rid = ?1",
+    "SELECT pid, low, high, sys, unit FROM ix_quantity WHERE rid = ?1",
+    "SELECT pid, c1, s1, c2, s2, low, high FROM ix_composite WHERE rid = ?1",
+};
+constexpr const char* kDeleteRid[] = {
+    "DELETE FROM ix_string WHERE rid = ?1",   "DELETE FROM ix_token WHERE rid = ?1",
+    "DELETE FROM ix_ref WHERE rid = ?1",      "DELETE FROM ix_date WHERE rid = ?1",
+    "DELETE FROM ix_quantity WHERE rid = ?1", "DELETE FROM ix_composite WHERE rid = ?1",
+};
+constexpr int kSqliteInteger = 1, kSqliteFloat = 2;
 constexpr const char* kDeleteKey[] = {
     "DELETE FROM ix_string WHERE pid = ?1 AND value = ?2 AND rid = ?3 AND original = ?4",
     "DELETE FROM ix_token WHERE pid = ?1 AND code = ?2 AND sys = ?3 AND rid = ?4",
@@ -66,29 +78,22 @@ void bind_composite_range(Statement& s, int at, const IndexKey& k) {
   }
 }
 
-}  // namespace
-
-SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
-    : db_(db),
-      dictionary_(dictionary),
-      find_(&db.cached(kFindResource)),
-      insert_resource_(&db.cached(kInsertResource)),
-      update_resource_(&db.cached(kUpdateResource)),
-      delete_resource_(&db.cached(kDeleteResource)) {
-  for (int i = 0; i < kIndexTables; ++i) {
-    delete_[i] = &db.cached(kDeleteKey[i]);
-  }
-}
-
-std::vector<std::string> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t type_id) const {
-  std::vector<std::string> keys;
-  keys.reserve(op.index.size());
+// The stored key of each row of op, made in the IndexKey that next_key() gives.
+template <class NextKey>
+void build_keys(const SqliteDictionary& dictionary, const WriteOp& op, int64_t type_id, NextKey next_key) {
+  // A parameter's rows come together: its id is looked up once for them (the lookup locks).
+  const std::string* last_param = nullptr;
+  int64_t pid = 0;
   for (const IndexRow& row : op.index) {
-    auto pid = dictionary_.param_id(type_id, row.param);
-    if (!pid) throw std::logic_error("search parameter " + op.type + "." + row.param + " has no id");
-    IndexKey k;
+    if (!last_param || row.param != *last_param) {
+      auto id = dictionary.param_id(type_id, row.param);
+      if (!id) throw std::logic_error("search parameter " + op.type + "." + row.param + " has no id");
+      pid = *id;
+      last_param = &row.param;
+    }
+    IndexKey& k = next_key();
     k.table = table_of(row.kind);
-    k.pid = *pid;
+    k.pid = pid;
     switch (k.table) {
       case IndexTable::String:
         k.text = row.text;
@@ -125,10 +130,31 @@ std::vector<std::string> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t t
         }
         break;
     }
-    keys.push_back(encode_key(k));
   }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+}
+
+}  // namespace
+
+SqliteIndexWriter::SqliteIndexWriter(Db& db, const SqliteDictionary& dictionary)
+    : db_(db),
+      dictionary_(dictionary),
+      find_(&db.cached(kFindResource)),
+      insert_resource_(&db.cached(kInsertResource)),
+      update_resource_(&db.cached(kUpdateResource)),
+      delete_resource_(&db.cached(kDeleteResource)) {
+  for (int i = 0; i < kIndexTables; ++i) {
+    delete_[i] = &db.cached(kDeleteKey[i]);
+    delete_rid_[i] = &db.cached(kDeleteRid[i]);
+    select_rid_[i] = &db.cached(kSelectRid[i]);
+  }
+}
+
+std::vector<IndexKey> SqliteIndexWriter::keys_of(const WriteOp& op, int64_t type_id) const {
+  std::vector<IndexKey> keys;
+  keys.reserve(op.index.size());
+  build_keys(dictionary_, op, type_id, [&]() -> IndexKey& { return keys.emplace_back(); });
+  std::sort(keys.begin(), keys.end(), key_less);
+  keys.erase(std::unique(keys.begin(), keys.end(), key_equal), keys.end());
   return keys;
 }
 
@@ -144,59 +170,130 @@ int64_t SqliteIndexWriter::new_rid(int64_t type_id) {
   return ++it->second;
 }
 
+int64_t SqliteIndexWriter::find_rid(const WriteOp& op, int64_t type_id) {
+  Statement& s = *find_;
+  ResetOnExit reset(s);
+  s.bind(1, type_id).bind_text(2, op.id);
+  return s.step() ? s.column_int64(0) : 0;
+}
+
+std::vector<IndexKey> SqliteIndexWriter::stored_keys(int64_t rid) {
+  if (pending_rids_.contains(rid)) flush();  // its first version's rows, written in this batch
+  std::vector<IndexKey> keys;
+  for (int t = 0; t < kIndexTables; ++t) {
+    Statement& s = *select_rid_[t];
+    ResetOnExit reset(s);
+    s.bind(1, rid);
+    while (s.step()) {
+      IndexKey& k = keys.emplace_back();
+      k.table = static_cast<IndexTable>(t + 1);
+      k.pid = s.column_int64(0);
+      switch (k.table) {
+        case IndexTable::String:
+          k.text = s.column_text(1);
+          k.text2 = s.column_text(2);
+          break;
+        case IndexTable::Token:
+          k.text = s.column_text(1);
+          k.sys = s.column_int64(2);
+          break;
+        case IndexTable::Ref: k.text = s.column_text(1); break;
+        case IndexTable::Date:
+          k.ilow = s.column_int64(1);
+          k.ihigh = s.column_int64(2);
+          break;
+        case IndexTable::Quantity:
+          k.dlow = s.column_double(1);
+          k.dhigh = s.column_double(2);
+          k.sys = s.column_int64(3);
+          k.text = s.column_text(4);
+          break;
+        case IndexTable::Composite:
+          k.text = s.column_text(1);
+          k.sys = s.column_int64(2);
+          k.text2 = s.column_text(3);
+          k.sys2 = s.column_int64(4);
+          // The range's storage class tells what it is (bind_composite_range): integers for
+          // dates, reals for numbers and quantities. A stored (0, 0) reads as "no range", the
+          // same row as a date range (0, 0): either way the diff keeps or rewrites that row.
+          if (s.column_type(5) == kSqliteFloat) {
+            k.range = 2;
+            k.dlow = s.column_double(5);
+            k.dhigh = s.column_double(6);
+          } else if (s.column_type(5) == kSqliteInteger && (s.column_int64(5) != 0 || s.column_int64(6) != 0)) {
+            k.range = 1;
+            k.ilow = s.column_int64(5);
+            k.ihigh = s.column_int64(6);
+          }
+          break;
+      }
+    }
+  }
+  std::sort(keys.begin(), keys.end(), key_less);
+  return keys;
+}
+
 void SqliteIndexWriter::write(const WriteOp& op, int64_t seq) {
   auto type_id = dictionary_.type_id(op.type);
   if (!type_id) throw std::logic_error("resource type " + op.type + " has no id");
   const bool deleted = op.kind == WriteOp::Kind::Delete;
-  const std::vector<std::string> keys = deleted ? std::vector<std::string>{} : keys_of(op, *type_id);
-
-  int64_t rid = 0;
-  std::vector<std::string> old_keys;
-  {
-    Statement& s = *find_;
-    ResetOnExit reset(s);
-    s.bind(1, *type_id).bind_text(2, op.id);
-    if (s.step()) {
-      rid = s.column_int64(0);
-      // NULL: a resource stored before indexing existed; it has no rows to remove.
-      if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
-        throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
-    }
-  }
-  const std::string blob = join_keys(keys);
+  // Version 1: the commit checked that no version exists, so neither does a resource row.
+  int64_t rid = op.version == 1 ? 0 : find_rid(op, *type_id);
   if (rid == 0) {
     rid = new_rid(*type_id);
     Statement& s = *insert_resource_;
     ResetOnExit reset(s);
     s.bind(1, rid).bind(2, *type_id).bind_text(3, op.id).bind(4, seq).bind(5, op.last_updated_us);
-    s.bind(6, deleted ? 1 : 0).bind_blob(7, blob).run();
-  } else {
-    Statement& s = *update_resource_;
-    ResetOnExit reset(s);
-    s.bind(1, rid).bind(2, seq).bind(3, op.last_updated_us).bind(4, deleted ? 1 : 0).bind_blob(5, blob).run();
-  }
-  apply_diff(old_keys, keys, rid);
-}
-
-void SqliteIndexWriter::apply_diff(const std::vector<std::string>& old_keys, const std::vector<std::string>& keys,
-                                   int64_t rid) {
-  // A resource written twice in one transaction: its first rows go in before any is removed.
-  if (!old_keys.empty() && pending_rids_.contains(rid)) flush();
-  // Both lists are sorted: one merge pass finds what went and what came.
-  auto o = old_keys.cbegin();
-  auto n = keys.cbegin();
-  while (o != old_keys.cend() || n != keys.cend()) {
-    if (n == keys.cend() || (o != old_keys.cend() && *o < *n)) {
-      delete_key(*o++, rid);
-    } else if (o == old_keys.cend() || *n < *o) {
+    s.bind(6, deleted ? 1 : 0).run();
+    if (deleted || op.index.empty()) return;
+    // Nothing to diff against: the rows go straight to the batch (flush sorts them, and a
+    // repeated row is ignored by the INSERT).
+    build_keys(dictionary_, op, *type_id, [&]() -> IndexKey& {
       PendingRow& row = pending_.emplace_back();
       row.rid = rid;
-      if (!decode_key(*n++, row.key)) throw std::runtime_error("damaged index key");
-      pending_rids_.insert(rid);
+      return row.key;
+    });
+    pending_rids_.insert(rid);
+    return;
+  }
+  {
+    Statement& s = *update_resource_;
+    ResetOnExit reset(s);
+    s.bind(1, rid).bind(2, seq).bind(3, op.last_updated_us).bind(4, deleted ? 1 : 0).run();
+  }
+  if (deleted) {
+    delete_all(rid);
+  } else {
+    apply_diff(stored_keys(rid), keys_of(op, *type_id), rid);
+  }
+}
+
+void SqliteIndexWriter::apply_diff(const std::vector<IndexKey>& old_keys, std::vector<IndexKey>&& keys, int64_t rid) {
+  // Both lists are sorted: one merge pass finds what went and what came.
+  bool queued = false;
+  auto o = old_keys.cbegin();
+  auto n = keys.begin();
+  while (o != old_keys.cend() || n != keys.end()) {
+    if (n == keys.end() || (o != old_keys.cend() && key_less(*o, *n))) {
+      delete_key(*o++, rid);
+    } else if (o == old_keys.cend() || key_less(*n, *o)) {
+      PendingRow& row = pending_.emplace_back();
+      row.rid = rid;
+      row.key = std::move(*n++);
+      queued = true;
     } else {
       ++o;
       ++n;
     }
+  }
+  if (queued) pending_rids_.insert(rid);
+}
+
+void SqliteIndexWriter::delete_all(int64_t rid) {
+  if (pending_rids_.contains(rid)) flush();
+  for (Statement* s : delete_rid_) {
+    ResetOnExit reset(*s);
+    s->bind(1, rid).run();
   }
 }
 
@@ -209,21 +306,33 @@ void SqliteIndexWriter::flush() {
   // In each table's key order (its PRIMARY KEY columns, roughly: exact order is not needed for
   // locality), grouped by table, several rows per INSERT: a statement run costs about as much as
   // the B-tree write it makes.
-  std::sort(pending_.begin(), pending_.end(), [](const PendingRow& x, const PendingRow& y) {
-    const IndexKey &a = x.key, &b = y.key;
-    return std::tie(a.table, a.pid, a.text, a.sys, a.ilow, a.ihigh, a.dlow, a.dhigh, a.text2, a.sys2, x.rid) <
-           std::tie(b.table, b.pid, b.text, b.sys, b.ilow, b.ihigh, b.dlow, b.dhigh, b.text2, b.sys2, y.rid);
+  // Sorted through compact entries (table and parameter, the text's first 8 bytes, position):
+  // most comparisons end there, without touching the rows (two strings each), which stay put.
+  order_.resize(pending_.size());
+  for (uint32_t i = 0; i < order_.size(); ++i) {
+    const IndexKey& k = pending_[i].key;
+    uint64_t text8 = 0;  // big-endian, zero-padded: orders as the text's first bytes do
+    for (size_t b = 0; b < 8; ++b)
+      text8 = (text8 << 8) | (b < k.text.size() ? static_cast<unsigned char>(k.text[b]) : 0u);
+    order_[i] = SortEntry{(static_cast<uint64_t>(k.table) << 56) | static_cast<uint64_t>(k.pid), text8, i};
+  }
+  std::sort(order_.begin(), order_.end(), [&](const SortEntry& a, const SortEntry& b) {
+    if (a.head != b.head) return a.head < b.head;
+    if (a.text8 != b.text8) return a.text8 < b.text8;
+    const PendingRow &x = pending_[a.pos], &y = pending_[b.pos];
+    const int c = key_compare(x.key, y.key);
+    return c < 0 || (c == 0 && x.rid < y.rid);
   });
-  for (size_t i = 0; i < pending_.size();) {
-    const IndexTable table = pending_[i].key.table;
+  for (size_t i = 0; i < order_.size();) {
+    const IndexTable table = pending_[order_[i].pos].key.table;
     size_t j = i;
-    while (j < pending_.size() && pending_[j].key.table == table && j - i < kMaxRowsPerInsert) ++j;
+    while (j < order_.size() && pending_[order_[j].pos].key.table == table && j - i < kMaxRowsPerInsert) ++j;
     Statement& s = multi_insert(table, j - i);
     ResetOnExit reset(s);
     int at = 1;
     for (size_t r = i; r < j; ++r) {
-      const IndexKey& k = pending_[r].key;
-      const int64_t rid = pending_[r].rid;
+      const IndexKey& k = pending_[order_[r].pos].key;
+      const int64_t rid = pending_[order_[r].pos].rid;
       switch (table) {
         case IndexTable::String: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, rid).bind_text(at + 3, k.text2); break;
         case IndexTable::Token: s.bind(at, k.pid).bind_text(at + 1, k.text).bind(at + 2, k.sys).bind(at + 3, rid); break;
@@ -267,50 +376,23 @@ Statement& SqliteIndexWriter::multi_insert(IndexTable table, size_t rows) {
 void SqliteIndexWriter::reindex(const WriteOp& op) {
   auto type_id = dictionary_.type_id(op.type);
   if (!type_id) throw std::logic_error("resource type " + op.type + " has no id");
-  int64_t rid = 0;
-  std::vector<std::string> old_keys;
-  {
-    Statement& s = *find_;
-    ResetOnExit reset(s);
-    s.bind(1, *type_id).bind_text(2, op.id);
-    if (!s.step()) return;  // nothing to index (the version check already passed)
-    rid = s.column_int64(0);
-    if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
-      throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
-  }
-  const std::vector<std::string> keys = keys_of(op, *type_id);
-  {
-    Statement& s = db_.cached("UPDATE resource SET index_keys = ?2 WHERE rid = ?1");
-    ResetOnExit reset(s);
-    s.bind(1, rid).bind_blob(2, join_keys(keys)).run();
-  }
-  apply_diff(old_keys, keys, rid);
+  const int64_t rid = find_rid(op, *type_id);
+  if (rid == 0) return;  // nothing to index (the version check already passed)
+  apply_diff(stored_keys(rid), keys_of(op, *type_id), rid);
 }
 
 void SqliteIndexWriter::purge(const WriteOp& op) {
   auto type_id = dictionary_.type_id(op.type);
   if (!type_id) return;  // never written
-  int64_t rid = 0;
-  std::vector<std::string> old_keys;
-  {
-    Statement& s = *find_;
-    ResetOnExit reset(s);
-    s.bind(1, *type_id).bind_text(2, op.id);
-    if (!s.step()) return;
-    rid = s.column_int64(0);
-    if (!s.column_is_null(1) && !split_keys(s.column_blob(1), old_keys))
-      throw std::runtime_error("damaged index keys of " + op.type + "/" + op.id);
-  }
-  if (pending_rids_.contains(rid)) flush();
-  for (const auto& k : old_keys) delete_key(k, rid);
+  const int64_t rid = find_rid(op, *type_id);
+  if (rid == 0) return;
+  delete_all(rid);
   Statement& s = *delete_resource_;
   ResetOnExit reset(s);
   s.bind(1, rid).run();
 }
 
-void SqliteIndexWriter::delete_key(const std::string& bytes, int64_t rid) {
-  IndexKey k;
-  if (!decode_key(bytes, k)) throw std::runtime_error("damaged index key");
+void SqliteIndexWriter::delete_key(const IndexKey& k, int64_t rid) {
   switch (k.table) {
     case IndexTable::String: {
       Statement& s = *delete_[0];

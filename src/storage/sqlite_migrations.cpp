@@ -145,6 +145,11 @@ const Schema& fhir_store_schema() {
             ) WITHOUT ROWID;
             CREATE INDEX ix_composite_by_rid ON ix_composite (rid, pid);
           )sql"},
+          {5, R"sql(
+            -- A resource's index keys are read back from the ix_* tables by rid when a new
+            -- version replaces them; the copy kept in each resource row (~560 bytes) goes.
+            ALTER TABLE resource DROP COLUMN index_keys;
+          )sql"},
       },
   };
   return schema;

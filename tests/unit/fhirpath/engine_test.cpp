@@ -209,3 +209,37 @@ TEST(FhirPathEval, AllR4SearchParameterExpressions) {
   std::cout << "R4 search parameters: " << parsed << " expressions parsed, " << evaluated << " evaluations\n";
   EXPECT_GT(parsed, 1000);
 }
+
+namespace {
+
+// ResourceEvaluator answers each expression as evaluate() does, errors included, and an error
+// cut short inside a lambda or aggregate() leaves nothing behind for the next expression.
+TEST(FhirPathEval, OneResourceEvaluatorAnswersLikeEvaluateForEveryExpression) {
+  Doc obs(kObservation);
+  fp::EvalContext ctx;
+  ctx.definitions = defs();
+  ctx.now = "2024-05-01T10:00:00Z";
+  fp::ResourceEvaluator shared(obs.doc, ctx);
+  const char* exprs[] = {"Observation.subject.reference",
+                         "(1 | 2 | 3).aggregate($this + $total, 0)",
+                         "(1 | 2).aggregate(iif($total > 0, (1 | 2).single(), $this), 0)",  // fails inside
+                         "$total.exists()",
+                         "performer.where($this.reference.startsWith('#')).resolve().gender",
+                         "performer.select(single())",
+                         "value.as(Quantity).value > 70",
+                         "effective.exists() and %resource.id = 'o1'"};
+  for (const char* text : exprs) {
+    std::string err;
+    auto e = fp::Expression::parse(text, &err);
+    ASSERT_TRUE(e.has_value()) << text << ": " << err;
+    fp::Collection alone = fp::evaluate(*e, obs.doc, ctx);
+    fp::Collection reused = shared.evaluate(*e);
+    EXPECT_EQ(reused.ok(), alone.ok()) << text;
+    EXPECT_EQ(reused.error, alone.error) << text;
+    ASSERT_EQ(reused.size(), alone.size()) << text;
+    for (size_t i = 0; i < alone.size(); ++i) EXPECT_EQ(fp::to_string(reused[i]), fp::to_string(alone[i])) << text;
+  }
+  EXPECT_EQ(&shared.resource(), &obs.doc);
+}
+
+}  // namespace

@@ -552,12 +552,67 @@ TEST_F(SqliteFhirSearchTest, RowsWaitingForTheBatchFlushAreRightWhenOneCommitWri
   EXPECT_EQ(db.query_int("SELECT count(*) FROM ix_string"), 5);  // a, b, c, x (second), y
 }
 
+IndexRow composite(std::string code, IndexRow::Kind second, int64_t ilo, int64_t ihi, double dlo, double dhi) {
+  IndexRow r;
+  r.param = "code-value";
+  r.kind = IndexRow::Kind::Composite;
+  r.text = std::move(code);
+  r.system = "http://loinc.org";
+  r.second = second;
+  r.unit = "mg";
+  r.system2 = "http://unitsofmeasure.org";
+  r.low_us = ilo;
+  r.high_us = ihi;
+  r.low = dlo;
+  r.high = dhi;
+  return r;
+}
+
+IndexRow ref(std::string param, std::string value) {
+  IndexRow r;
+  r.param = std::move(param);
+  r.kind = IndexRow::Kind::Reference;
+  r.text = std::move(value);
+  return r;
+}
+
+// Every kind of key read back from its table compares equal to the one the next version
+// computes, so an unchanged version rewrites nothing and a changed one only its changes.
+TEST_F(SqliteFhirSearchTest, KeysReadBackFromEveryTableDiffAgainstTheNextVersion) {
+  const std::vector<IndexRow> rows = {
+      str("name", "muller", "Müller"), token("code", "http://loinc.org", "1-8"), ref("subject", "Patient/a"),
+      date("date", -5, 7), number("value", 2.5),
+      composite("1-8", IndexRow::Kind::Date, 10, 20, 0, 0),
+      composite("1-8", IndexRow::Kind::Quantity, 0, 0, 0.5, 1.5),
+      composite("1-8", IndexRow::Kind::Token, 0, 0, 0, 0)};
+  commit(with(create("Observation", "k", 400), rows));
+  auto counts = [&] {
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+    std::vector<int64_t> n;
+    for (const char* t : {"ix_string", "ix_token", "ix_ref", "ix_date", "ix_quantity", "ix_composite"})
+      n.push_back(db.query_int(std::string("SELECT count(*) FROM ") + t));
+    return n;
+  };
+  const std::vector<int64_t> before = counts();
+  commit(with(update("Observation", "k", 2, 502), rows));
+  EXPECT_EQ(counts(), before);
+  std::vector<IndexRow> fewer(rows.begin(), rows.end() - 2);
+  fewer.push_back(composite("1-8", IndexRow::Kind::Quantity, 0, 0, 0.5, 9.5));
+  commit(with(update("Observation", "k", 3, 503), fewer));
+  std::vector<int64_t> expect = before;
+  expect[5] -= 1;  // the token composite went; the quantity one changed its range
+  EXPECT_EQ(counts(), expect);
+  commit(remove("Observation", "k", 4, 600));
+  expect = {before[0] - 1, before[1] - 1, before[2] - 1, before[3] - 1, before[4] - 1, 0};
+  EXPECT_EQ(counts(), expect);
+}
+
 TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   TempDir dir;
   auto store = open_sqlite_fhir_store(options_in(dir));
   store->close();
   Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
-  EXPECT_EQ(db.query_int("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 5);
   for (const char* t : {"resource", "search_type", "search_param", "ix_string", "ix_token", "ix_ref", "ix_date",
                         "ix_quantity", "service_state", "ix_composite", "ix_composite_by_rid"})
     EXPECT_EQ(db.query_int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + t + "'"), 1) << t;
@@ -577,8 +632,42 @@ TEST(SqliteSearchSchema, AStoreFromSchemaTwoGainsTheCompositeTableAndKeepsItsInd
   auto store = open_sqlite_fhir_store(options_in(dir));
   store->close();
   Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
-  EXPECT_EQ(db.query_int("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 5);
   EXPECT_EQ(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'ix_composite'"), 1);
+}
+
+TEST(SqliteSearchSchema, AStoreFromSchemaFourLosesTheKeyBlobsAndKeepsItsIndex) {
+  TempDir dir;
+  {
+    // Written by a healthd that kept each resource's keys in resource.index_keys.
+    std::filesystem::create_directories(dir.file("sub/dir"));
+    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
+    db.exec("PRAGMA journal_mode = WAL");
+    Schema v4 = fhir_store_schema();
+    v4.migrations.resize(4);
+    migrate(db, v4);
+    db.exec("INSERT INTO resource_version VALUES (1, 'Patient', 'p', 1, 10, 0, 0, '{}')");
+    db.exec("INSERT INTO search_type VALUES (1, 'Patient')");
+    db.exec("INSERT INTO search_param VALUES (1, 1, 'gender')");
+    db.exec("INSERT INTO resource VALUES (1099511627777, 1, 'p', 1, 10, 0, x'0102')");
+    db.exec("INSERT INTO ix_token VALUES (1, 'male', 0, 1099511627777)");
+  }
+  auto store = open_sqlite_fhir_store(options_in(dir));
+  SearchQuery q;
+  q.type = "Patient";
+  q.clauses = {clause("gender", {tok("male")})};
+  EXPECT_EQ(store->search(q).entries.size(), 1u);
+  // A new version replaces the rows the old healthd wrote.
+  fhir::CommitResult r = store->commit({with(update("Patient", "p", 2, 20), {token("gender", "", "female")})});
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(store->search(q).entries.size(), 0u);
+  q.clauses = {clause("gender", {tok("female")})};
+  EXPECT_EQ(store->search(q).entries.size(), 1u);
+  store->close();
+  Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadOnly);
+  EXPECT_EQ(db.query_int("PRAGMA user_version"), 5);
+  EXPECT_EQ(db.query_int("SELECT count(*) FROM pragma_table_info('resource') WHERE name = 'index_keys'"), 0);
+  EXPECT_EQ(db.query_int("SELECT count(*) FROM ix_token"), 1);
 }
 
 TEST(SqliteSearchSchema, AStoreFromSchemaOneGetsOneResourceRowPerResource) {

@@ -1,8 +1,10 @@
-// The stored form of index keys: round trips, ordering as sets, damaged blobs.
+// Index keys as the writer compares them: one total order per table and its columns, so the
+// keys of two versions diff in one merge pass, and system hashes.
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "storage/sqlite_index_keys.h"
 
@@ -23,71 +25,38 @@ IndexKey key(IndexTable t) {
   return k;
 }
 
-TEST(IndexKeys, EveryTableRoundTripsItsFields) {
-  for (IndexTable t : {IndexTable::String, IndexTable::Token, IndexTable::Ref, IndexTable::Date, IndexTable::Quantity}) {
-    IndexKey in = key(t), out;
-    ASSERT_TRUE(decode_key(encode_key(in), out));
-    EXPECT_EQ(out.table, t);
-    EXPECT_EQ(out.pid, 300);
-    switch (t) {
-      case IndexTable::String: EXPECT_EQ(out.text2, "Original"); [[fallthrough]];
-      case IndexTable::Ref: EXPECT_EQ(out.text, "Patient/1"); break;
-      case IndexTable::Token:
-        EXPECT_EQ(out.text, "Patient/1");
-        EXPECT_EQ(out.sys, in.sys);
-        break;
-      case IndexTable::Date:
-        EXPECT_EQ(out.ilow, in.ilow);
-        EXPECT_EQ(out.ihigh, 42);
-        break;
-      case IndexTable::Quantity:
-        EXPECT_TRUE(std::isinf(out.dlow));
-        EXPECT_EQ(out.dhigh, 1.5);
-        EXPECT_EQ(out.sys, in.sys);
-        break;
-      default: break;
-    }
+TEST(IndexKeys, EveryColumnTakesPartInTheOrder) {
+  const IndexKey base = key(IndexTable::Composite);
+  EXPECT_TRUE(key_equal(base, key(IndexTable::Composite)));
+  std::vector<IndexKey> changed(11, base);
+  changed[0].table = IndexTable::Token;
+  changed[1].pid = 301;
+  changed[2].text = "Patient/2";
+  changed[3].text2 = "Other";
+  changed[4].sys = 7;
+  changed[5].sys2 = 8;
+  changed[6].ilow = 0;
+  changed[7].ihigh = 43;
+  changed[8].dlow = 0;
+  changed[9].dhigh = 2.5;
+  changed[10].range = 2;
+  for (size_t i = 0; i < changed.size(); ++i) {
+    EXPECT_FALSE(key_equal(base, changed[i])) << i;
+    EXPECT_NE(key_less(base, changed[i]), key_less(changed[i], base)) << i;
   }
 }
 
-TEST(IndexKeys, CompositeKeysRoundTripWithTheirKindOfRange) {
-  for (uint8_t range : {0, 1, 2}) {
-    IndexKey in = key(IndexTable::Composite), out;
-    in.sys2 = system_hash("http://unitsofmeasure.org");
-    in.range = range;
-    ASSERT_TRUE(decode_key(encode_key(in), out)) << int(range);
-    EXPECT_EQ(out.table, IndexTable::Composite);
-    EXPECT_EQ(out.text, "Patient/1");
-    EXPECT_EQ(out.text2, "Original");
-    EXPECT_EQ(out.sys, in.sys);
-    EXPECT_EQ(out.sys2, in.sys2);
-    EXPECT_EQ(out.range, range);
-    if (range == 1) EXPECT_EQ(out.ilow, in.ilow);
-    if (range == 2) EXPECT_EQ(out.dhigh, 1.5);
-    // Keys differing only in their range are different keys.
-    IndexKey other = in;
-    other.ihigh = 43;
-    other.dhigh = 2.5;
-    EXPECT_EQ(encode_key(other) == encode_key(in), range == 0);
-  }
-  std::string bad = encode_key(key(IndexTable::Composite));
-  bad.back() = 7;  // an unknown kind of range
-  IndexKey out;
-  EXPECT_FALSE(decode_key(bad, out));
-}
-
-TEST(IndexKeys, BlobsSplitBackIntoTheirKeysAndDamageIsReported) {
-  std::vector<std::string> keys = {encode_key(key(IndexTable::Date)), encode_key(key(IndexTable::Token))};
-  std::vector<std::string> back;
-  ASSERT_TRUE(split_keys(join_keys(keys), back));
-  EXPECT_EQ(back, keys);
-  std::string blob = join_keys(keys);
-  blob.pop_back();
-  EXPECT_FALSE(split_keys(blob, back));
-  IndexKey k;
-  EXPECT_FALSE(decode_key(keys[0].substr(0, 5), k));
-  EXPECT_FALSE(decode_key(keys[0] + "x", k));
-  EXPECT_FALSE(decode_key("", k));
+TEST(IndexKeys, SortedKeysGroupByTableThenParameter) {
+  std::vector<IndexKey> keys = {key(IndexTable::Date), key(IndexTable::String), key(IndexTable::Token)};
+  keys[1].pid = 1;
+  keys.push_back(key(IndexTable::String));
+  std::sort(keys.begin(), keys.end(), key_less);
+  EXPECT_EQ(keys[0].table, IndexTable::String);
+  EXPECT_EQ(keys[0].pid, 1);
+  EXPECT_EQ(keys[1].table, IndexTable::String);
+  EXPECT_EQ(keys[1].pid, 300);
+  EXPECT_EQ(keys[2].table, IndexTable::Token);
+  EXPECT_EQ(keys[3].table, IndexTable::Date);
 }
 
 TEST(IndexKeys, SystemHashIsZeroOnlyForNoSystem) {
