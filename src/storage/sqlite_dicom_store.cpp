@@ -293,8 +293,10 @@ void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
         const auto status = p->results[i].status;
         if (status == PutResult::Status::Created || status == PutResult::Status::Replaced)
           run_cached(db, "RELEASE instance");
-        else
+        else {
           db.exec("ROLLBACK TO instance; RELEASE instance");
+          if (status == PutResult::Status::Error) known_rows_.forget_all();  // rows it wrote are gone
+        }
         if (status == PutResult::Status::Exists || status == PutResult::Status::Error) drop_temp(instances[i]);
       }
     }
@@ -303,6 +305,7 @@ void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
     run_cached(db, "COMMIT");
   } catch (const std::exception& e) {
     dirs_to_sync_.clear();
+    known_rows_.forget_all();
     if (db.in_transaction()) db.exec("ROLLBACK");
     return fail_all(std::string("storing the instance failed: ") + e.what());
   }
@@ -322,7 +325,14 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::opt
   Db& db = *writer_;
   try {
     int64_t existing = 0;
-    {
+    const auto study_key = known_rows_.study(study);
+    const auto series_key = study_key ? known_rows_.series(*study_key, series) : std::nullopt;
+    if (series_key) {
+      Statement& s = db.cached("SELECT instance_key FROM instance WHERE series_key = ?1 AND sop_uid = ?2");
+      ResetOnExit reset(s);
+      s.bind(1, *series_key).bind_text(2, sop);
+      if (s.step()) existing = s.column_int64(0);
+    } else {
       Statement& s = db.cached(
           "SELECT i.instance_key FROM instance i JOIN series se ON se.series_key = i.series_key"
           " JOIN study s ON s.study_key = se.study_key"
@@ -372,7 +382,11 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
   const IndexAttributes& x = in.index;
   Db& db = *writer_;
   Keys k;
-  {
+  // A study or series row written before with the same attributes stays as it is.
+  auto study_values = KnownDicomRows::study_values(x);
+  if (auto known = known_rows_.study(*x.study_instance_uid, &study_values)) {
+    k.study = *known;
+  } else {
     Statement& s = db.cached(
         "INSERT INTO study (study_uid, patient_name, patient_id, patient_birth_date, patient_sex, accession_number,"
         " referring_physician_name, study_date, study_time, study_description, study_id)"
@@ -397,8 +411,12 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
     bind_text_opt(s, 11, x.study_id);
     if (s.step()) k.study = s.column_int64(0);
     s.run();
+    known_rows_.remember_study(*x.study_instance_uid, k.study, std::move(study_values));
   }
-  {
+  auto series_values = KnownDicomRows::series_values(x);
+  if (auto known = known_rows_.series(k.study, *x.series_instance_uid, &series_values)) {
+    k.series = *known;
+  } else {
     Statement& s = db.cached(
         "INSERT INTO series (study_key, series_uid, modality, series_date, series_time, series_description,"
         " series_number, pps_start_date, manufacturer_model_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -418,6 +436,7 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
     bind_text_opt(s, 9, x.manufacturer_model_name);
     if (s.step()) k.series = s.column_int64(0);
     s.run();
+    known_rows_.remember_series(k.study, *x.series_instance_uid, k.series, std::move(series_values));
   }
   {
     Statement& s = db.cached(
@@ -546,6 +565,7 @@ size_t SqliteDicomStore::remove(const InstanceScope& scope) {
     if (db.in_transaction()) db.exec("ROLLBACK");
     throw;
   }
+  known_rows_.forget_all();  // studies and series may be gone
   for (const Victim& v : victims) {
     std::error_code ec;
     const fs::path file = dir_ / v.file;

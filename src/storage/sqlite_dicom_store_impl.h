@@ -14,6 +14,7 @@
 
 #include "dicom/store.h"
 #include "storage/sqlite_db.h"
+#include "storage/sqlite_dicom_known_rows.h"
 #include "storage/sqlite_dicom_store.h"
 #include "storage/sqlite_reader_pool.h"
 
@@ -89,6 +90,7 @@ class SqliteDicomStore final : public dicom::Store {
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> tags_version_{1};
   std::set<std::string> dirs_to_sync_;  // folders a put renamed files into (under write_mu_)
+  KnownDicomRows known_rows_;           // under write_mu_
 };
 
 }  // namespace healthd::storage

@@ -1,6 +1,7 @@
 // The SQLite dicom::Store: a request's instances in one put (group commit, duplicates within and
 // across calls, stale extended query tags, folders made again after a delete), and extended query tags: add (conflict, limit),
-// re-index steps (values, errors disabling the tag), completion, QIDO columns, delete.
+// re-index steps (values, errors disabling the tag), completion, QIDO columns, delete; study and
+// series rows written again only when their attributes change.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -88,6 +89,50 @@ TEST_F(SqliteDicomStoreTest, FoldersAreMadeAgainAfterADelete) {
 
 // Concurrent puts share transactions (group commit across requests); each caller still gets
 // its own results: every instance stored once, the same SOP from two callers once.
+// Study and series rows are written again only when an instance brings other attributes; the
+// writer's memory of them goes with a failed instance's rows and with a delete.
+TEST_F(SqliteDicomStoreTest, StudyAndSeriesRowsFollowTheirInstances) {
+  auto named = [&](const std::string& sop, const std::string& patient, const std::string& modality) {
+    auto in = instance("4.1", "4.1.1", sop);
+    in.index.patient_name = patient;
+    in.index.modality = modality;
+    return in;
+  };
+  auto study_rows = [&] {
+    dicom::ScanRequest r;
+    r.study_uid = "4.1";
+    return scan(r);
+  };
+  // A failing first instance (its upload is gone): the study and series rows it wrote go with it.
+  auto lost = named("4.1.1.1", "A", "CT");
+  std::filesystem::remove(lost.temp_file);
+  ASSERT_EQ(store_->put({lost}, false)[0].status, PutResult::Status::Error);
+  EXPECT_TRUE(study_rows().empty());
+
+  ASSERT_EQ(store_->put({named("4.1.1.2", "A", "CT")}, false)[0].status, PutResult::Status::Created);
+  ASSERT_EQ(store_->put({named("4.1.1.3", "A", "CT")}, false)[0].status, PutResult::Status::Created);
+  auto rows = study_rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].attributes.patient_name, "A");
+  EXPECT_EQ(rows[0].study_instances, 2);
+
+  // The last instance's attributes win, at both levels.
+  ASSERT_EQ(store_->put({named("4.1.1.4", "B", "MR")}, false)[0].status, PutResult::Status::Created);
+  rows = study_rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].attributes.patient_name, "B");
+  EXPECT_EQ(rows[0].modalities_in_study, std::vector<std::string>{"MR"});
+
+  // After a delete, the same study and series are made anew.
+  EXPECT_EQ(store_->remove({"4.1", "", ""}), 3u);
+  EXPECT_TRUE(study_rows().empty());
+  ASSERT_EQ(store_->put({named("4.1.1.5", "B", "MR")}, false)[0].status, PutResult::Status::Created);
+  rows = study_rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].study_instances, 1);
+  EXPECT_EQ(store_->files({"4.1", "4.1.1", "4.1.1.5"}).size(), 1u);
+}
+
 TEST_F(SqliteDicomStoreTest, ConcurrentPutsEachGetTheirResults) {
   constexpr int kThreads = 8, kPuts = 25;
   std::vector<std::vector<std::vector<dicom::NewInstance>>> work(kThreads);
