@@ -5,7 +5,8 @@
 //   ninja -C build bench_dicom_store && ./build/bench_dicom_store DIR
 // DIR holds Part 10 files (e.g. from ../shared/bench/dicomweb_load.py gen DIR 100 20), parsed
 // beforehand. HEALTHD_BENCH_THREADS (default 4) sets the threads, HEALTHD_BENCH_COMPRESS_THRESHOLD
-// the metadata compression threshold in bytes (default: the store's).
+// the metadata compression threshold in bytes (default: the store's); HEALTHD_BENCH_NAMED_UPLOADS=1
+// writes named temp files even where the store offers unnamed ones.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s DIR_OF_DCM_FILES\n", argv[0]);
     return 2;
   }
+  const bool named = std::getenv("HEALTHD_BENCH_NAMED_UPLOADS") != nullptr;
   const int threads = std::getenv("HEALTHD_BENCH_THREADS") ? std::atoi(std::getenv("HEALTHD_BENCH_THREADS")) : 4;
   std::vector<Prepared> items = prepare(argv[1]);
   const fs::path dir = fs::temp_directory_path() / ("healthd-dicom-store-bench-" + new_uuid());
@@ -92,11 +94,18 @@ int main(int argc, char** argv) {
     pool.emplace_back([&] {
       for (size_t i; (i = next++) < items.size();) {
         Prepared& x = items[i];
-        x.instance.temp_file = (fs::path(store->temp_dir()) / (new_uuid() + ".part")).string();
-        const int fd = ::open(x.instance.temp_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        // Like the STOW service: an unnamed upload where the store has them, else a named one.
+        int fd = named ? -1 : store->open_unnamed_upload();
+        if (fd >= 0) {
+          x.instance.temp_fd = fd;
+        } else {
+          x.instance.temp_file = (fs::path(store->temp_dir()) / (new_uuid() + ".part")).string();
+          fd = ::open(x.instance.temp_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+        }
         if (fd < 0 || ::write(fd, x.bytes.data(), x.bytes.size()) != static_cast<ssize_t>(x.bytes.size())) std::abort();
-        ::close(fd);
+        if (x.instance.temp_fd < 0) ::close(fd);
         auto results = store->put({x.instance}, false);
+        if (x.instance.temp_fd >= 0) ::close(fd);
         if (results.front().status != dicom::PutResult::Status::Created) ++failed;
       }
     });
@@ -106,8 +115,8 @@ int main(int argc, char** argv) {
   uintmax_t db_bytes = 0;
   for (const char* f : {"dicom.db", "dicom.db-wal"})
     if (fs::exists(dir / f)) db_bytes += fs::file_size(dir / f);
-  std::printf("instances=%zu failed=%zu threads=%d cpu_ms_per_instance=%.4f index_bytes_per_instance=%.0f\n",
-              items.size(), failed.load(), threads, cpu * 1000 / items.size(),
+  std::printf("instances=%zu failed=%zu threads=%d uploads=%s cpu_ms_per_instance=%.4f index_bytes_per_instance=%.0f\n",
+              items.size(), failed.load(), threads, named ? "named" : "unnamed", cpu * 1000 / items.size(),
               static_cast<double>(db_bytes) / items.size());
   fs::remove_all(dir);
   return failed ? 1 : 0;

@@ -12,10 +12,12 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "common/ids.h"
 #include "common/time.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_migrations.h"
 #include "storage/sqlite_reader_pool.h"
+#include "storage/unnamed_file.h"
 #include "storage/zstd_codec.h"
 
 namespace healthd::storage {
@@ -137,8 +139,12 @@ void run_cached(Db& db, const std::string& sql) {
   s.run();
 }
 
-void fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+void fsync_file(const dicom::NewInstance& in) {
+  if (in.temp_fd >= 0) {
+    if (::fsync(in.temp_fd) != 0) throw std::runtime_error(std::string("cannot sync the upload: ") + std::strerror(errno));
+    return;
+  }
+  int fd = ::open(in.temp_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
     const std::string why = std::strerror(errno);
     if (fd >= 0) ::close(fd);
@@ -165,6 +171,7 @@ SqliteDicomStore::SqliteDicomStore(const SqliteDicomStoreOptions& options) : opt
     std::error_code ec;
     fs::remove(e.path(), ec);
   }
+  unnamed_uploads_ = can_link_unnamed_files((dir_ / "tmp").string());
   const std::string db_path = (dir_ / "dicom.db").string();
   writer_ = std::make_unique<Db>(db_path, Db::Mode::ReadWriteCreate);
   configure(*writer_, true);
@@ -230,7 +237,7 @@ std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstanc
     for (const auto& in : instances) {
       const bool compress = in.metadata_json.size() > options_.compress_threshold;
       me.metadata.push_back(compress ? std::optional<std::string>(zstd::compress(in.metadata_json)) : std::nullopt);
-      if (options_.synchronous_full) fsync_file(in.temp_file);
+      if (options_.synchronous_full) fsync_file(in);
     }
   } catch (const std::exception& e) {
     for (size_t i = 0; i < instances.size(); ++i) {
@@ -255,9 +262,27 @@ std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstanc
   return std::move(me.results);
 }
 
+int SqliteDicomStore::open_unnamed_upload() const {
+  return unnamed_uploads_ ? open_unnamed_file((dir_ / "tmp").string()) : -1;
+}
+
 void SqliteDicomStore::drop_temp(const dicom::NewInstance& in) {
+  if (in.temp_file.empty()) return;  // an unnamed upload goes when its caller closes it
   std::error_code ec;
   fs::remove(in.temp_file, ec);
+}
+
+int SqliteDicomStore::place_upload(const dicom::NewInstance& in, const fs::path& target) const {
+  if (in.temp_fd < 0) return ::rename(in.temp_file.c_str(), target.c_str()) == 0 ? 0 : errno;
+  const int linked = link_unnamed_file(in.temp_fd, target.string());
+  if (linked != EEXIST) return linked;
+  // Replacing a stored file (overwrite): a name in tmp/ first, then renamed over the old one.
+  const std::string named = (dir_ / "tmp" / (new_uuid() + ".part")).string();
+  if (const int e = link_unnamed_file(in.temp_fd, named)) return e;
+  if (::rename(named.c_str(), target.c_str()) == 0) return 0;
+  const int e = errno;
+  ::unlink(named.c_str());
+  return e;
 }
 
 void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
@@ -361,12 +386,12 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::opt
     // synchronous_full adds power-loss durability: the file (put() flushed it), then its folder,
     // reach the disk before COMMIT. The folders are made when a rename finds them missing (the
     // first instance of a series, or after a delete), not checked for every instance.
-    bool moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
-    if (!moved && errno == ENOENT) {
+    int placed = place_upload(in, target);
+    if (placed == ENOENT) {
       fs::create_directories(target.parent_path());
-      moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
+      placed = place_upload(in, target);
     }
-    if (!moved) throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
+    if (placed) throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(placed)));
     if (options_.synchronous_full) dirs_to_sync_.insert(target.parent_path().string());  // once per folder
     result.status = existing ? PutResult::Status::Replaced : PutResult::Status::Created;
   } catch (const std::exception& e) {

@@ -1,10 +1,13 @@
 // The SQLite dicom::Store: a request's instances in one put (group commit, duplicates within and
 // across calls, stale extended query tags, folders made again after a delete), and extended query tags: add (conflict, limit),
 // re-index steps (values, errors disabling the tag), completion, QIDO columns, delete; study and
-// series rows written again only when their attributes change.
+// series rows written again only when their attributes change; unnamed uploads linked into place.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "storage/sqlite_dicom_store.h"
@@ -131,6 +134,37 @@ TEST_F(SqliteDicomStoreTest, StudyAndSeriesRowsFollowTheirInstances) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].study_instances, 1);
   EXPECT_EQ(store_->files({"4.1", "4.1.1", "4.1.1.5"}).size(), 1u);
+}
+
+// An unnamed upload (O_TMPFILE) is linked into place: new, replacing a stored file, or refused
+// as a repeat; nothing is left in the upload folder.
+TEST_F(SqliteDicomStoreTest, UnnamedUploadsAreLinkedIntoPlace) {
+  auto unnamed = [&](const std::string& sop, const std::string& bytes) {
+    auto in = instance("5.1", "5.1.1", sop);
+    std::filesystem::remove(in.temp_file);
+    in.temp_file.clear();
+    in.temp_fd = store_->open_unnamed_upload();
+    EXPECT_GE(in.temp_fd, 0);  // the test's temp folder is on a file system that has them
+    EXPECT_EQ(::write(in.temp_fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    return in;
+  };
+  auto content = [&](const std::string& sop) {
+    auto files = store_->files({"5.1", "5.1.1", sop});
+    if (files.size() != 1) return std::string("(not stored)");
+    std::ifstream in(files[0].path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto first = unnamed("5.1.1.1", "first");
+  EXPECT_EQ(store_->put({first}, false)[0].status, PutResult::Status::Created);
+  EXPECT_EQ(content("5.1.1.1"), "first");
+  auto repeat = unnamed("5.1.1.1", "repeat");
+  EXPECT_EQ(store_->put({repeat}, false)[0].status, PutResult::Status::Exists);
+  EXPECT_EQ(content("5.1.1.1"), "first");
+  auto second = unnamed("5.1.1.1", "second");
+  EXPECT_EQ(store_->put({second}, true)[0].status, PutResult::Status::Replaced);
+  EXPECT_EQ(content("5.1.1.1"), "second");
+  for (int fd : {first.temp_fd, repeat.temp_fd, second.temp_fd}) ::close(fd);
+  EXPECT_EQ(std::filesystem::directory_iterator(store_->temp_dir()), std::filesystem::directory_iterator());
 }
 
 TEST_F(SqliteDicomStoreTest, ConcurrentPutsEachGetTheirResults) {
