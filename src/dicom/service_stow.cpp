@@ -156,6 +156,10 @@ struct Staged {
 };
 
 // The SOP instance UIDs a request claimed in the service's in-flight set, released at the end.
+// Unnamed uploads stay open until the commit: a request of many small parts (a body in memory
+// is at most 1 MB) takes named files beyond these, so it cannot use up the process's descriptors.
+constexpr size_t kMaxUnnamedUploadsPerRequest = 32;
+
 struct Claims {
   DicomService::Impl& service;
   std::set<std::string> sops;
@@ -291,6 +295,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
   Claims claims{*this, {}};  // a repeat within the request is the store's call (45070)
   std::vector<size_t> batch;   // staged entries to commit
   const bool in_file = fd >= 0;
+  size_t unnamed_uploads = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     Staged& s = staged[i];
     auto temp_path = [&] { return (std::filesystem::path(store->temp_dir()) / (new_uuid() + ".part")).string(); };
@@ -316,7 +321,8 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     bool ready;
     if (in_file) {
       ready = zero_preamble(s.temp.path, &error);
-    } else if ((s.temp.fd = store->open_unnamed_upload()) >= 0) {
+    } else if (unnamed_uploads < kMaxUnnamedUploadsPerRequest && (s.temp.fd = store->open_unnamed_upload()) >= 0) {
+      ++unnamed_uploads;
       ready = write_zeroed_preamble(s.temp.fd, parts[i].memory, &error);
     } else {
       s.temp.path = temp_path();
