@@ -1,8 +1,8 @@
 // STOW-RS: POST studies[/{study}] with multipart/related; type="application/dicom" or one
 // application/dicom body. The body is in memory, or in a file for large uploads (the HTTP layer
 // spills it; Request::body_file). A part in memory is parsed and checked (check_stow) from
-// there, and only when accepted written to a temporary file, in one write with the preamble
-// zeroed. A part of a body file is copied to a temporary file with copy_file_range (the bytes
+// there, and only when accepted written to a temporary file (unnamed where the store can link
+// one into place), in one write with the preamble zeroed. A part of a body file is copied to a temporary file with copy_file_range (the bytes
 // never pass through memory) and opened from there. Every accepted instance of the request is
 // then committed by the store in one transaction, shared with concurrent requests (group
 // commit). The answer lists what was stored and what failed.
@@ -133,9 +133,14 @@ bool write_part(const std::string& path, const PartSource& part, int body_fd, st
   return write_zeroed_preamble(out.get(), part.memory, error);
 }
 
+// A staged upload: a named file, or an unnamed one (fd) the store links into place.
 struct TempFile {
   std::string path;
+  int fd = -1;
+  TempFile() = default;
+  TempFile(const TempFile&) = delete;
   ~TempFile() {
+    if (fd >= 0) ::close(fd);
     if (!path.empty()) {
       std::error_code ec;
       std::filesystem::remove(path, ec);
@@ -151,6 +156,10 @@ struct Staged {
 };
 
 // The SOP instance UIDs a request claimed in the service's in-flight set, released at the end.
+// Unnamed uploads stay open until the commit: a request of many small parts (a body in memory
+// is at most 1 MB) takes named files beyond these, so it cannot use up the process's descriptors.
+constexpr size_t kMaxUnnamedUploadsPerRequest = 32;
+
 struct Claims {
   DicomService::Impl& service;
   std::set<std::string> sops;
@@ -286,12 +295,13 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
   Claims claims{*this, {}};  // a repeat within the request is the store's call (45070)
   std::vector<size_t> batch;   // staged entries to commit
   const bool in_file = fd >= 0;
+  size_t unnamed_uploads = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     Staged& s = staged[i];
-    const std::string temp_path = (std::filesystem::path(store->temp_dir()) / (new_uuid() + ".part")).string();
+    auto temp_path = [&] { return (std::filesystem::path(store->temp_dir()) / (new_uuid() + ".part")).string(); };
     std::string error;
     if (in_file) {
-      s.temp.path = temp_path;
+      s.temp.path = temp_path();
       if (!write_part(s.temp.path, parts[i], fd, &error)) {
         s.item.check = unreadable_instance(error);
         continue;
@@ -311,8 +321,11 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     bool ready;
     if (in_file) {
       ready = zero_preamble(s.temp.path, &error);
+    } else if (unnamed_uploads < kMaxUnnamedUploadsPerRequest && (s.temp.fd = store->open_unnamed_upload()) >= 0) {
+      ++unnamed_uploads;
+      ready = write_zeroed_preamble(s.temp.fd, parts[i].memory, &error);
     } else {
-      s.temp.path = temp_path;
+      s.temp.path = temp_path();
       ready = write_part(s.temp.path, parts[i], -1, &error);
     }
     if (!ready) {
@@ -320,6 +333,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
       continue;
     }
     s.instance.temp_file = s.temp.path;
+    s.instance.temp_fd = s.temp.fd;
     s.instance.size = static_cast<int64_t>(parts[i].length);
     batch.push_back(i);
   }
@@ -354,6 +368,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
       analyze(staged[i], parts[i], in_file, t, tags);
       if (!staged[i].item.check.accepted()) continue;
       staged[i].instance.temp_file = staged[i].temp.path;
+      staged[i].instance.temp_fd = staged[i].temp.fd;
       staged[i].instance.size = static_cast<int64_t>(parts[i].length);
       again.push_back(i);
     }

@@ -35,6 +35,7 @@ struct NewInstance {
   IndexAttributes index;      // study/series/sop UIDs must be set
   std::string metadata_json;  // DICOM JSON, BulkDataURIs relative (see service: kBulkPlaceholder)
   std::string temp_file;      // the upload (preamble zeroed), inside temp_dir(); moved into place
+  int temp_fd = -1;           // or: an unnamed upload (open_unnamed_upload()), linked into place; the caller closes it
   int64_t size = 0;
   // The extended query tags index.extended holds values of (same order), as of tags_version.
   std::vector<ExtendedQueryTagEntry> extended_tags;
@@ -133,13 +134,18 @@ class Store {
 
   // Directory where uploads are written before put(); same file system as the stored files.
   virtual std::string temp_dir() const = 0;
+  // A new unnamed file in temp_dir() (O_TMPFILE) for an upload, to put() as NewInstance::temp_fd:
+  // one directory entry fewer to make and remove than a named temp file, and nothing to clean up
+  // when it is refused or the process dies. -1 where the file system cannot (use temp_file).
+  virtual int open_unnamed_upload() const = 0;
 
   // Commits instances in one transaction, together with those of concurrent calls (group commit
   // across requests): per instance, moves temp_file into place and writes the index rows, the
   // metadata, extended query tag values and a change feed entry (create, or update when overwrite replaced an existing instance). One result per
   // instance, in order; an instance that fails does not fail the others. Durable like the
   // store's index (see the implementation's synchronous setting). On Exists and Error the
-  // temp file is removed; on StaleTags (every instance of the call) it is kept.
+  // temp file is removed (a temp_fd is left to its caller); on StaleTags (every instance of the
+  // call) it is kept.
   virtual std::vector<PutResult> put(const std::vector<NewInstance>& instances, bool overwrite) = 0;
 
   // The stored files of a scope, ordered by series then instance number. Empty: nothing stored.

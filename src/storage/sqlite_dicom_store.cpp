@@ -12,10 +12,12 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "common/ids.h"
 #include "common/time.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_migrations.h"
 #include "storage/sqlite_reader_pool.h"
+#include "storage/unnamed_file.h"
 #include "storage/zstd_codec.h"
 
 namespace healthd::storage {
@@ -137,8 +139,12 @@ void run_cached(Db& db, const std::string& sql) {
   s.run();
 }
 
-void fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+void fsync_file(const dicom::NewInstance& in) {
+  if (in.temp_fd >= 0) {
+    if (::fsync(in.temp_fd) != 0) throw std::runtime_error(std::string("cannot sync the upload: ") + std::strerror(errno));
+    return;
+  }
+  int fd = ::open(in.temp_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 || ::fsync(fd) != 0) {
     const std::string why = std::strerror(errno);
     if (fd >= 0) ::close(fd);
@@ -165,6 +171,7 @@ SqliteDicomStore::SqliteDicomStore(const SqliteDicomStoreOptions& options) : opt
     std::error_code ec;
     fs::remove(e.path(), ec);
   }
+  unnamed_uploads_ = can_link_unnamed_files((dir_ / "tmp").string());
   const std::string db_path = (dir_ / "dicom.db").string();
   writer_ = std::make_unique<Db>(db_path, Db::Mode::ReadWriteCreate);
   configure(*writer_, true);
@@ -230,7 +237,7 @@ std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstanc
     for (const auto& in : instances) {
       const bool compress = in.metadata_json.size() > options_.compress_threshold;
       me.metadata.push_back(compress ? std::optional<std::string>(zstd::compress(in.metadata_json)) : std::nullopt);
-      if (options_.synchronous_full) fsync_file(in.temp_file);
+      if (options_.synchronous_full) fsync_file(in);
     }
   } catch (const std::exception& e) {
     for (size_t i = 0; i < instances.size(); ++i) {
@@ -255,9 +262,27 @@ std::vector<PutResult> SqliteDicomStore::put(const std::vector<dicom::NewInstanc
   return std::move(me.results);
 }
 
+int SqliteDicomStore::open_unnamed_upload() const {
+  return unnamed_uploads_ ? open_unnamed_file((dir_ / "tmp").string()) : -1;
+}
+
 void SqliteDicomStore::drop_temp(const dicom::NewInstance& in) {
+  if (in.temp_file.empty()) return;  // an unnamed upload goes when its caller closes it
   std::error_code ec;
   fs::remove(in.temp_file, ec);
+}
+
+int SqliteDicomStore::place_upload(const dicom::NewInstance& in, const fs::path& target) const {
+  if (in.temp_fd < 0) return ::rename(in.temp_file.c_str(), target.c_str()) == 0 ? 0 : errno;
+  const int linked = link_unnamed_file(in.temp_fd, target.string());
+  if (linked != EEXIST) return linked;
+  // Replacing a stored file (overwrite): a name in tmp/ first, then renamed over the old one.
+  const std::string named = (dir_ / "tmp" / (new_uuid() + ".part")).string();
+  if (const int e = link_unnamed_file(in.temp_fd, named)) return e;
+  if (::rename(named.c_str(), target.c_str()) == 0) return 0;
+  const int e = errno;
+  ::unlink(named.c_str());
+  return e;
 }
 
 void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
@@ -293,8 +318,10 @@ void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
         const auto status = p->results[i].status;
         if (status == PutResult::Status::Created || status == PutResult::Status::Replaced)
           run_cached(db, "RELEASE instance");
-        else
+        else {
           db.exec("ROLLBACK TO instance; RELEASE instance");
+          if (status == PutResult::Status::Error) known_rows_.forget_all();  // rows it wrote are gone
+        }
         if (status == PutResult::Status::Exists || status == PutResult::Status::Error) drop_temp(instances[i]);
       }
     }
@@ -303,6 +330,7 @@ void SqliteDicomStore::commit_batch(const std::vector<PendingPut*>& batch) {
     run_cached(db, "COMMIT");
   } catch (const std::exception& e) {
     dirs_to_sync_.clear();
+    known_rows_.forget_all();
     if (db.in_transaction()) db.exec("ROLLBACK");
     return fail_all(std::string("storing the instance failed: ") + e.what());
   }
@@ -322,7 +350,14 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::opt
   Db& db = *writer_;
   try {
     int64_t existing = 0;
-    {
+    const auto study_key = known_rows_.study(study);
+    const auto series_key = study_key ? known_rows_.series(*study_key, series) : std::nullopt;
+    if (series_key) {
+      Statement& s = db.cached("SELECT instance_key FROM instance WHERE series_key = ?1 AND sop_uid = ?2");
+      ResetOnExit reset(s);
+      s.bind(1, *series_key).bind_text(2, sop);
+      if (s.step()) existing = s.column_int64(0);
+    } else {
       Statement& s = db.cached(
           "SELECT i.instance_key FROM instance i JOIN series se ON se.series_key = i.series_key"
           " JOIN study s ON s.study_key = se.study_key"
@@ -351,12 +386,12 @@ PutResult SqliteDicomStore::put_one(const dicom::NewInstance& in, const std::opt
     // synchronous_full adds power-loss durability: the file (put() flushed it), then its folder,
     // reach the disk before COMMIT. The folders are made when a rename finds them missing (the
     // first instance of a series, or after a delete), not checked for every instance.
-    bool moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
-    if (!moved && errno == ENOENT) {
+    int placed = place_upload(in, target);
+    if (placed == ENOENT) {
       fs::create_directories(target.parent_path());
-      moved = ::rename(in.temp_file.c_str(), target.c_str()) == 0;
+      placed = place_upload(in, target);
     }
-    if (!moved) throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(errno)));
+    if (placed) throw std::runtime_error("cannot move the upload into place: " + std::string(std::strerror(placed)));
     if (options_.synchronous_full) dirs_to_sync_.insert(target.parent_path().string());  // once per folder
     result.status = existing ? PutResult::Status::Replaced : PutResult::Status::Created;
   } catch (const std::exception& e) {
@@ -372,7 +407,11 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
   const IndexAttributes& x = in.index;
   Db& db = *writer_;
   Keys k;
-  {
+  // A study or series row written before with the same attributes stays as it is.
+  auto study_values = KnownDicomRows::study_values(x);
+  if (auto known = known_rows_.study(*x.study_instance_uid, &study_values)) {
+    k.study = *known;
+  } else {
     Statement& s = db.cached(
         "INSERT INTO study (study_uid, patient_name, patient_id, patient_birth_date, patient_sex, accession_number,"
         " referring_physician_name, study_date, study_time, study_description, study_id)"
@@ -397,8 +436,12 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
     bind_text_opt(s, 11, x.study_id);
     if (s.step()) k.study = s.column_int64(0);
     s.run();
+    known_rows_.remember_study(*x.study_instance_uid, k.study, std::move(study_values));
   }
-  {
+  auto series_values = KnownDicomRows::series_values(x);
+  if (auto known = known_rows_.series(k.study, *x.series_instance_uid, &series_values)) {
+    k.series = *known;
+  } else {
     Statement& s = db.cached(
         "INSERT INTO series (study_key, series_uid, modality, series_date, series_time, series_description,"
         " series_number, pps_start_date, manufacturer_model_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -418,6 +461,7 @@ SqliteDicomStore::Keys SqliteDicomStore::upsert_rows(const dicom::NewInstance& i
     bind_text_opt(s, 9, x.manufacturer_model_name);
     if (s.step()) k.series = s.column_int64(0);
     s.run();
+    known_rows_.remember_series(k.study, *x.series_instance_uid, k.series, std::move(series_values));
   }
   {
     Statement& s = db.cached(
@@ -546,6 +590,7 @@ size_t SqliteDicomStore::remove(const InstanceScope& scope) {
     if (db.in_transaction()) db.exec("ROLLBACK");
     throw;
   }
+  known_rows_.forget_all();  // studies and series may be gone
   for (const Victim& v : victims) {
     std::error_code ec;
     const fs::path file = dir_ / v.file;

@@ -14,6 +14,7 @@
 
 #include "dicom/store.h"
 #include "storage/sqlite_db.h"
+#include "storage/sqlite_dicom_known_rows.h"
 #include "storage/sqlite_dicom_store.h"
 #include "storage/sqlite_reader_pool.h"
 
@@ -25,6 +26,7 @@ class SqliteDicomStore final : public dicom::Store {
   ~SqliteDicomStore() override { close(); }
 
   std::string temp_dir() const override { return (dir_ / "tmp").string(); }
+  int open_unnamed_upload() const override;
   std::vector<dicom::PutResult> put(const std::vector<dicom::NewInstance>& instances, bool overwrite) override;
   std::vector<dicom::StoredFile> files(const dicom::InstanceScope& scope) override;
   std::vector<Metadata> metadata(const dicom::InstanceScope& scope, size_t max_count) override;
@@ -60,6 +62,8 @@ class SqliteDicomStore final : public dicom::Store {
     bool done = false;  // under queue_mu_: results are final
   };
   static void drop_temp(const dicom::NewInstance& instance);
+  // Moves (temp_file) or links (temp_fd) an upload to its place, replacing a file there; errno when not.
+  int place_upload(const dicom::NewInstance& instance, const std::filesystem::path& target) const;
   // Commits the queued puts of any number of callers in one transaction (write_mu_ held).
   void commit_batch(const std::vector<PendingPut*>& batch);
   void configure(Db& db, bool writer) const;
@@ -87,8 +91,10 @@ class SqliteDicomStore final : public dicom::Store {
   std::unique_ptr<Db> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::atomic<bool> closed_{false};
+  bool unnamed_uploads_ = false;  // the file system links O_TMPFILE files (probed when opened)
   std::atomic<int64_t> tags_version_{1};
   std::set<std::string> dirs_to_sync_;  // folders a put renamed files into (under write_mu_)
+  KnownDicomRows known_rows_;           // under write_mu_
 };
 
 }  // namespace healthd::storage

@@ -1,9 +1,13 @@
 // The SQLite dicom::Store: a request's instances in one put (group commit, duplicates within and
 // across calls, stale extended query tags, folders made again after a delete), and extended query tags: add (conflict, limit),
-// re-index steps (values, errors disabling the tag), completion, QIDO columns, delete.
+// re-index steps (values, errors disabling the tag), completion, QIDO columns, delete; study and
+// series rows written again only when their attributes change; unnamed uploads linked into place.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "storage/sqlite_dicom_store.h"
@@ -88,6 +92,81 @@ TEST_F(SqliteDicomStoreTest, FoldersAreMadeAgainAfterADelete) {
 
 // Concurrent puts share transactions (group commit across requests); each caller still gets
 // its own results: every instance stored once, the same SOP from two callers once.
+// Study and series rows are written again only when an instance brings other attributes; the
+// writer's memory of them goes with a failed instance's rows and with a delete.
+TEST_F(SqliteDicomStoreTest, StudyAndSeriesRowsFollowTheirInstances) {
+  auto named = [&](const std::string& sop, const std::string& patient, const std::string& modality) {
+    auto in = instance("4.1", "4.1.1", sop);
+    in.index.patient_name = patient;
+    in.index.modality = modality;
+    return in;
+  };
+  auto study_rows = [&] {
+    dicom::ScanRequest r;
+    r.study_uid = "4.1";
+    return scan(r);
+  };
+  // A failing first instance (its upload is gone): the study and series rows it wrote go with it.
+  auto lost = named("4.1.1.1", "A", "CT");
+  std::filesystem::remove(lost.temp_file);
+  ASSERT_EQ(store_->put({lost}, false)[0].status, PutResult::Status::Error);
+  EXPECT_TRUE(study_rows().empty());
+
+  ASSERT_EQ(store_->put({named("4.1.1.2", "A", "CT")}, false)[0].status, PutResult::Status::Created);
+  ASSERT_EQ(store_->put({named("4.1.1.3", "A", "CT")}, false)[0].status, PutResult::Status::Created);
+  auto rows = study_rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].attributes.patient_name, "A");
+  EXPECT_EQ(rows[0].study_instances, 2);
+
+  // The last instance's attributes win, at both levels.
+  ASSERT_EQ(store_->put({named("4.1.1.4", "B", "MR")}, false)[0].status, PutResult::Status::Created);
+  rows = study_rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].attributes.patient_name, "B");
+  EXPECT_EQ(rows[0].modalities_in_study, std::vector<std::string>{"MR"});
+
+  // After a delete, the same study and series are made anew.
+  EXPECT_EQ(store_->remove({"4.1", "", ""}), 3u);
+  EXPECT_TRUE(study_rows().empty());
+  ASSERT_EQ(store_->put({named("4.1.1.5", "B", "MR")}, false)[0].status, PutResult::Status::Created);
+  rows = study_rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].study_instances, 1);
+  EXPECT_EQ(store_->files({"4.1", "4.1.1", "4.1.1.5"}).size(), 1u);
+}
+
+// An unnamed upload (O_TMPFILE) is linked into place: new, replacing a stored file, or refused
+// as a repeat; nothing is left in the upload folder.
+TEST_F(SqliteDicomStoreTest, UnnamedUploadsAreLinkedIntoPlace) {
+  auto unnamed = [&](const std::string& sop, const std::string& bytes) {
+    auto in = instance("5.1", "5.1.1", sop);
+    std::filesystem::remove(in.temp_file);
+    in.temp_file.clear();
+    in.temp_fd = store_->open_unnamed_upload();
+    EXPECT_GE(in.temp_fd, 0);  // the test's temp folder is on a file system that has them
+    EXPECT_EQ(::write(in.temp_fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    return in;
+  };
+  auto content = [&](const std::string& sop) {
+    auto files = store_->files({"5.1", "5.1.1", sop});
+    if (files.size() != 1) return std::string("(not stored)");
+    std::ifstream in(files[0].path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto first = unnamed("5.1.1.1", "first");
+  EXPECT_EQ(store_->put({first}, false)[0].status, PutResult::Status::Created);
+  EXPECT_EQ(content("5.1.1.1"), "first");
+  auto repeat = unnamed("5.1.1.1", "repeat");
+  EXPECT_EQ(store_->put({repeat}, false)[0].status, PutResult::Status::Exists);
+  EXPECT_EQ(content("5.1.1.1"), "first");
+  auto second = unnamed("5.1.1.1", "second");
+  EXPECT_EQ(store_->put({second}, true)[0].status, PutResult::Status::Replaced);
+  EXPECT_EQ(content("5.1.1.1"), "second");
+  for (int fd : {first.temp_fd, repeat.temp_fd, second.temp_fd}) ::close(fd);
+  EXPECT_EQ(std::filesystem::directory_iterator(store_->temp_dir()), std::filesystem::directory_iterator());
+}
+
 TEST_F(SqliteDicomStoreTest, ConcurrentPutsEachGetTheirResults) {
   constexpr int kThreads = 8, kPuts = 25;
   std::vector<std::vector<std::vector<dicom::NewInstance>>> work(kThreads);
