@@ -64,11 +64,18 @@ std::string first_diagnostics(const std::string& body) {
   return body.substr(0, 300);
 }
 
-// Entries of a transaction-response/batch-response that did not succeed (a batch answers 200 even
-// when entries fail).
-std::string failed_entries(const std::string& body) {
+// What one request did: why it failed (empty: every entry succeeded) and how many entries were
+// stored.
+struct Sent {
+  std::string why;
+  size_t stored = 0;
+};
+
+// Reads a transaction-response/batch-response: the entries that succeeded, and those that did not
+// (a batch answers 200 even when entries fail).
+Sent read_answer(const std::string& body) {
   json::Document doc;
-  if (!json::parse(body, doc) || !doc.IsObject()) return "the answer is not JSON";
+  if (!json::parse(body, doc) || !doc.IsObject()) return {"the answer is not JSON", 0};
   const json::Value* entries = json::get_member(doc, "entry");
   if (!entries || !entries->IsArray()) return {};
   size_t bad = 0;
@@ -83,11 +90,14 @@ std::string failed_entries(const std::string& body) {
         first += " " + first_diagnostics(json::to_string(*oo));
     }
   }
-  return bad == 0 ? std::string() : std::to_string(bad) + " entries failed; " + first;
+  Sent out;
+  out.stored = entries->Size() - bad;
+  if (bad > 0) out.why = std::to_string(bad) + " entries failed; " + first;
+  return out;
 }
 
-// Sends one Bundle; empty on success, else why it failed.
-std::string send(const Options& o, const LoadUnit& u) {
+// Sends one Bundle.
+Sent send(const Options& o, const LoadUnit& u) {
   Headers h;
   h.set("Content-Type", "application/fhir+json");
   h.set("Prefer", "return=minimal");
@@ -104,10 +114,10 @@ std::string send(const Options& o, const LoadUnit& u) {
       why = "HTTP " + std::to_string(r.status) + ": " + first_diagnostics(r.body);
       continue;
     }
-    if (r.status != 200) return "HTTP " + std::to_string(r.status) + ": " + first_diagnostics(r.body);
-    return failed_entries(r.body);
+    if (r.status != 200) return {"HTTP " + std::to_string(r.status) + ": " + first_diagnostics(r.body), 0};
+    return read_answer(r.body);
   }
-  return why;
+  return {why, 0};
 }
 
 void load_file(const Options& o, const std::string& file, Progress& p) {
@@ -119,14 +129,13 @@ void load_file(const Options& o, const std::string& file, Progress& p) {
     p.failures.push_back({file, 0, fu.error});
   }
   for (const LoadUnit& u : fu.units) {
-    std::string why = send(o, u);
+    Sent sent = send(o, u);
     p.requests.fetch_add(1);
-    if (why.empty()) {
-      p.resources.fetch_add(u.resources);
-    } else {
+    p.resources.fetch_add(sent.stored);
+    if (!sent.why.empty()) {
       ok = false;
       std::lock_guard lock(p.mu);
-      p.failures.push_back({file, u.part, why});
+      p.failures.push_back({file, u.part, std::move(sent.why)});
     }
   }
   p.bytes_done.fetch_add(size);

@@ -1,7 +1,10 @@
 #include "app/load_units.h"
 
+#include <rapidjson/reader.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "common/file_io.h"
@@ -44,6 +47,47 @@ bool append_entry(std::string& bundle, std::string_view line, std::string& error
   return true;
 }
 
+// Reads JSON events until the top-level object's "resourceType" string, then stops the parse.
+class ResourceTypeFinder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ResourceTypeFinder> {
+ public:
+  std::optional<std::string> found;
+
+  bool Default() { return after_value(); }
+  bool StartObject() { return ++depth_, true; }
+  bool EndObject(rapidjson::SizeType) { return --depth_, after_value(); }
+  bool StartArray() { return ++depth_, true; }
+  bool EndArray(rapidjson::SizeType) { return --depth_, after_value(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    next_is_type_ = depth_ == 1 && std::string_view(s, n) == "resourceType";
+    return true;
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (next_is_type_) {
+      found.emplace(s, n);
+      return false;  // stops the parse: nothing more is needed
+    }
+    return true;
+  }
+
+ private:
+  bool after_value() {
+    next_is_type_ = false;
+    return true;
+  }
+  int depth_ = 0;
+  bool next_is_type_ = false;
+};
+
+// The resourceType of a JSON object, read without parsing the rest of it; nullopt when the text
+// is not a JSON object with a string resourceType (as far as it was read).
+std::optional<std::string> top_level_resource_type(const std::string& text) {
+  ResourceTypeFinder finder;
+  rapidjson::Reader reader;
+  rapidjson::StringStream in(text.c_str());
+  reader.Parse<rapidjson::kParseStopWhenDoneFlag>(in, finder);
+  return finder.found;
+}
+
 constexpr const char* kBundleStart = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
 
 }  // namespace
@@ -80,7 +124,7 @@ FileUnits load_file_units(const std::string& file, size_t batch) {
     auto flush = [&] {
       if (in_bundle == 0) return;
       bundle += "]}";
-      out.units.push_back(LoadUnit{file, out.units.size(), std::move(bundle), in_bundle});
+      out.units.push_back(LoadUnit{file, out.units.size(), std::move(bundle)});
       bundle = kBundleStart;
       in_bundle = 0;
     };
@@ -104,27 +148,17 @@ FileUnits load_file_units(const std::string& file, size_t batch) {
     return out;
   }
 
-  json::Document doc;
-  std::string why;
-  if (!json::parse(text, doc, &why) || !doc.IsObject()) {
-    out.error = "not a JSON object: " + why;
-    return out;
-  }
-  auto type = json::get_string(doc, "resourceType");
-  if (!type) {
-    out.error = "no resourceType";
-    return out;
-  }
-  if (*type == "Bundle") {
-    const json::Value* entries = json::get_member(doc, "entry");
-    size_t n = entries && entries->IsArray() ? entries->Size() : 0;
-    out.units.push_back(LoadUnit{file, 0, std::move(text), n});
+  // A Bundle is sent as it is: only its resourceType is read here (the server parses and checks
+  // the rest, and its answer says how many entries were stored).
+  const std::optional<std::string> type = top_level_resource_type(text);
+  if (type == "Bundle") {
+    out.units.push_back(LoadUnit{file, 0, std::move(text)});
     return out;
   }
   std::string bundle = kBundleStart;
   if (!append_entry(bundle, text, out.error)) return out;
   bundle += "]}";
-  out.units.push_back(LoadUnit{file, 0, std::move(bundle), 1});
+  out.units.push_back(LoadUnit{file, 0, std::move(bundle)});
   return out;
 }
 

@@ -12,8 +12,7 @@ namespace healthd::app {
 struct LoadUnit {
   std::string file;       // the input file it comes from
   size_t part = 0;        // 0.. within the file
-  std::string body;       // the Bundle to POST
-  size_t resources = 0;   // entries in it
+  std::string body;       // the Bundle to POST (what was stored is counted from the answer)
 };
 
 // Input files under the paths (directories recursively: *.json and *.ndjson, sorted by name).

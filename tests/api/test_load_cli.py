@@ -49,6 +49,8 @@ def test_loads_transaction_bundles_and_resumes(server, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "resources/s" in out.stderr
     want = entries_by_type([d / n for n in names])
+    # The count comes from the server's answers: every entry of the three Bundles was stored.
+    assert f"healthd load: {sum(want.values())} resources from 3 files" in out.stderr
     assert total(server, "Patient") == want["Patient"] == 3
     assert total(server, "Encounter") == want["Encounter"]
     assert total(server, "Observation") == want["Observation"]
@@ -71,6 +73,7 @@ def test_loads_ndjson_in_batches(server, tmp_path):
     before = {t: total(server, t) for t in lines}
     out = load(server, "--batch", "7", "--state", str(tmp_path / "s"), *[os.path.join(src, n) for n in files])
     assert out.returncode == 0, out.stderr
+    assert f"healthd load: {sum(lines.values())} resources from 3 files" in out.stderr
     for t, n in lines.items():
         assert total(server, t) == before[t] + n, t
     # Loading again updates the same ids (PUT): no new resources.
@@ -89,6 +92,7 @@ def test_failures_are_listed_and_exit_non_zero(server, tmp_path):
     out = load(server, "--state", state, str(bad), str(broken))
     assert out.returncode == 1
     assert "bad.json" in out.stderr and "broken.ndjson" in out.stderr and "2 failures" in out.stderr
+    assert "healthd load: 0 resources" in out.stderr
     with open(state) as f:
         assert f.read() == ""
 
