@@ -2,10 +2,11 @@
 // application/dicom body. The body is in memory, or in a file for large uploads (the HTTP layer
 // spills it; Request::body_file). A part in memory is parsed and checked (check_stow) from
 // there, and only when accepted written to a temporary file (unnamed where the store can link
-// one into place), in one write with the preamble zeroed. A part of a body file is copied to a temporary file with copy_file_range (the bytes
-// never pass through memory) and opened from there. Every accepted instance of the request is
-// then committed by the store in one transaction, shared with concurrent requests (group
-// commit). The answer lists what was stored and what failed.
+// one into place), in one write with the preamble zeroed. A part of a body file is copied to a
+// temporary file with copy_file_range (the bytes never pass through memory) and opened from
+// there. Every accepted instance of the request is then committed by the store in one
+// transaction, shared with concurrent requests (group commit). The answer lists what was
+// stored and what failed.
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -153,13 +154,20 @@ struct Staged {
   StowItem item;
   TempFile temp;
   NewInstance instance;
+
+  // The instance takes its staged upload: ready for put().
+  void hand_over_upload(uint64_t size) {
+    instance.temp_file = temp.path;
+    instance.temp_fd = temp.fd;
+    instance.size = static_cast<int64_t>(size);
+  }
 };
 
-// The SOP instance UIDs a request claimed in the service's in-flight set, released at the end.
 // Unnamed uploads stay open until the commit: a request of many small parts (a body in memory
 // is at most 1 MB) takes named files beyond these, so it cannot use up the process's descriptors.
 constexpr size_t kMaxUnnamedUploadsPerRequest = 32;
 
+// The SOP instance UIDs a request claimed in the service's in-flight set, released at the end.
 struct Claims {
   DicomService::Impl& service;
   std::set<std::string> sops;
@@ -332,9 +340,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
       fail_processing(s.item, error);
       continue;
     }
-    s.instance.temp_file = s.temp.path;
-    s.instance.temp_fd = s.temp.fd;
-    s.instance.size = static_cast<int64_t>(parts[i].length);
+    s.hand_over_upload(parts[i].length);
     batch.push_back(i);
   }
 
@@ -367,9 +373,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     for (size_t i : batch) {
       analyze(staged[i], parts[i], in_file, t, tags);
       if (!staged[i].item.check.accepted()) continue;
-      staged[i].instance.temp_file = staged[i].temp.path;
-      staged[i].instance.temp_fd = staged[i].temp.fd;
-      staged[i].instance.size = static_cast<int64_t>(parts[i].length);
+      staged[i].hand_over_upload(parts[i].length);
       again.push_back(i);
     }
     batch.swap(again);
