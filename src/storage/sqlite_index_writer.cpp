@@ -1,5 +1,7 @@
 #include "storage/sqlite_index_writer.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -42,7 +44,6 @@ constexpr const char* kDeleteRid[] = {
     "DELETE FROM ix_ref WHERE rid = ?1",      "DELETE FROM ix_date WHERE rid = ?1",
     "DELETE FROM ix_quantity WHERE rid = ?1", "DELETE FROM ix_composite WHERE rid = ?1",
 };
-constexpr int kSqliteInteger = 1, kSqliteFloat = 2;
 constexpr const char* kDeleteKey[] = {
     "DELETE FROM ix_string WHERE pid = ?1 AND value = ?2 AND rid = ?3 AND original = ?4",
     "DELETE FROM ix_token WHERE pid = ?1 AND code = ?2 AND sys = ?3 AND rid = ?4",
@@ -216,11 +217,11 @@ std::vector<IndexKey> SqliteIndexWriter::stored_keys(int64_t rid) {
           // The range's storage class tells what it is (bind_composite_range): integers for
           // dates, reals for numbers and quantities. A stored (0, 0) reads as "no range", the
           // same row as a date range (0, 0): either way the diff keeps or rewrites that row.
-          if (s.column_type(5) == kSqliteFloat) {
+          if (s.column_type(5) == SQLITE_FLOAT) {
             k.range = 2;
             k.dlow = s.column_double(5);
             k.dhigh = s.column_double(6);
-          } else if (s.column_type(5) == kSqliteInteger && (s.column_int64(5) != 0 || s.column_int64(6) != 0)) {
+          } else if (s.column_type(5) == SQLITE_INTEGER && (s.column_int64(5) != 0 || s.column_int64(6) != 0)) {
             k.range = 1;
             k.ilow = s.column_int64(5);
             k.ihigh = s.column_int64(6);
