@@ -53,9 +53,10 @@ class ResourceTypeFinder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>
   std::optional<std::string> found;
 
   bool Default() { return after_value(); }
-  bool StartObject() { return ++depth_, true; }
+  // A container is not a string: a resourceType that holds one is no type.
+  bool StartObject() { return ++depth_, after_value(); }
   bool EndObject(rapidjson::SizeType) { return --depth_, after_value(); }
-  bool StartArray() { return ++depth_, true; }
+  bool StartArray() { return ++depth_, after_value(); }
   bool EndArray(rapidjson::SizeType) { return --depth_, after_value(); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     next_is_type_ = depth_ == 1 && std::string_view(s, n) == "resourceType";

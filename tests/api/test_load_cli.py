@@ -97,6 +97,14 @@ def test_failures_are_listed_and_exit_non_zero(server, tmp_path):
         assert f.read() == ""
 
 
+def test_a_file_whose_resource_type_is_not_a_string_is_refused_before_sending(server, tmp_path):
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({"resourceType": ["Bundle"], "type": "transaction", "entry": []}))
+    out = load(server, "--state", str(tmp_path / "state"), str(odd))
+    assert out.returncode == 1
+    assert "odd.json" in out.stderr and "no resourceType" in out.stderr
+
+
 def test_usage_errors_exit_2(server):
     out = subprocess.run([BINARY, "load", "somewhere"], capture_output=True, text=True)
     assert out.returncode == 2 and "--data-url" in out.stderr
