@@ -141,12 +141,6 @@ bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextV
   return true;
 }
 
-std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind, const TextDecoder& text) {
-  TextValues values;
-  if (!read_text_values(e, kind, text, values)) return std::nullopt;
-  return values.to_vector();
-}
-
 bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out) {
   out.clear();
   const std::string_view vr = vr_name(e);

@@ -1,6 +1,6 @@
 // Internal to src/dicom: reading element values the way the rest of the library needs them.
 // String values are split, trimmed and decoded like pydicom reads them (so the DICOM JSON
-// matches it): see text_values().
+// matches it): see read_text_values().
 #pragma once
 
 #include <optional>
@@ -60,9 +60,6 @@ class TextValues {
 // to UTF-8. A PN value is the whole name ("Family^Given=Ideographic"). An empty element gives
 // no values; "A\\" gives {"A", ""}. False (out cleared) when the value cannot be read.
 bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextValues& out);
-// The same as a vector; nullopt when the value cannot be read.
-std::optional<std::vector<std::string>> text_values(DcmElement& e, VrKind kind,
-                                                    const TextDecoder& text);
 
 // The values of any non-sequence, non-bytes element as text (numbers in decimal, AT as
 // "GGGGEEEE"). False when unreadable.
