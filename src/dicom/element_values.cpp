@@ -1,5 +1,7 @@
 #include "dicom/element_values.h"
 
+#include "dicom/raw_dataset.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcdicent.h>
@@ -81,6 +83,9 @@ VrKind vr_kind(std::string_view vr) {
   return VrKind::kText;
 }
 
+Tag element_tag(DcmElement& e) { return make_tag(e.getGTag(), e.getETag()); }
+uint64_t value_length(DcmElement& e) { return e.getLength(); }
+
 std::string_view vr_name(DcmElement& e) {
   // getValidEVR maps DCMTK's internal VRs (up, xs, ox, unknown, pixel data ...) to standard ones.
   DcmVR vr(DcmVR(e.getVR()).getValidEVR());
@@ -109,39 +114,82 @@ bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextV
   char* s = nullptr;
   Uint32 n = 0;
   if (!e.isaString() || e.getString(s, n).bad()) return false;
-  std::string_view raw = s ? std::string_view(s, n) : std::string_view();
-  const DcmEVR vr = DcmVR(e.getVR()).getValidEVR();
+  split_text_values(s ? std::string_view(s, n) : std::string_view(), vr_name(e), kind, text, out);
+  return true;
+}
 
+void split_text_values(std::string_view raw, std::string_view vr, VrKind kind, const TextDecoder& text,
+                       TextValues& out) {
+  out.clear();
   if (kind == VrKind::kPersonName) {
     raw = rstrip(raw, kPadding);
-    if (raw.empty()) return true;
+    if (raw.empty()) return;
     for_each_part(raw, '\\', [&](std::string_view v) { put_person_name(out.add(), v, text); });
-  } else if (vr == EVR_LO || vr == EVR_SH || vr == EVR_UC) {
+  } else if (vr == "LO" || vr == "SH" || vr == "UC") {
     // split first, then decode: "\" ends a code extension (PS3.5 6.1.2.5.3)
     for_each_part(raw, '\\', [&](std::string_view v) {
       std::string& value = out.add();
       text.append_decoded(value, v, "\\");
       rstrip_in_place(value, kPadding);
     });
-  } else if (vr == EVR_ST || vr == EVR_LT || vr == EVR_UT) {
+  } else if (vr == "ST" || vr == "LT" || vr == "UT") {
     std::string& value = out.add();
     text.append_decoded(value, raw, "");
     rstrip_in_place(value, kPadding);
-  } else if (vr == EVR_UR) {
+  } else if (vr == "UR") {
     append_latin1_utf8(out.add(), rstrip(raw, kWhitespace));
-  } else if (vr == EVR_AE) {
+  } else if (vr == "AE") {
     for_each_part(raw, '\\', [&](std::string_view v) { append_latin1_utf8(out.add(), strip(v, kWhitespace)); });
   } else {
     // AS CS DA DS DT IS TM UI: default repertoire; only the end of the whole value is padding
     raw = rstrip(raw, kPadding);
-    if (raw.empty()) return true;
+    if (raw.empty()) return;
     for_each_part(raw, '\\', [&](std::string_view v) { append_latin1_utf8(out.add(), v); });
   }
   if (out.size() == 1 && out[0].empty()) out.clear();
+}
+
+bool read_binary_numbers(DcmElement& e, std::string_view vr, std::vector<BinaryNumber>& out) {
+  out.clear();
+  const unsigned long vm = e.getLength() == 0 ? 0 : e.getVM();
+  for (unsigned long i = 0; i < vm; ++i) {
+    OFCondition st;
+    BinaryNumber& v = out.emplace_back();
+    if (vr == "US") { Uint16 x = 0; st = e.getUint16(x, i); v.u = x; }
+    else if (vr == "SS") { Sint16 x = 0; st = e.getSint16(x, i); v.i = x; }
+    else if (vr == "UL") { Uint32 x = 0; st = e.getUint32(x, i); v.u = x; }
+    else if (vr == "SL") { Sint32 x = 0; st = e.getSint32(x, i); v.i = x; }
+    else if (vr == "UV") { Uint64 x = 0; st = e.getUint64(x, i); v.u = x; }
+    else if (vr == "SV") { Sint64 x = 0; st = e.getSint64(x, i); v.i = x; }
+    else if (vr == "FL") { Float32 x = 0; st = e.getFloat32(x, i); v.d = x; }
+    else { Float64 x = 0; st = e.getFloat64(x, i); v.d = x; }
+    if (st.bad()) {
+      out.clear();
+      return false;
+    }
+  }
   return true;
 }
 
-bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out) {
+bool read_tag_values(DcmElement& e, std::vector<Tag>& out) {
+  out.clear();
+  const unsigned long vm = e.getLength() == 0 ? 0 : e.getVM();
+  for (unsigned long i = 0; i < vm; ++i) {
+    DcmTagKey key;
+    if (e.getTagVal(key, i).bad()) {
+      out.clear();
+      return false;
+    }
+    out.push_back(make_tag(key.getGroup(), key.getElement()));
+  }
+  return true;
+}
+
+namespace {
+
+// read_values_as_text for either kind of element (DCMTK's or raw_dataset.h's).
+template <typename Element>
+bool values_as_text_of(Element& e, const TextDecoder& text, TextValues& out) {
   out.clear();
   const std::string_view vr = vr_name(e);
   const VrKind kind = vr_kind(vr);
@@ -159,35 +207,20 @@ bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out
       return true;
     }
     case VrKind::kBinaryNumber: {
-      const unsigned long vm = e.getLength() == 0 ? 0 : e.getVM();
-      for (unsigned long i = 0; i < vm; ++i) {
-        OFCondition st;
+      thread_local std::vector<BinaryNumber> numbers;
+      if (!read_binary_numbers(e, vr, numbers)) return false;
+      for (const BinaryNumber& n : numbers) {
         std::string& v = out.add();
-        if (vr == "US") { Uint16 x; st = e.getUint16(x, i); v = number_text(x); }
-        else if (vr == "SS") { Sint16 x; st = e.getSint16(x, i); v = number_text(x); }
-        else if (vr == "UL") { Uint32 x; st = e.getUint32(x, i); v = number_text(x); }
-        else if (vr == "SL") { Sint32 x; st = e.getSint32(x, i); v = number_text(x); }
-        else if (vr == "UV") { Uint64 x; st = e.getUint64(x, i); v = number_text(x); }
-        else if (vr == "SV") { Sint64 x; st = e.getSint64(x, i); v = number_text(x); }
-        else if (vr == "FL") { Float32 x; st = e.getFloat32(x, i); v = number_text(static_cast<double>(x)); }
-        else { Float64 x; st = e.getFloat64(x, i); v = number_text(x); }
-        if (st.bad()) {
-          out.clear();
-          return false;
-        }
+        if (vr == "US" || vr == "UL" || vr == "UV") v = number_text(n.u);
+        else if (vr == "SS" || vr == "SL" || vr == "SV") v = number_text(n.i);
+        else v = number_text(n.d);
       }
       return true;
     }
     case VrKind::kTag: {
-      const unsigned long vm = e.getLength() == 0 ? 0 : e.getVM();
-      for (unsigned long i = 0; i < vm; ++i) {
-        DcmTagKey key;
-        if (e.getTagVal(key, i).bad()) {
-          out.clear();
-          return false;
-        }
-        out.add() = tag_hex(make_tag(key.getGroup(), key.getElement()));
-      }
+      thread_local std::vector<Tag> tags;
+      if (!read_tag_values(e, tags)) return false;
+      for (Tag t : tags) out.add() = tag_hex(t);
       return true;
     }
     case VrKind::kBytes:
@@ -195,6 +228,16 @@ bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out
       break;
   }
   return false;
+}
+
+}  // namespace
+
+bool read_values_as_text(DcmElement& e, const TextDecoder& text, TextValues& out) {
+  return values_as_text_of(e, text, out);
+}
+
+bool read_values_as_text(const RawElement& e, const TextDecoder& text, TextValues& out) {
+  return values_as_text_of(e, text, out);
 }
 
 std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text) {

@@ -31,6 +31,9 @@ VrKind vr_kind(std::string_view vr);
 // The element's VR as a standard two-letter name (DCMTK's internal VRs mapped: "up" -> UL,
 // unknown -> UN, ...). Static storage: no copy per element.
 std::string_view vr_name(DcmElement& e);
+Tag element_tag(DcmElement& e);
+// The value length as stored (the length field).
+uint64_t value_length(DcmElement& e);
 
 // The decoder for item: its own Specific Character Set if it has one, else inherited.
 TextDecoder decoder_for(DcmItem& item, const TextDecoder& inherited);
@@ -60,6 +63,20 @@ class TextValues {
 // to UTF-8. A PN value is the whole name ("Family^Given=Ideographic"). An empty element gives
 // no values; "A\\" gives {"A", ""}. False (out cleared) when the value cannot be read.
 bool read_text_values(DcmElement& e, VrKind kind, const TextDecoder& text, TextValues& out);
+// The same from the value as DCMTK hands it out (its trailing padding character removed).
+void split_text_values(std::string_view raw, std::string_view vr, VrKind kind, const TextDecoder& text,
+                       TextValues& out);
+
+// One value of a binary number VR (FD FL SL SS SV UL US UV), widened.
+struct BinaryNumber {
+  uint64_t u = 0;  // US UL UV
+  int64_t i = 0;   // SS SL SV
+  double d = 0;    // FL FD
+};
+// The element's values (vr is its VR); false when unreadable.
+bool read_binary_numbers(DcmElement& e, std::string_view vr, std::vector<BinaryNumber>& out);
+// The values of an AT element; false when unreadable.
+bool read_tag_values(DcmElement& e, std::vector<Tag>& out);
 
 // The values of any non-sequence, non-bytes element as text (numbers in decimal, AT as
 // "GGGGEEEE"). False when unreadable.

@@ -38,6 +38,9 @@ struct IndexAttributes {
 
 IndexAttributes extract_index(const Instance& instance,
                               const std::vector<ExtendedQueryTag>& extended_query_tags = {});
+// The same for an upload read by STOW's fast reader (raw_dataset.h; src/dicom only).
+IndexAttributes extract_index(const detail::RawDataset& dataset,
+                              const std::vector<ExtendedQueryTag>& extended_query_tags = {});
 
 // The value of an extended query tag in an instance: its first value (padding removed, UTF-8),
 // or nothing when absent or empty, or why it cannot be indexed (another VR, a value breaking
@@ -48,5 +51,7 @@ struct ExtendedValue {
   std::string error;  // "(0010,1010) PatientAge \"12\" is not a valid AS ..."; "" when none
 };
 std::vector<ExtendedValue> extended_values(const Instance& instance, const std::vector<ExtendedQueryTag>& tags);
+std::vector<ExtendedValue> extended_values(const detail::RawDataset& dataset,
+                                           const std::vector<ExtendedQueryTag>& tags);
 
 }  // namespace healthd::dicom

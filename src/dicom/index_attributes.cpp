@@ -5,6 +5,7 @@
 #include "dicom/element_values.h"
 #include "dicom/index.h"
 #include "dicom/instance_impl.h"
+#include "dicom/raw_dataset.h"
 #include "dicom/value_rules.h"
 
 namespace healthd::dicom {
@@ -13,7 +14,8 @@ namespace {
 
 // The first value of e as text when e has the VR expected and the value keeps the VR's rules;
 // nullopt otherwise (e null: absent). "" for a present, empty element.
-IndexAttributes::Text first_value(DcmElement* e, const detail::TextDecoder& text, std::string_view vr) {
+template <typename Element>
+IndexAttributes::Text first_value(Element* e, const detail::TextDecoder& text, std::string_view vr) {
   if (!e || detail::vr_name(*e) != vr) return std::nullopt;
   auto values = detail::values_as_text(*e, text);
   if (!values) return std::nullopt;
@@ -60,35 +62,14 @@ constexpr Indexed kIndexed[] = {
     {tags::kBitsAllocated, "US", &IndexAttributes::bits_allocated},
 };
 
-}  // namespace
-
-IndexAttributes extract_index(const Instance& instance,
-                              const std::vector<ExtendedQueryTag>& extended_query_tags) {
-  DcmDataset& ds = instance.impl().dataset();
-  const detail::TextDecoder text = detail::decoder_for(ds, detail::TextDecoder());
-  static const std::vector<Tag> kTags = [] {
-    std::vector<Tag> t;
-    for (const Indexed& i : kIndexed) t.push_back(i.tag);
-    return t;
-  }();
-  const std::vector<DcmElement*> found = detail::find_elements(ds, kTags);
-
-  IndexAttributes x;
-  for (size_t i = 0; i < kTags.size(); ++i) x.*(kIndexed[i].field) = first_value(found[i], text, kIndexed[i].vr);
-  x.transfer_syntax_uid = instance.transfer_syntax_uid();
-
-  for (ExtendedValue& v : extended_values(instance, extended_query_tags)) x.extended.push_back(std::move(v.value));
-  return x;
-}
-
-std::vector<ExtendedValue> extended_values(const Instance& instance, const std::vector<ExtendedQueryTag>& tags) {
+template <typename Item>
+std::vector<ExtendedValue> extended_values_of(Item& ds, const std::vector<ExtendedQueryTag>& tags) {
   std::vector<ExtendedValue> out(tags.size());
   if (tags.empty()) return out;
-  DcmDataset& ds = instance.impl().dataset();
   const detail::TextDecoder text = detail::decoder_for(ds, detail::TextDecoder());
   for (size_t i = 0; i < tags.size(); ++i) {
     const ExtendedQueryTag& t = tags[i];
-    DcmElement* e = detail::find_element(ds, t.tag, t.private_creator);
+    auto* e = detail::find_element(ds, t.tag, t.private_creator);
     if (!e) continue;
     // The attribute as messages name it (a dictionary look-up: only for a message).
     auto name = [&] {
@@ -117,6 +98,47 @@ std::vector<ExtendedValue> extended_values(const Instance& instance, const std::
     out[i].value = std::move(values->front());
   }
   return out;
+}
+
+// Item: DCMTK's data set, or the fast reader's root item (raw_dataset.h).
+template <typename Item>
+IndexAttributes extract_index_of(Item& ds, const std::string& transfer_syntax_uid,
+                                 const std::vector<ExtendedQueryTag>& extended_query_tags) {
+  const detail::TextDecoder text = detail::decoder_for(ds, detail::TextDecoder());
+  static const std::vector<Tag> kTags = [] {
+    std::vector<Tag> t;
+    for (const Indexed& i : kIndexed) t.push_back(i.tag);
+    return t;
+  }();
+  const auto found = detail::find_elements(ds, kTags);
+
+  IndexAttributes x;
+  for (size_t i = 0; i < kTags.size(); ++i) x.*(kIndexed[i].field) = first_value(found[i], text, kIndexed[i].vr);
+  x.transfer_syntax_uid = transfer_syntax_uid;
+
+  for (ExtendedValue& v : extended_values_of(ds, extended_query_tags)) x.extended.push_back(std::move(v.value));
+  return x;
+}
+
+}  // namespace
+
+IndexAttributes extract_index(const Instance& instance,
+                              const std::vector<ExtendedQueryTag>& extended_query_tags) {
+  return extract_index_of(instance.impl().dataset(), instance.transfer_syntax_uid(), extended_query_tags);
+}
+
+IndexAttributes extract_index(const detail::RawDataset& dataset,
+                              const std::vector<ExtendedQueryTag>& extended_query_tags) {
+  return extract_index_of(dataset.root(), dataset.transfer_syntax_uid(), extended_query_tags);
+}
+
+std::vector<ExtendedValue> extended_values(const Instance& instance, const std::vector<ExtendedQueryTag>& tags) {
+  return extended_values_of(instance.impl().dataset(), tags);
+}
+
+std::vector<ExtendedValue> extended_values(const detail::RawDataset& dataset,
+                                           const std::vector<ExtendedQueryTag>& tags) {
+  return extended_values_of(dataset.root(), tags);
 }
 
 }  // namespace healthd::dicom

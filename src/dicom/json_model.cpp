@@ -12,6 +12,7 @@
 #include "dicom/element_bytes.h"
 #include "dicom/element_values.h"
 #include "dicom/instance_impl.h"
+#include "dicom/raw_dataset.h"
 
 namespace healthd::dicom {
 
@@ -46,26 +47,85 @@ bool parse_is(std::string_view s, int64_t* out) {
   return true;
 }
 
+// The two element trees the builder reads: DCMTK's (an Instance) and the fast reader's
+// (raw_dataset.h, STOW's uploads). Element values are read by the overloads of element_values.h
+// and raw_dataset.h; these say how to walk each tree and where bulk values are.
+struct DcmtkTree {
+  using Item = DcmItem;
+  using Element = DcmElement;
+  const Instance::Impl& instance;
+
+  // false as soon as fn does
+  template <typename Fn>
+  static bool each_element(DcmItem& item, Fn&& fn) {
+    // nextInContainer walks the list; getElement(i) would seek from its start for every i.
+    for (DcmObject* o = item.nextInContainer(nullptr); o; o = item.nextInContainer(o))
+      if (auto* e = dynamic_cast<DcmElement*>(o); e && !fn(*e)) return false;
+    return true;
+  }
+  static size_t item_count(DcmElement& seq) { return static_cast<DcmSequenceOfItems&>(seq).card(); }
+  template <typename Fn>
+  static bool each_item(DcmElement& seq, Fn&& fn) {
+    auto& s = static_cast<DcmSequenceOfItems&>(seq);
+    for (DcmObject* o = s.nextInContainer(nullptr); o; o = s.nextInContainer(o)) {
+      auto* it = dynamic_cast<DcmItem*>(o);
+      if (!it || !fn(*it)) return false;
+    }
+    return true;
+  }
+  uint64_t bulk_size(DcmElement& e) const { return detail::bulk_value_size(e, instance); }
+  bool stream_bulk(DcmElement& e, const BulkSink& sink, std::string* error) const {
+    return detail::stream_bulk_value(e, instance, sink, error);
+  }
+};
+
+struct RawTree {
+  using Item = const detail::RawItem;
+  using Element = const detail::RawElement;
+
+  template <typename Fn>
+  static bool each_element(Item& item, Fn&& fn) {
+    for (Element& e : item.elements)
+      if (!fn(e)) return false;
+    return true;
+  }
+  static size_t item_count(Element& seq) { return seq.items.size(); }
+  template <typename Fn>
+  static bool each_item(Element& seq, Fn&& fn) {
+    for (Item& it : seq.items)
+      if (!fn(it)) return false;
+    return true;
+  }
+  // The value as stored; for encapsulated Pixel Data that is the fragments with their item
+  // headers, as DCMTK's side streams them.
+  static uint64_t bulk_size(Element& e) { return e.value.size(); }
+  static bool stream_bulk(Element& e, const BulkSink& sink, std::string* error) {
+    if (e.value.empty() || sink(e.value.data(), e.value.size())) return true;
+    if (error) *error = "stopped";
+    return false;
+  }
+};
+
 // Emits the DICOM JSON as SAX events to a RapidJSON handler: a Writer (text, no tree built on
 // the way) or a Document (a tree). Every string is passed with copy = true (they are temporaries).
-template <typename Handler>
+template <typename Handler, typename Tree>
 class Builder {
- public:
-  Builder(const Instance::Impl& instance, const JsonOptions& options, Handler& out)
-      : instance_(instance), options_(options), h_(out) {}
+  using Item = typename Tree::Item;
+  using Element = typename Tree::Element;
 
-  bool item(DcmItem& item, const TextDecoder& inherited, const std::string& prefix) {
+ public:
+  Builder(const Tree& tree, const JsonOptions& options, Handler& out) : tree_(tree), options_(options), h_(out) {}
+
+  bool item(Item& item, const TextDecoder& inherited, const std::string& prefix) {
     h_.StartObject();
     rapidjson::SizeType members = 0;  // a Document's EndObject needs the count
     TextDecoder text = detail::decoder_for(item, inherited);
-    // nextInContainer walks the list; getElement(i) would seek from its start for every i.
-    for (DcmObject* o = item.nextInContainer(nullptr); o; o = item.nextInContainer(o)) {
-      auto* e = dynamic_cast<DcmElement*>(o);
-      if (!e) continue;
-      Tag tag = make_tag(e->getGTag(), e->getETag());
-      if (tag_element(tag) == 0) continue;  // group lengths describe an encoding, not data
-      if (!element(*e, text, prefix, tag_hex(tag), members)) return false;
-    }
+    bool ok = Tree::each_element(item, [&](Element& e) {
+      const Tag tag = detail::element_tag(e);
+      if (tag_element(tag) == 0) return true;  // group lengths describe an encoding, not data
+      return element(e, text, prefix, tag_hex(tag), members);
+    });
+    if (!ok) return false;
     h_.EndObject(members);
     return true;
   }
@@ -83,13 +143,14 @@ class Builder {
   // Writes "key": {"vr": ..., ...}, or nothing for an element left out (an IS or DS that is not
   // a number). The element's path (bulk.h) is prefix + key, built only where a URI needs it.
   // False (and error()) when a value cannot be read; ++written when the element is written.
-  bool element(DcmElement& e, const TextDecoder& text, const std::string& prefix, const std::string& key,
+  bool element(Element& e, const TextDecoder& text, const std::string& prefix, const std::string& key,
                rapidjson::SizeType& written) {
     const std::string_view vr = detail::vr_name(e);
     const VrKind kind = detail::vr_kind(vr);
+    const uint64_t length = detail::value_length(e);
     const bool bulk = kind != VrKind::kSequence && kind != VrKind::kBytes && options_.bulk_value_min > 0 &&
-                      e.getLength() > options_.bulk_value_min;
-    const bool has_values = kind != VrKind::kSequence && kind != VrKind::kBytes && !bulk && e.getLength() > 0;
+                      length > options_.bulk_value_min;
+    const bool has_values = kind != VrKind::kSequence && kind != VrKind::kBytes && !bulk && length > 0;
 
     // What may leave the element out is decided before any of it is written.
     std::vector<NumberText>& numbers = numbers_;
@@ -114,7 +175,7 @@ class Builder {
     rapidjson::SizeType members = 1;  // "vr", then "Value", "BulkDataURI" or "InlineBinary" (++members)
     bool ok = true;
     if (kind == VrKind::kSequence) {
-      ok = sequence(static_cast<DcmSequenceOfItems&>(e), text, prefix + key, members);
+      ok = sequence(e, text, prefix + key, members);
     } else if (kind == VrKind::kBytes) {
       ok = bytes(e, prefix + key, members);
     } else if (bulk) {
@@ -137,29 +198,26 @@ class Builder {
     return true;
   }
 
-  bool sequence(DcmSequenceOfItems& seq, const TextDecoder& text, const std::string& path,
-                rapidjson::SizeType& members) {
-    if (seq.card() == 0) return true;  // empty: no "Value" (PS3.18 F.2.5)
+  bool sequence(Element& seq, const TextDecoder& text, const std::string& path, rapidjson::SizeType& members) {
+    if (Tree::item_count(seq) == 0) return true;  // empty: no "Value" (PS3.18 F.2.5)
     key_("Value");
     h_.StartArray();
     rapidjson::SizeType k = 0;
-    for (DcmObject* o = seq.nextInContainer(nullptr); o; o = seq.nextInContainer(o), ++k) {
-      auto* it = dynamic_cast<DcmItem*>(o);
-      if (!it || !item(*it, text, path + "/" + std::to_string(k) + "/")) return false;
-    }
+    bool ok = Tree::each_item(seq, [&](Item& it) { return item(it, text, path + "/" + std::to_string(k++) + "/"); });
+    if (!ok) return false;
     h_.EndArray(k);
     ++members;
     return true;
   }
 
-  bool bytes(DcmElement& e, const std::string& path, rapidjson::SizeType& members) {
-    uint64_t size = detail::bulk_value_size(e, instance_);
+  bool bytes(Element& e, const std::string& path, rapidjson::SizeType& members) {
+    uint64_t size = tree_.bulk_size(e);
     if (size == 0) return true;
     if (options_.inline_binary_max > 0 && size <= options_.inline_binary_max) {
       std::string data;
       data.reserve(size);
       auto sink = [&](const char* d, size_t n) { data.append(d, n); return true; };
-      if (!detail::stream_bulk_value(e, instance_, sink, &error_)) return false;
+      if (!tree_.stream_bulk(e, sink, &error_)) return false;
       key_("InlineBinary");
       string(detail::base64_encode(data));
     } else {
@@ -170,7 +228,7 @@ class Builder {
     return true;
   }
 
-  bool person_names(DcmElement& e, const TextDecoder& text, rapidjson::SizeType& members) {
+  bool person_names(Element& e, const TextDecoder& text, rapidjson::SizeType& members) {
     if (!detail::read_text_values(e, VrKind::kPersonName, text, values_)) return unreadable(e);
     const detail::TextValues& names = values_;
     if (names.empty()) return true;
@@ -203,7 +261,7 @@ class Builder {
     return true;
   }
 
-  bool texts(DcmElement& e, const TextDecoder& text, rapidjson::SizeType& members) {
+  bool texts(Element& e, const TextDecoder& text, rapidjson::SizeType& members) {
     if (!detail::read_values_as_text(e, text, values_)) return unreadable(e);
     const detail::TextValues& strings = values_;
     if (strings.empty()) return true;
@@ -231,35 +289,26 @@ class Builder {
     ++members;
   }
 
-  bool binary_numbers(DcmElement& e, std::string_view vr, rapidjson::SizeType& members) {
-    const unsigned long vm = e.getVM();
-    if (vm == 0) return true;
+  bool binary_numbers(Element& e, std::string_view vr, rapidjson::SizeType& members) {
+    if (!detail::read_binary_numbers(e, vr, binary_)) return unreadable(e);
+    if (binary_.empty()) return true;
     key_("Value");
     h_.StartArray();
-    for (unsigned long i = 0; i < vm; ++i) {
-      OFCondition st;
-      if (vr == "US") { Uint16 x = 0; st = e.getUint16(x, i); h_.Uint(x); }
-      else if (vr == "SS") { Sint16 x = 0; st = e.getSint16(x, i); h_.Int(x); }
-      else if (vr == "UL") { Uint32 x = 0; st = e.getUint32(x, i); h_.Uint(x); }
-      else if (vr == "SL") { Sint32 x = 0; st = e.getSint32(x, i); h_.Int(x); }
-      else if (vr == "UV") { Uint64 x = 0; st = e.getUint64(x, i); h_.Uint64(x); }
-      else if (vr == "SV") { Sint64 x = 0; st = e.getSint64(x, i); h_.Int64(x); }
-      else {
-        double x = 0;
-        if (vr == "FL") { Float32 f = 0; st = e.getFloat32(f, i); x = f; }
-        else { Float64 d = 0; st = e.getFloat64(d, i); x = d; }
-        if (std::isfinite(x)) h_.Double(x);
-        else h_.Null();  // NaN and infinities have no JSON form
-      }
-      if (st.bad()) return unreadable(e);
+    for (const detail::BinaryNumber& n : binary_) {
+      if (vr == "US" || vr == "UL") h_.Uint(static_cast<unsigned>(n.u));
+      else if (vr == "UV") h_.Uint64(n.u);
+      else if (vr == "SS" || vr == "SL") h_.Int(static_cast<int>(n.i));
+      else if (vr == "SV") h_.Int64(n.i);
+      else if (std::isfinite(n.d)) h_.Double(n.d);
+      else h_.Null();  // NaN and infinities have no JSON form
     }
-    h_.EndArray(static_cast<rapidjson::SizeType>(vm));
+    h_.EndArray(static_cast<rapidjson::SizeType>(binary_.size()));
     ++members;
     return true;
   }
 
-  bool unreadable(DcmElement& e) {
-    error_ = "cannot read the value of " + tag_paren(make_tag(e.getGTag(), e.getETag()));
+  bool unreadable(Element& e) {
+    error_ = "cannot read the value of " + tag_paren(detail::element_tag(e));
     return false;
   }
 
@@ -270,13 +319,14 @@ class Builder {
     return options_.bulk_data_base.empty() ? path : options_.bulk_data_base + "/" + path;
   }
 
-  const Instance::Impl& instance_;
+  const Tree& tree_;
   const JsonOptions& options_;
   Handler& h_;
   std::string error_;
   // Reused by every element (an element's values are written before the next one is read).
   detail::TextValues values_;
   std::vector<NumberText> numbers_;
+  std::vector<detail::BinaryNumber> binary_;
 };
 
 }  // namespace
@@ -286,7 +336,8 @@ bool to_dicom_json(const Instance& instance, const JsonOptions& options, json::V
   json::Document doc(&alloc);  // builds with the caller's allocator, so out may take the tree
   bool ok = false;
   auto generate = [&](json::Document& handler) {
-    Builder<json::Document> builder(instance.impl(), options, handler);
+    const DcmtkTree tree{instance.impl()};
+    Builder<json::Document, DcmtkTree> builder(tree, options, handler);
     ok = builder.item(instance.impl().dataset(), TextDecoder(), "");
     if (!ok && error) *error = builder.error();
     return ok;
@@ -300,19 +351,33 @@ bool to_dicom_json(const Instance& instance, const JsonOptions& options, json::V
   return true;
 }
 
-std::string to_dicom_json_text(const Instance& instance, const JsonOptions& options,
-                               std::string* error) {
+namespace {
+
+template <typename Tree>
+std::string json_text(const Tree& tree, typename Tree::Item& root, const JsonOptions& options, std::string* error) {
   // Room for a typical instance's JSON from the start (growing by half from 256 bytes copies it
   // a dozen times).
   constexpr size_t kInitialCapacity = 64 * 1024;
   rapidjson::StringBuffer buffer(nullptr, kInitialCapacity);
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  Builder<rapidjson::Writer<rapidjson::StringBuffer>> builder(instance.impl(), options, writer);
-  if (!builder.item(instance.impl().dataset(), TextDecoder(), "")) {
+  Builder<rapidjson::Writer<rapidjson::StringBuffer>, Tree> builder(tree, options, writer);
+  if (!builder.item(root, TextDecoder(), "")) {
     if (error) *error = builder.error();
     return "";
   }
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+std::string to_dicom_json_text(const Instance& instance, const JsonOptions& options, std::string* error) {
+  const DcmtkTree tree{instance.impl()};
+  return json_text(tree, instance.impl().dataset(), options, error);
+}
+
+std::string to_dicom_json_text(const detail::RawDataset& dataset, const JsonOptions& options, std::string* error) {
+  const RawTree tree;
+  return json_text(tree, dataset.root(), options, error);
 }
 
 }  // namespace healthd::dicom

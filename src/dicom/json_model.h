@@ -21,6 +21,9 @@
 namespace healthd::dicom {
 
 class Instance;
+namespace detail {
+class RawDataset;
+}
 
 struct JsonOptions {
   std::string bulk_data_base;     // e.g. ".../studies/S/series/R/instances/I/bulkdata"
@@ -35,6 +38,9 @@ bool to_dicom_json(const Instance& instance, const JsonOptions& options, json::V
 
 // The same, as compact JSON text ("" and *error set on failure).
 std::string to_dicom_json_text(const Instance& instance, const JsonOptions& options,
+                               std::string* error = nullptr);
+// The same for an upload read by STOW's fast reader (raw_dataset.h; src/dicom only).
+std::string to_dicom_json_text(const detail::RawDataset& dataset, const JsonOptions& options,
                                std::string* error = nullptr);
 
 }  // namespace healthd::dicom

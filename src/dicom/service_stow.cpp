@@ -23,6 +23,7 @@
 #include "dicom/media_type.h"
 #include "dicom/multipart.h"
 #include "dicom/preamble.h"
+#include "dicom/raw_dataset.h"
 #include "dicom/service_impl.h"
 #include "dicom/stow_answer.h"
 
@@ -182,31 +183,26 @@ std::vector<ExtendedQueryTag> to_extended(const std::vector<ExtendedQueryTagEntr
   return out;
 }
 
-// Opens a part (from memory, or the staged upload of a body file) and checks it; when accepted
-// fills the instance's JSON and index (with the extended query tags of `tags`). Never throws
-// for bad input.
-void analyze(Staged& s, const PartSource& part, bool in_file, const Target& t, const DicomService::Impl::TagList& tags) {
+// Checks a part read by `dataset` (an Instance, or the fast reader's RawDataset); when accepted
+// fills the instance's JSON and index (with the extended query tags of `tags`).
+template <typename Dataset>
+void analyze_dataset(Staged& s, const Dataset& dataset, const Target& t, const DicomService::Impl::TagList& tags) {
   std::string error;
-  auto instance = in_file ? Instance::open(s.temp.path, &error) : Instance::parse(part.memory, &error);
-  if (!instance) {
-    s.item.check = unreadable_instance(error);
-    return;
-  }
   StowOptions options;
   options.version = t.version;
   options.study_uid = t.scope.study_uid;
   options.extended_query_tags = to_extended(tags.tags);
-  s.item.check = check_stow(*instance, options);
+  s.item.check = check_stow(dataset, options);
   if (!s.item.check.accepted()) return;
   NewInstance& ni = s.instance;
   JsonOptions jo;
   jo.bulk_data_base = std::string(kBulkPlaceholder);
-  ni.metadata_json = to_dicom_json_text(*instance, jo, &error);
+  ni.metadata_json = to_dicom_json_text(dataset, jo, &error);
   if (ni.metadata_json.empty()) {
     s.item.check = unreadable_instance("cannot build the DICOM JSON: " + error);
     return;
   }
-  ni.index = extract_index(*instance, options.extended_query_tags);
+  ni.index = extract_index(dataset, options.extended_query_tags);
   // The index reads the UIDs the checks accepted (as found, padding removed).
   ni.index.study_instance_uid = s.item.check.study_instance_uid;
   ni.index.series_instance_uid = s.item.check.series_instance_uid;
@@ -214,6 +210,26 @@ void analyze(Staged& s, const PartSource& part, bool in_file, const Target& t, c
   ni.index.sop_class_uid = s.item.check.sop_class_uid;
   ni.extended_tags = tags.tags;
   ni.tags_version = tags.version;
+}
+
+// Opens a part (from memory, or the staged upload of a body file) and analyzes it. A part in
+// memory is read by the fast reader when it can (raw_dataset.h), else by DCMTK. Never throws
+// for bad input.
+void analyze(Staged& s, const PartSource& part, bool in_file, const Target& t, const DicomService::Impl::TagList& tags) {
+  const OpenOptions open_options;
+  if (!in_file) {
+    if (auto raw = detail::RawDataset::read(part.memory, open_options.max_sequence_depth)) {
+      analyze_dataset(s, *raw, t, tags);
+      return;
+    }
+  }
+  std::string error;
+  auto instance = in_file ? Instance::open(s.temp.path, &error) : Instance::parse(part.memory, &error);
+  if (!instance) {
+    s.item.check = unreadable_instance(error);
+    return;
+  }
+  analyze_dataset(s, *instance, t, tags);
 }
 
 void fail_processing(StowItem& item, std::string message) {

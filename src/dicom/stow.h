@@ -29,6 +29,9 @@
 namespace healthd::dicom {
 
 class Instance;
+namespace detail {
+class RawDataset;
+}
 
 namespace failure {
 inline constexpr uint16_t kProcessingFailure = 272;      // not a readable DICOM Part 10 file
@@ -75,6 +78,8 @@ struct StowCheck {
 };
 
 StowCheck check_stow(const Instance& instance, const StowOptions& options);
+// The same for an upload read by STOW's fast reader (raw_dataset.h; src/dicom only).
+StowCheck check_stow(const detail::RawDataset& dataset, const StowOptions& options);
 
 // The answer for a part that Instance::open refused (272), carrying its error as message.
 StowCheck unreadable_instance(std::string error);

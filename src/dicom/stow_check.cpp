@@ -7,6 +7,7 @@
 #include "dicom/element_values.h"
 #include "dicom/index.h"
 #include "dicom/instance_impl.h"
+#include "dicom/raw_dataset.h"
 #include "dicom/stow.h"
 #include "dicom/value_rules.h"
 
@@ -39,9 +40,11 @@ std::string in_quotes(std::string_view value) {
   return "\"" + std::string(value) + "\"";
 }
 
+// Item: DCMTK's data set, or the fast reader's root item (raw_dataset.h).
+template <typename Item>
 class Checker {
  public:
-  Checker(DcmDataset& dataset, const StowOptions& options)
+  Checker(Item& dataset, const StowOptions& options)
       : ds_(dataset), options_(options), text_(detail::decoder_for(dataset, TextDecoder())) {}
 
   // A required UID: present, one value, valid syntax. Returns the value found ("" if none).
@@ -70,7 +73,7 @@ class Checker {
 
   // Searchable attributes: absent is fine; present must have the VR and valid values.
   void searchable(Tag tag, const std::string& vr) {
-    DcmElement* e = detail::find_element(ds_, tag);
+    auto* e = detail::find_element(ds_, tag);
     if (!e) return;
     auto values = read(e, tag, vr, searchable_);
     if (values) check_values(tag, vr, *values, searchable_);
@@ -86,7 +89,8 @@ class Checker {
     return read(detail::find_element(ds_, tag), tag, vr, failures);
   }
   // The same for the element of tag already found (nullptr: absent).
-  std::optional<std::vector<std::string>> read(DcmElement* e, Tag tag, const std::string& vr,
+  template <typename Element>
+  std::optional<std::vector<std::string>> read(Element* e, Tag tag, const std::string& vr,
                                                std::vector<FailedAttribute>& failures) {
     if (!e) {
       fail(failures, tag, "is missing");
@@ -118,16 +122,16 @@ class Checker {
     failures.push_back({tag, tag_paren(tag) + (name.empty() ? "" : " " + name) + " " + why});
   }
 
-  DcmDataset& ds_;
+  Item& ds_;
   const StowOptions& options_;
   TextDecoder text_;
 };
 
-}  // namespace
-
-StowCheck check_stow(const Instance& instance, const StowOptions& options) {
+// implicit_vr: VRs came from the dictionary, not the file.
+template <typename Item, typename Source>
+StowCheck check_dataset(Item& dataset, const Source& source, bool implicit_vr, const StowOptions& options) {
   StowCheck r;
-  Checker check(instance.impl().dataset(), options);
+  Checker<Item> check(dataset, options);
   r.study_instance_uid = check.required_uid(tags::kStudyInstanceUID);
   r.series_instance_uid = check.required_uid(tags::kSeriesInstanceUID);
   r.sop_instance_uid = check.required_uid(tags::kSOPInstanceUID);
@@ -148,7 +152,7 @@ StowCheck check_stow(const Instance& instance, const StowOptions& options) {
   }
 
   for (const Searchable& s : kSearchable) check.searchable(s.tag, s.vr);
-  const auto extended = extended_values(instance, options.extended_query_tags);
+  const auto extended = extended_values(source, options.extended_query_tags);
   for (size_t i = 0; i < extended.size(); ++i)
     if (!extended[i].error.empty()) check.searchable_.push_back({options.extended_query_tags[i].tag, extended[i].error});
   if (!check.searchable_.empty()) {
@@ -160,13 +164,23 @@ StowCheck check_stow(const Instance& instance, const StowOptions& options) {
     }
     r.warning_reasons.push_back(warning::kDatasetDoesNotMatchSopClass);
   }
-  if (instance.impl().implicit_vr &&
+  if (implicit_vr &&
       std::find(r.warning_reasons.begin(), r.warning_reasons.end(),
                 warning::kDatasetDoesNotMatchSopClass) == r.warning_reasons.end()) {
     r.warning_reasons.push_back(warning::kDatasetDoesNotMatchSopClass);
     if (r.message.empty()) r.message = "Implicit VR Little Endian: VRs cannot be checked";
   }
   return r;
+}
+
+}  // namespace
+
+StowCheck check_stow(const Instance& instance, const StowOptions& options) {
+  return check_dataset(instance.impl().dataset(), instance, instance.impl().implicit_vr, options);
+}
+
+StowCheck check_stow(const detail::RawDataset& dataset, const StowOptions& options) {
+  return check_dataset(dataset.root(), dataset, false, options);
 }
 
 StowCheck unreadable_instance(std::string error) {
