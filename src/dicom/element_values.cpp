@@ -70,17 +70,21 @@ std::string number_text(T v) {
 std::string_view trim_padding(std::string_view s) { return strip(s, kPadding); }
 
 VrKind vr_kind(std::string_view vr) {
-  if (vr == "PN") return VrKind::kPersonName;
-  if (vr == "DS" || vr == "IS") return VrKind::kNumberText;
-  if (vr == "FD" || vr == "FL" || vr == "SL" || vr == "SS" || vr == "SV" || vr == "UL" ||
-      vr == "US" || vr == "UV")
-    return VrKind::kBinaryNumber;
-  if (vr == "AT") return VrKind::kTag;
-  if (vr == "SQ") return VrKind::kSequence;
-  if (vr == "OB" || vr == "OD" || vr == "OF" || vr == "OL" || vr == "OV" || vr == "OW" ||
-      vr == "UN")
-    return VrKind::kBytes;
-  return VrKind::kText;
+  // Called for every element several times (JSON, checks, index): a switch on the two letters.
+  if (vr.size() != 2) return VrKind::kText;
+  switch (vr[0] << 8 | vr[1]) {
+    case 'P' << 8 | 'N': return VrKind::kPersonName;
+    case 'D' << 8 | 'S': case 'I' << 8 | 'S': return VrKind::kNumberText;
+    case 'F' << 8 | 'D': case 'F' << 8 | 'L': case 'S' << 8 | 'L': case 'S' << 8 | 'S':
+    case 'S' << 8 | 'V': case 'U' << 8 | 'L': case 'U' << 8 | 'S': case 'U' << 8 | 'V':
+      return VrKind::kBinaryNumber;
+    case 'A' << 8 | 'T': return VrKind::kTag;
+    case 'S' << 8 | 'Q': return VrKind::kSequence;
+    case 'O' << 8 | 'B': case 'O' << 8 | 'D': case 'O' << 8 | 'F': case 'O' << 8 | 'L':
+    case 'O' << 8 | 'V': case 'O' << 8 | 'W': case 'U' << 8 | 'N':
+      return VrKind::kBytes;
+    default: return VrKind::kText;
+  }
 }
 
 Tag element_tag(DcmElement& e) { return make_tag(e.getGTag(), e.getETag()); }

@@ -13,21 +13,34 @@ constexpr uint32_t kUndefined = 0xFFFFFFFF;
 constexpr uint16_t kItemGroup = 0xFFFE;
 constexpr uint16_t kItem = 0xE000, kItemEnd = 0xE00D, kSequenceEnd = 0xE0DD;
 
-// The VRs of PS3.5 Table 6.2-1, and which of them have a 4-byte length (PS3.5 7.1.2).
+constexpr int code(char a, char b) { return a << 8 | b; }
+
+// The VRs of PS3.5 Table 6.2-1 but UN: DCMTK reads a UN of a known tag with the dictionary's VR.
 bool known_vr(const char* vr) {
-  static constexpr const char* kVrs[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
-                                         "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ",
-                                         "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UR", "US", "UT", "UV"};
-  for (const char* k : kVrs)
-    if (k[0] == vr[0] && k[1] == vr[1]) return true;
-  return false;  // UN too: DCMTK reads a UN of a known tag with the dictionary's VR
+  switch (code(vr[0], vr[1])) {
+    case code('A', 'E'): case code('A', 'S'): case code('A', 'T'): case code('C', 'S'): case code('D', 'A'):
+    case code('D', 'S'): case code('D', 'T'): case code('F', 'D'): case code('F', 'L'): case code('I', 'S'):
+    case code('L', 'O'): case code('L', 'T'): case code('O', 'B'): case code('O', 'D'): case code('O', 'F'):
+    case code('O', 'L'): case code('O', 'V'): case code('O', 'W'): case code('P', 'N'): case code('S', 'H'):
+    case code('S', 'L'): case code('S', 'Q'): case code('S', 'S'): case code('S', 'T'): case code('S', 'V'):
+    case code('T', 'M'): case code('U', 'C'): case code('U', 'I'): case code('U', 'L'): case code('U', 'R'):
+    case code('U', 'S'): case code('U', 'T'): case code('U', 'V'):
+      return true;
+    default:
+      return false;
+  }
 }
 
+// The VRs with a 4-byte length in explicit VR (PS3.5 7.1.2).
 bool long_length(const char* vr) {
-  static constexpr const char* kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UR", "UT", "UV"};
-  for (const char* k : kLong)
-    if (k[0] == vr[0] && k[1] == vr[1]) return true;
-  return false;
+  switch (code(vr[0], vr[1])) {
+    case code('O', 'B'): case code('O', 'D'): case code('O', 'F'): case code('O', 'L'): case code('O', 'V'):
+    case code('O', 'W'): case code('S', 'Q'): case code('S', 'V'): case code('U', 'C'): case code('U', 'R'):
+    case code('U', 'T'): case code('U', 'V'):
+      return true;
+    default:
+      return false;
+  }
 }
 
 uint16_t le16(const char* p) {

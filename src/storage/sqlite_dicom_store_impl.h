@@ -25,7 +25,7 @@ class SqliteDicomStore final : public dicom::Store {
   explicit SqliteDicomStore(const SqliteDicomStoreOptions& options);
   ~SqliteDicomStore() override { close(); }
 
-  std::string temp_dir() const override { return (dir_ / "tmp").string(); }
+  std::string temp_dir() const override { return tmp_dir_; }
   int open_unnamed_upload() const override;
   std::vector<dicom::PutResult> put(const std::vector<dicom::NewInstance>& instances, bool overwrite) override;
   std::vector<dicom::StoredFile> files(const dicom::InstanceScope& scope) override;
@@ -63,7 +63,7 @@ class SqliteDicomStore final : public dicom::Store {
   };
   static void drop_temp(const dicom::NewInstance& instance);
   // Moves (temp_file) or links (temp_fd) an upload to its place, replacing a file there; errno when not.
-  int place_upload(const dicom::NewInstance& instance, const std::filesystem::path& target) const;
+  int place_upload(const dicom::NewInstance& instance, const std::string& target) const;
   // Commits the queued puts of any number of callers in one transaction (write_mu_ held).
   void commit_batch(const std::vector<PendingPut*>& batch);
   void configure(Db& db, bool writer) const;
@@ -85,6 +85,8 @@ class SqliteDicomStore final : public dicom::Store {
 
   const SqliteDicomStoreOptions options_;
   const std::filesystem::path dir_;
+  const std::string root_;     // dir_ + "/": stored files are root_ + their relative path
+  const std::string tmp_dir_;  // dir_ + "/tmp"
   std::mutex write_mu_;
   std::mutex queue_mu_;               // guards queue_ and PendingPut::done
   std::vector<PendingPut*> queue_;    // puts waiting for the writer

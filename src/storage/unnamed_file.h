@@ -1,6 +1,6 @@
-// Unnamed files (O_TMPFILE): written first, given a name only once they are wanted (linkat
-// through /proc/self/fd, which needs no privilege). One that is never linked vanishes with its
-// last descriptor, crash included.
+// Unnamed files (O_TMPFILE): written first, given a name only once they are wanted (linkat with
+// AT_EMPTY_PATH where the process may, else through /proc/self/fd, which needs no privilege).
+// One that is never linked vanishes with its last descriptor, crash included.
 #pragma once
 
 #include <string>
