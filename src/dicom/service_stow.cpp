@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "common/ids.h"
 #include "dicom/index.h"
@@ -232,6 +233,23 @@ void analyze(Staged& s, const PartSource& part, bool in_file, const Target& t, c
   analyze_dataset(s, *instance, t, tags);
 }
 
+// The request's announcement of its put (Store::announce_put): handed to its first put, or
+// withdrawn when the request ends without one.
+class PutAnnouncement {
+ public:
+  explicit PutAnnouncement(Store& store) : store_(store) { store_.announce_put(); }
+  ~PutAnnouncement() {
+    if (active_) store_.withdraw_put();
+  }
+  PutAnnouncement(const PutAnnouncement&) = delete;
+  // For Store::put(..., announced): true once.
+  bool hand_to_put() { return std::exchange(active_, false); }
+
+ private:
+  Store& store_;
+  bool active_ = true;
+};
+
 void fail_processing(StowItem& item, std::string message) {
   item.check.failure_reason = failure::kProcessingFailure;
   item.check.message = std::move(message);
@@ -311,6 +329,8 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
     return r;
   }
 
+  PutAnnouncement announcement(*store);  // a commit starting meanwhile may wait for this request
+
   // Stage every part: checks, JSON, index; claim its SOP instance UID; its file. A part in
   // memory is parsed from there and written only when accepted; a part of a body file is copied
   // to its file first (in the kernel) and opened from there.
@@ -364,7 +384,7 @@ Response DicomService::Impl::stow(const Request& req, const Target& t) {
   for (int attempt = 0; !batch.empty(); ++attempt) {
     std::vector<NewInstance> instances;
     for (size_t i : batch) instances.push_back(std::move(staged[i].instance));
-    std::vector<PutResult> results = store->put(instances, settings.overwrite);
+    std::vector<PutResult> results = store->put(instances, settings.overwrite, announcement.hand_to_put());
     if (results.empty() || results.front().status != PutResult::Status::StaleTags || attempt >= 3) {
       for (size_t k = 0; k < batch.size(); ++k) {
         Staged& s = staged[batch[k]];

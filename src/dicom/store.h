@@ -146,7 +146,15 @@ class Store {
   // store's index (see the implementation's synchronous setting). On Exists and Error the
   // temp file is removed (a temp_fd is left to its caller); on StaleTags (every instance of the
   // call) it is kept.
-  virtual std::vector<PutResult> put(const std::vector<NewInstance>& instances, bool overwrite) = 0;
+  // announced: the caller announced this put (announce_put), which it now makes.
+  virtual std::vector<PutResult> put(const std::vector<NewInstance>& instances, bool overwrite,
+                                     bool announced = false) = 0;
+  // A STOW request announces the put() it will make once its parts are read; the put (with
+  // announced = true) takes the announcement back, or withdraw_put() when the request gives up.
+  // A commit starting while puts are announced may wait briefly for them to share its
+  // transaction (one commit instead of several).
+  virtual void announce_put() {}
+  virtual void withdraw_put() {}
 
   // The stored files of a scope, ordered by series then instance number. Empty: nothing stored.
   virtual std::vector<StoredFile> files(const InstanceScope& scope) = 0;

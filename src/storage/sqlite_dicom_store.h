@@ -17,6 +17,9 @@ struct SqliteDicomStoreOptions {
   int wal_autocheckpoint_pages = 20000;
   size_t compress_threshold = 2048;  // metadata larger than this is stored zstd-compressed
   int read_connections = 8;
+  // Group commit: a commit that starts while STOW requests have announced a put (and are still
+  // reading their parts) waits up to this long for them to join its transaction; 0: never waits.
+  int commit_delay_us = 200;
 };
 
 // Opens (creating and migrating as needed). Throws std::runtime_error with a clear message.

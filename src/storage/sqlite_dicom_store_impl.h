@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -27,7 +28,10 @@ class SqliteDicomStore final : public dicom::Store {
 
   std::string temp_dir() const override { return tmp_dir_; }
   int open_unnamed_upload() const override;
-  std::vector<dicom::PutResult> put(const std::vector<dicom::NewInstance>& instances, bool overwrite) override;
+  std::vector<dicom::PutResult> put(const std::vector<dicom::NewInstance>& instances, bool overwrite,
+                                    bool announced) override;
+  void announce_put() override;
+  void withdraw_put() override;
   std::vector<dicom::StoredFile> files(const dicom::InstanceScope& scope) override;
   std::vector<Metadata> metadata(const dicom::InstanceScope& scope, size_t max_count) override;
   size_t remove(const dicom::InstanceScope& scope) override;
@@ -90,6 +94,8 @@ class SqliteDicomStore final : public dicom::Store {
   std::mutex write_mu_;
   std::mutex queue_mu_;               // guards queue_ and PendingPut::done
   std::vector<PendingPut*> queue_;    // puts waiting for the writer
+  std::condition_variable queue_cv_;  // a put queued or an announcement withdrawn
+  std::atomic<int> announced_{0};     // puts announced and not yet made (announce_put)
   std::unique_ptr<Db> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::atomic<bool> closed_{false};

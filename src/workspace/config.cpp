@@ -205,7 +205,7 @@ void parse_search(const YAML::Node& n, SearchConfig& s) {
 void parse_store(const YAML::Node& n, StoreConfig& s) {
   const std::string p = "store";
   check_keys(n, p, {"synchronous", "max_batch", "cache_mb", "wal_autocheckpoint_pages", "compress_threshold",
-                    "read_connections", "writer_nice"});
+                    "read_connections", "writer_nice", "commit_delay_us"});
   if (n.IsNull()) return;
   if (n["synchronous"]) {
     const std::string v = text(n["synchronous"], "store.synchronous");
@@ -219,6 +219,7 @@ void parse_store(const YAML::Node& n, StoreConfig& s) {
   read_size(n, p, "compress_threshold", s.compress_threshold, 0);
   read_int(n, p, "read_connections", s.read_connections, 1, 256);
   read_int(n, p, "writer_nice", s.writer_nice, -20, 19);
+  read_int(n, p, "commit_delay_us", s.commit_delay_us, 0, 100000);
 }
 
 void parse_log(const YAML::Node& n, std::string& level) {

@@ -65,6 +65,7 @@ struct StoreConfig {
   size_t compress_threshold = 2048;
   int read_connections = 8;
   int writer_nice = -10;  // the FHIR store writer thread's priority, when the process may raise it
+  int commit_delay_us = 200;  // DICOM store: how long a commit waits for announced STOW puts (0: never)
 };
 
 // Search options shared by every FHIR service.

@@ -40,6 +40,7 @@ void Registry::open_dicom_entry(const std::string& ws, const std::string& name, 
       options.wal_autocheckpoint_pages = store_config_.wal_autocheckpoint_pages;
       options.compress_threshold = store_config_.compress_threshold;
       options.read_connections = store_config_.read_connections;
+      options.commit_delay_us = store_config_.commit_delay_us;
       entry.store = storage::open_sqlite_dicom_store(options);
     }
     entry.service = std::make_shared<dicom::DicomService>(qualified(ws, name), entry.settings, entry.store);

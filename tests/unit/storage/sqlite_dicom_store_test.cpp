@@ -1,11 +1,14 @@
 // The SQLite dicom::Store: a request's instances in one put (group commit, duplicates within and
 // across calls, stale extended query tags, folders made again after a delete), and extended query tags: add (conflict, limit),
 // re-index steps (values, errors disabling the tag), completion, QIDO columns, delete; study and
-// series rows written again only when their attributes change; unnamed uploads linked into place.
+// series rows written again only when their attributes change; unnamed uploads linked into place;
+// a commit waiting for puts that other requests announced.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -199,6 +202,47 @@ TEST_F(SqliteDicomStoreTest, ConcurrentPutsEachGetTheirResults) {
   EXPECT_EQ(exists, kThreads * kPuts);
   EXPECT_EQ(store_->files({"3.1", "", ""}).size(), static_cast<size_t>(kThreads * kPuts));
   EXPECT_EQ(std::filesystem::directory_iterator(store_->temp_dir()), std::filesystem::directory_iterator());
+}
+
+// Group commit with announcements: a commit waits for a put announced by another request (up
+// to commit_delay_us) and takes it along; with nothing announced, or once the announcement is
+// withdrawn, it does not wait.
+TEST_F(SqliteDicomStoreTest, ACommitWaitsForAnnouncedPutsOnly) {
+  SqliteDicomStoreOptions o;
+  o.dir = dir_.file("svc-delay");
+  o.commit_delay_us = 60 * 1000 * 1000;  // a minute: only the announcement can end the wait
+  store_ = open_sqlite_dicom_store(o);
+  using Clock = std::chrono::steady_clock;
+
+  // Nothing announced: no wait.
+  auto t0 = Clock::now();
+  ASSERT_EQ(store_->put({instance("6.1", "6.1.1", "6.1.1.1")}, false)[0].status, PutResult::Status::Created);
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
+
+  // Another request announces its put: this commit waits until that put arrives.
+  store_->announce_put();
+  std::atomic<bool> first_done{false};
+  std::vector<PutResult> first;
+  std::thread a([&] {
+    first = store_->put({instance("6.1", "6.1.1", "6.1.1.2")}, false);
+    first_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(first_done.load());  // still waiting for the announced put
+  auto second = store_->put({instance("6.1", "6.1.1", "6.1.1.3")}, false, true);
+  a.join();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].status, PutResult::Status::Created);
+  EXPECT_EQ(second[0].status, PutResult::Status::Created);
+
+  // An announcement withdrawn (the request gave up) ends the wait too.
+  store_->announce_put();
+  std::thread b([&] { first = store_->put({instance("6.1", "6.1.1", "6.1.1.4")}, false); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  store_->withdraw_put();
+  b.join();
+  EXPECT_EQ(first[0].status, PutResult::Status::Created);
+  EXPECT_EQ(store_->files({"6.1", "", ""}).size(), 4u);
 }
 
 TEST_F(SqliteDicomStoreTest, ExtendedQueryTagsFromAddToSearch) {
