@@ -285,6 +285,11 @@ struct Exchange {
   bool chunked = false;      // ... in chunked transfer coding (its length is not known up front)
 };
 
+// The read buffer: grown to take a request body in few reads (at most kBodyReadBytes at a time),
+// and given back once idle when larger than kIdleBufferBytes.
+constexpr uint64_t kBodyReadBytes = 1 << 20;
+constexpr size_t kIdleBufferBytes = 64 << 10;
+
 // Bytes asked of a BodySource per call: big enough for few round trips to the worker pool,
 // small enough that a streamed answer holds little memory per connection.
 constexpr size_t kStreamPiece = 256 << 10;
@@ -622,6 +627,7 @@ awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
     for (;;) {
       // Wait for the next request (keep-alive idle time), unless pipelined bytes are buffered.
       if (c->buffer.size() == 0) {
+        if (c->buffer.capacity() > kIdleBufferBytes) c->buffer.shrink_to_fit();  // a body's room is not kept
         c->idle = true;
         if (stopping.load()) break;
         c->tcp().expires_after(idle_timeout);
@@ -641,6 +647,10 @@ awaitable<void> Server::Impl::session(std::shared_ptr<C> c) {
       c->tcp().expires_after(read_timeout);
       co_await bhttp::async_read_header(c->stream, c->buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (!ec && !parser.is_done()) {
+        // Room for the body (up to kBodyReadBytes) in the read buffer: a 40 KB body is read in one
+        // call instead of five of 8 KB, each a system call and a trip through the parser.
+        if (auto left = parser.content_length_remaining())
+          c->buffer.reserve(c->buffer.size() + static_cast<size_t>(std::min<uint64_t>(*left, kBodyReadBytes)));
         if (parser.expects_continue() && parser.version() >= 11) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(c->stream, asio::buffer(kContinue.data(), kContinue.size()),
