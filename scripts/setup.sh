@@ -11,7 +11,7 @@ PACKAGES=(
   libboost1.74-dev rapidjson-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libsqlite3-dev libzstd-dev zlib1g-dev libssl-dev libgtest-dev libgmock-dev libxml2-dev
   python3 python3-pytest python3-requests python3-cryptography wrk
-  libdcmtk-dev dcmtk python3-pydicom libicu-dev libopenjp2-7-dev python3-numpy python3-pil
+  libdcmtk-dev dcmtk python3-pydicom libicu-dev libopenjp2-7-dev libjpeg-dev python3-numpy python3-pil
   libmosquitto-dev mosquitto mosquitto-clients libjemalloc-dev
 )
 

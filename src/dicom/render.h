@@ -9,6 +9,8 @@
 
 namespace healthd::dicom {
 
+class Instance;
+
 enum class ImageFormat { Jpeg, Png };
 
 struct RenderOptions {
@@ -17,7 +19,8 @@ struct RenderOptions {
   uint32_t frame = 0;  // 0-based
 };
 
-// False with *error when the file has no frame `frame` or its pixels cannot be rendered.
-bool render_frame(const std::string& path, const RenderOptions& options, std::string& out, std::string* error);
+// False with *error when the instance has no frame `frame` or its pixels cannot be rendered. The
+// instance as opened (Instance::open): its pixel data is read from the file, the frame only.
+bool render_frame(const Instance& instance, const RenderOptions& options, std::string& out, std::string* error);
 
 }  // namespace healthd::dicom

@@ -54,18 +54,17 @@ Response DicomService::Impl::rendered(const Request& req, const Target& t) {
   std::vector<StoredFile> files = store->files(t.scope);
   if (files.empty()) return problem(404, not_found_message(t.scope));
   std::string error;
-  {
-    auto instance = Instance::open(files[0].path, &error);
-    if (!instance) return problem(500, "cannot open the stored instance: " + error);
-    FrameLayout layout;
-    if (!frame_layout(*instance, &layout, &error)) return problem(400, "Instance " + t.scope.sop_uid + ": " + error);
-    if (frame > layout.count)
-      return problem(404, "Instance " + t.scope.sop_uid + " has " + std::to_string(layout.count) +
-                              " frame(s); there is no frame " + std::to_string(frame));
-  }
+  // One reading of the file: the frame count, then the frame rendered from the same data set.
+  auto instance = Instance::open(files[0].path, &error);
+  if (!instance) return problem(500, "cannot open the stored instance: " + error);
+  FrameLayout layout;
+  if (!frame_layout(*instance, &layout, &error)) return problem(400, "Instance " + t.scope.sop_uid + ": " + error);
+  if (frame > layout.count)
+    return problem(404, "Instance " + t.scope.sop_uid + " has " + std::to_string(layout.count) +
+                            " frame(s); there is no frame " + std::to_string(frame));
   options.frame = frame - 1;
   Response r;
-  if (!render_frame(files[0].path, options, r.body, &error))
+  if (!render_frame(*instance, options, r.body, &error))
     return problem(406, "Instance " + t.scope.sop_uid + " cannot be rendered: " + error);
   r.headers.set("Content-Type", options.format == ImageFormat::Png ? "image/png" : "image/jpeg");
   return r;

@@ -70,13 +70,19 @@ TEST(dicomTranscode, RefusalsSayWhy) {
 TEST(dicomRender, JpegAndPngOfTheFrame) {
   std::string out, error;
   RenderOptions options;
-  ASSERT_TRUE(render_frame(testing::kTestFiles + "/SC_rgb_rle_2frame.dcm", options, out, &error)) << error;
+  auto open = [](const std::string& name) {
+    auto instance = Instance::open(testing::kTestFiles + "/" + name, nullptr);
+    EXPECT_NE(instance, nullptr) << name;
+    return instance;
+  };
+  auto rgb = open("SC_rgb_rle_2frame.dcm");
+  ASSERT_TRUE(render_frame(*rgb, options, out, &error)) << error;
   EXPECT_EQ(out.substr(0, 3), "\xFF\xD8\xFF");
   options.format = ImageFormat::Png;
   options.frame = 1;
-  ASSERT_TRUE(render_frame(testing::kTestFiles + "/SC_rgb_rle_2frame.dcm", options, out, &error)) << error;
+  ASSERT_TRUE(render_frame(*rgb, options, out, &error)) << error;
   EXPECT_EQ(out.substr(0, 8), "\x89PNG\r\n\x1A\n");
-  EXPECT_FALSE(render_frame(testing::kTestFiles + "/rtplan.dcm", options, out, &error));
+  EXPECT_FALSE(render_frame(*open("rtplan.dcm"), options, out, &error));
   EXPECT_FALSE(error.empty());
 }
 
