@@ -40,6 +40,7 @@ ScanRequest scan_request(const QidoQuery& q, const Target& t) {
       if (c.attribute->tag == tags::kSOPInstanceUID) s.sop_uids = c.values;
     }
     if (c.kind == MatchKind::Single && c.attribute->tag == tags::kPatientID) s.patient_id = c.values[0];
+    if (c.kind == MatchKind::Single && c.attribute->tag == tags::kAccessionNumber) s.accession_number = c.values[0];
   }
   return s;
 }

@@ -89,6 +89,7 @@ struct ScanRequest {
   std::string series_uid;  // from the path, or ""
   std::vector<std::string> study_uids, series_uids, sop_uids;  // any of; empty: no restriction
   std::optional<std::string> patient_id;                       // exact
+  std::optional<std::string> accession_number;                 // exact
   // Extended query tags whose values the rows carry (IndexAttributes::extended, same order); only
   // tags of the scan's level or above.
   std::vector<ExtendedQueryTagEntry> extended;

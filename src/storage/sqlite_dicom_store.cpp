@@ -649,6 +649,10 @@ void SqliteDicomStore::scan(const dicom::ScanRequest& r, const dicom::RowSink& s
     where += " AND s.patient_id = ?";
     binds.push_back(*r.patient_id);
   }
+  if (r.accession_number) {
+    where += " AND s.accession_number = ?";
+    binds.push_back(*r.accession_number);
+  }
   // Extended query tags: a value column per tag, and exact values narrowed through their index.
   auto entity = [](Level level) {
     return level == Level::Study ? "s.study_key" : level == Level::Series ? "se.series_key" : "i.instance_key";

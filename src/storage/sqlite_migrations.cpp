@@ -269,6 +269,11 @@ const Schema& dicom_store_schema() {
               error      TEXT NOT NULL
             );
           )sql"},
+          {3, R"sql(
+            -- QIDO by AccessionNumber (one of the queries every viewer sends) without a scan of
+            -- every study.
+            CREATE INDEX study_by_accession ON study (accession_number);
+          )sql"},
       },
   };
   return schema;

@@ -2,7 +2,8 @@
 // across calls, stale extended query tags, folders made again after a delete), and extended query tags: add (conflict, limit),
 // re-index steps (values, errors disabling the tag), completion, QIDO columns, delete; study and
 // series rows written again only when their attributes change; unnamed uploads linked into place;
-// a commit waiting for puts that other requests announced.
+// a commit waiting for puts that other requests announced; scans narrowed by PatientID and
+// AccessionNumber.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -97,6 +98,32 @@ TEST_F(SqliteDicomStoreTest, FoldersAreMadeAgainAfterADelete) {
 // its own results: every instance stored once, the same SOP from two callers once.
 // Study and series rows are written again only when an instance brings other attributes; the
 // writer's memory of them goes with a failed instance's rows and with a delete.
+// Exact PatientID and AccessionNumber narrow a scan in SQL (both indexed), at every level.
+TEST_F(SqliteDicomStoreTest, PatientIdAndAccessionNumberNarrowAScan) {
+  auto study = [&](const std::string& uid, const std::string& patient, const std::string& accession) {
+    auto in = instance(uid, uid + ".1", uid + ".1.1");
+    in.index.patient_id = patient;
+    in.index.accession_number = accession;
+    return in;
+  };
+  ASSERT_EQ(store_->put({study("7.1", "P1", "A1"), study("7.2", "P1", "A2"), study("7.3", "P2", "A3")}, false)[2].status,
+            PutResult::Status::Created);
+  for (Level level : {Level::Study, Level::Series, Level::Instance}) {
+    dicom::ScanRequest r;
+    r.level = level;
+    r.accession_number = "A2";
+    auto rows = scan(r);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].attributes.study_instance_uid, "7.2");
+    r.patient_id = "P1";
+    EXPECT_EQ(scan(r).size(), 1u);
+    r.accession_number = "A3";
+    EXPECT_TRUE(scan(r).empty());
+    r.accession_number.reset();
+    EXPECT_EQ(scan(r).size(), 2u);
+  }
+}
+
 TEST_F(SqliteDicomStoreTest, StudyAndSeriesRowsFollowTheirInstances) {
   auto named = [&](const std::string& sop, const std::string& patient, const std::string& modality) {
     auto in = instance("4.1", "4.1.1", sop);
