@@ -12,6 +12,10 @@ work=${1:-$(mktemp -d)} port=${2:-19600}
 shared=${HEALTHD_SHARED:-$root/../shared}
 bin=${HEALTHD_BIN:-$root/build/healthd}
 mkdir -p "$work"
+# A reused WORKDIR loses the previous run's data here. On ext4 without a journal (as on the
+# development machine) files created within minutes of many deletions are slow to make (ext4
+# skips inodes freed in the last 60 s, 360 s while their blocks are dirty), which lowers both
+# servers' STOW: prefer a fresh WORKDIR (the default) and no large deletions just before.
 rm -rf "$work/healthd" "$work/orthanc"
 "$bin" serve --host 127.0.0.1 --port "$port" --data "$work/healthd" >"$work/healthd.log" 2>&1 &
 pid=$!
