@@ -20,20 +20,6 @@ std::string read_all(const std::string& path) {
   return out.str();
 }
 
-// The index as one comparable line.
-std::string index_text(const IndexAttributes& x) {
-  std::string out;
-  for (const auto* v : {&x.study_instance_uid, &x.patient_name, &x.patient_id, &x.patient_birth_date, &x.patient_sex,
-                        &x.accession_number, &x.referring_physician_name, &x.study_date, &x.study_time,
-                        &x.study_description, &x.study_id, &x.series_instance_uid, &x.modality, &x.series_date,
-                        &x.series_time, &x.series_description, &x.series_number,
-                        &x.performed_procedure_step_start_date, &x.manufacturer_model_name, &x.sop_instance_uid,
-                        &x.sop_class_uid, &x.instance_number, &x.number_of_frames, &x.rows, &x.columns,
-                        &x.bits_allocated})
-    out += (*v ? "\"" + **v + "\"" : std::string("-")) + "|";
-  return out + x.transfer_syntax_uid;
-}
-
 TEST(dicomParse, MemoryReadsEveryTestFileAsTheFileDoes) {
   size_t opened = 0;
   for (const std::string& name : testing::all_test_files()) {
@@ -53,7 +39,7 @@ TEST(dicomParse, MemoryReadsEveryTestFileAsTheFileDoes) {
               to_dicom_json_text(*from_file, options, &file_json_error))
         << name;
     EXPECT_EQ(memory_json_error, file_json_error) << name;
-    EXPECT_EQ(index_text(extract_index(*from_memory)), index_text(extract_index(*from_file))) << name;
+    EXPECT_EQ(testing::index_text(extract_index(*from_memory)), testing::index_text(extract_index(*from_file))) << name;
   }
   EXPECT_GT(opened, 100u);  // most of pydicom's test files are Part 10 files
 }

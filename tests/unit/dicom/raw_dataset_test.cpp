@@ -36,22 +36,6 @@ const std::vector<ExtendedQueryTag> kExtended = {
     {make_tag(0x0008, 0x0022), "DA", ""},              {make_tag(0x0020, 0x0012), "IS", ""},
 };
 
-std::string text(const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("-"); }
-
-std::string index_text(const IndexAttributes& x) {
-  std::string out;
-  for (const auto* v : {&x.study_instance_uid, &x.patient_name, &x.patient_id, &x.patient_birth_date, &x.patient_sex,
-                        &x.accession_number, &x.referring_physician_name, &x.study_date, &x.study_time,
-                        &x.study_description, &x.study_id, &x.series_instance_uid, &x.modality, &x.series_date,
-                        &x.series_time, &x.series_description, &x.series_number,
-                        &x.performed_procedure_step_start_date, &x.manufacturer_model_name, &x.sop_instance_uid,
-                        &x.sop_class_uid, &x.instance_number, &x.number_of_frames, &x.rows, &x.columns,
-                        &x.bits_allocated})
-    out += text(*v) + "|";
-  for (const auto& v : x.extended) out += text(v) + "|";
-  return out + x.transfer_syntax_uid;
-}
-
 std::string check_text(const StowCheck& c) {
   std::string out = std::to_string(c.failure_reason) + "|" + c.message + "|" + c.study_instance_uid + "|" +
                     c.series_instance_uid + "|" + c.sop_instance_uid + "|" + c.sop_class_uid + "|";
@@ -75,7 +59,7 @@ bool read_as_dcmtk_reads(const std::string& bytes, const std::string& label) {
   std::string raw_error, dcmtk_error;
   EXPECT_EQ(to_dicom_json_text(*raw, {"B", 0, 0}, &raw_error), to_dicom_json_text(*instance, {"B", 0, 0}, &dcmtk_error));
   EXPECT_EQ(raw_error, dcmtk_error);
-  EXPECT_EQ(index_text(extract_index(*raw, kExtended)), index_text(extract_index(*instance, kExtended)));
+  EXPECT_EQ(testing::index_text(extract_index(*raw, kExtended)), testing::index_text(extract_index(*instance, kExtended)));
   for (ApiVersion version : {ApiVersion::kV1, ApiVersion::kV2})
     for (const char* study : {"", "1.2.3"}) {
       StowOptions options{version, study, kExtended};

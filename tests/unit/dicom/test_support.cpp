@@ -13,9 +13,26 @@
 #include <fstream>
 #include <sstream>
 
+#include "dicom/index.h"
+
 namespace healthd::dicom::testing {
 
 namespace fs = std::filesystem;
+
+std::string index_text(const IndexAttributes& x) {
+  auto text = [](const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : std::string("-"); };
+  std::string out;
+  for (const auto* v : {&x.study_instance_uid, &x.patient_name, &x.patient_id, &x.patient_birth_date, &x.patient_sex,
+                        &x.accession_number, &x.referring_physician_name, &x.study_date, &x.study_time,
+                        &x.study_description, &x.study_id, &x.series_instance_uid, &x.modality, &x.series_date,
+                        &x.series_time, &x.series_description, &x.series_number,
+                        &x.performed_procedure_step_start_date, &x.manufacturer_model_name, &x.sop_instance_uid,
+                        &x.sop_class_uid, &x.instance_number, &x.number_of_frames, &x.rows, &x.columns,
+                        &x.bits_allocated})
+    out += text(*v) + "|";
+  for (const auto& v : x.extended) out += text(v) + "|";
+  return out + x.transfer_syntax_uid;
+}
 
 std::vector<std::string> all_test_files() {
   std::vector<std::string> out;

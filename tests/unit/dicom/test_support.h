@@ -8,7 +8,14 @@
 
 class DcmDataset;
 
+namespace healthd::dicom {
+struct IndexAttributes;
+}
+
 namespace healthd::dicom::testing {
+
+// Every index attribute (extended ones included) as one comparable line.
+std::string index_text(const IndexAttributes& x);
 
 // Debian's python3-pydicom test files.
 inline const std::string kTestFiles = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
