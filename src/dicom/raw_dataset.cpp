@@ -54,6 +54,9 @@ class Reader {
  public:
   Reader(std::string_view bytes, size_t pos, int max_depth) : bytes_(bytes), pos_(pos), max_depth_(max_depth) {}
 
+  // Set once the transfer syntax is known: Pixel Data of undefined length is fragments.
+  void set_encapsulated(bool encapsulated) { encapsulated_ = encapsulated; }
+
   // The File Meta Information (group 0002); its Transfer Syntax UID into ts.
   bool meta(std::string& ts) {
     size_t group_end = 0;  // where (0002,0000) says the group ends
@@ -73,7 +76,7 @@ class Reader {
   }
 
   // Elements up to end (or, with end unset, up to an item delimiter, which is consumed).
-  bool item(RawItem& out, size_t end, bool delimited, bool encapsulated, int depth) {
+  bool item(RawItem& out, size_t end, bool delimited, int depth) {
     while (delimited || pos_ < end) {
       if (left() < 8) return false;
       const uint16_t group = le16(at());
@@ -93,7 +96,7 @@ class Reader {
       // Undefined length, or a sequence: read what it holds.
       if (e.vr[0] == 'S' && e.vr[1] == 'Q') {
         if (depth + 1 > max_depth_ || !sequence(e, depth + 1)) return false;
-      } else if (e.tag == tags::kPixelData && encapsulated && undefined_) {
+      } else if (e.tag == tags::kPixelData && encapsulated_ && undefined_) {
         if (!fragments(e)) return false;
       } else {
         return false;
@@ -104,7 +107,6 @@ class Reader {
 
   bool at_end() const { return pos_ == bytes_.size(); }
   size_t left() const { return bytes_.size() - pos_; }
-  bool encapsulated = false;
 
  private:
   const char* at() const { return bytes_.data() + pos_; }
@@ -135,8 +137,7 @@ class Reader {
       e.value = std::string_view();
       return true;
     }
-    e.value = std::string_view(at(), length);
-    if (length == 0) e.value = std::string_view(at(), 0);  // empty, but not "undefined"
+    e.value = std::string_view(at(), length);  // not null when empty: null means "no value here"
     pos_ += length;
     return true;
   }
@@ -154,8 +155,8 @@ class Reader {
       if (length != kUndefined && length > left()) return false;
       RawItem& it = e.items.emplace_back();
       if (length == kUndefined) {
-        if (!item(it, 0, true, encapsulated, depth)) return false;
-      } else if (!item(it, pos_ + length, false, encapsulated, depth)) {
+        if (!item(it, 0, true, depth)) return false;
+      } else if (!item(it, pos_ + length, false, depth)) {
         return false;
       }
     }
@@ -172,7 +173,6 @@ class Reader {
       if (what == kSequenceEnd) {
         if (length != 0) return false;
         e.value = std::string_view(bytes_.data() + start, pos_ - start);
-        e.fragments = true;
         e.vr[0] = 'O', e.vr[1] = 'B';  // as DCMTK has it, whatever the file said (PS3.5 A.4: OB)
         pos_ += 8;
         return true;
@@ -205,6 +205,7 @@ class Reader {
   std::string_view bytes_;
   size_t pos_;
   const int max_depth_;
+  bool encapsulated_ = false;
   bool undefined_ = false;
   size_t seq_end_ = 0;
 };
@@ -219,9 +220,9 @@ std::optional<RawDataset> RawDataset::read(std::string_view bytes, int max_seque
   // Explicit VR little endian data sets only: that syntax and the encapsulated ones.
   const TransferSyntaxInfo* ts = find_transfer_syntax(out.transfer_syntax_uid_);
   if (!ts || (out.transfer_syntax_uid_ != kExplicitVrLittleEndian && !ts->encapsulated)) return std::nullopt;
-  reader.encapsulated = ts->encapsulated;
+  reader.set_encapsulated(ts->encapsulated);
   out.root_.elements.reserve(256);
-  if (!reader.item(out.root_, bytes.size(), false, ts->encapsulated, 0) || !reader.at_end()) return std::nullopt;
+  if (!reader.item(out.root_, bytes.size(), false, 0) || !reader.at_end()) return std::nullopt;
   return out;
 }
 

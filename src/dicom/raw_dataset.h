@@ -35,7 +35,6 @@ struct RawElement {
   // The value as stored: for a sequence empty (see items); for encapsulated Pixel Data the
   // fragments as stored (item tag, length, bytes each; no delimiter); else the value bytes.
   std::string_view value;
-  bool fragments = false;  // encapsulated Pixel Data
   std::vector<RawItem> items;
 };
 
