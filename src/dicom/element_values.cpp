@@ -244,10 +244,23 @@ bool read_values_as_text(const RawElement& e, const TextDecoder& text, TextValue
   return values_as_text_of(e, text, out);
 }
 
-std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text) {
+namespace {
+
+template <typename Element>
+std::optional<std::vector<std::string>> values_as_vector(Element& e, const TextDecoder& text) {
   TextValues values;
-  if (!read_values_as_text(e, text, values)) return std::nullopt;
+  if (!values_as_text_of(e, text, values)) return std::nullopt;
   return values.to_vector();
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> values_as_text(DcmElement& e, const TextDecoder& text) {
+  return values_as_vector(e, text);
+}
+
+std::optional<std::vector<std::string>> values_as_text(const RawElement& e, const TextDecoder& text) {
+  return values_as_vector(e, text);
 }
 
 DcmElement* find_element(DcmItem& item, Tag tag) {
@@ -275,18 +288,43 @@ std::vector<DcmElement*> find_elements(DcmItem& item, const std::vector<Tag>& ta
   return out;
 }
 
-DcmElement* find_element(DcmItem& item, Tag tag, std::string_view private_creator) {
+namespace {
+
+// The first value of a private creator element, as DCMTK hands it out; nullopt when unreadable.
+std::optional<std::string> first_value(DcmElement& creator) {
+  OFString value;
+  if (creator.getOFString(value, 0).bad()) return std::nullopt;
+  return std::string(value.c_str(), value.length());
+}
+
+std::optional<std::string> first_value(const RawElement& creator) {
+  if (vr_kind(vr_name(creator)) != VrKind::kText) return std::nullopt;
+  return std::string(creator.value.substr(0, creator.value.find('\\')));
+}
+
+// A private tag (gggg,xxee) of a creator: the creator's block (gggg,00bb) = creator -> (gggg,bbee).
+template <typename Item>
+auto find_private(Item& item, Tag tag, std::string_view private_creator) -> decltype(find_element(item, tag)) {
   if (private_creator.empty()) return find_element(item, tag);
   const uint16_t group = tag_group(tag);
   for (uint16_t block = 0x10; block <= 0xFF; ++block) {
-    DcmElement* creator = find_element(item, make_tag(group, block));
+    auto* creator = find_element(item, make_tag(group, block));
     if (!creator) continue;
-    OFString value;
-    if (creator->getOFString(value, 0).bad()) continue;
-    if (trim_padding(std::string_view(value.c_str(), value.length())) != private_creator) continue;
+    const std::optional<std::string> name = first_value(*creator);
+    if (!name || trim_padding(*name) != private_creator) continue;
     return find_element(item, make_tag(group, static_cast<uint16_t>((block << 8) | (tag_element(tag) & 0xFF))));
   }
   return nullptr;
+}
+
+}  // namespace
+
+DcmElement* find_element(DcmItem& item, Tag tag, std::string_view private_creator) {
+  return find_private(item, tag, private_creator);
+}
+
+const RawElement* find_element(const RawItem& item, Tag tag, std::string_view private_creator) {
+  return find_private(item, tag, private_creator);
 }
 
 std::string tag_keyword(Tag tag) {

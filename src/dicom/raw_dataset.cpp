@@ -43,6 +43,13 @@ bool long_length(const char* vr) {
   }
 }
 
+// Bytes per value of a binary number VR (FD FL SL SS SV UL US UV) or AT.
+size_t binary_value_size(std::string_view vr) {
+  if (vr == "US" || vr == "SS") return 2;
+  if (vr == "FD" || vr == "SV" || vr == "UV") return 8;
+  return 4;  // FL SL UL AT
+}
+
 uint16_t le16(const char* p) {
   return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) | static_cast<unsigned char>(p[1]) << 8);
 }
@@ -186,11 +193,7 @@ class Reader {
   // NUL inside a text value would end its C string. Numbers and tags fill their value exactly.
   static bool value_is_clean(const RawElement& e) {
     const VrKind kind = vr_kind(vr_name(e));
-    if (kind == VrKind::kBinaryNumber || kind == VrKind::kTag) {
-      const std::string_view vr = vr_name(e);
-      const size_t size = (vr == "US" || vr == "SS") ? 2 : (vr == "FD" || vr == "SV" || vr == "UV") ? 8 : 4;
-      return e.value.size() % size == 0;
-    }
+    if (kind == VrKind::kBinaryNumber || kind == VrKind::kTag) return e.value.size() % binary_value_size(vr_name(e)) == 0;
     if (kind != VrKind::kText && kind != VrKind::kPersonName && kind != VrKind::kNumberText) return true;
     std::string_view v = e.value;
     const bool uid = e.vr[0] == 'U' && e.vr[1] == 'I';
@@ -240,15 +243,9 @@ bool read_text_values(const RawElement& e, VrKind kind, const TextDecoder& text,
   return true;
 }
 
-std::optional<std::vector<std::string>> values_as_text(const RawElement& e, const TextDecoder& text) {
-  TextValues values;
-  if (!read_values_as_text(e, text, values)) return std::nullopt;
-  return values.to_vector();
-}
-
 bool read_binary_numbers(const RawElement& e, std::string_view vr, std::vector<BinaryNumber>& out) {
   out.clear();
-  const size_t size = (vr == "US" || vr == "SS") ? 2 : (vr == "UL" || vr == "SL" || vr == "FL") ? 4 : 8;
+  const size_t size = binary_value_size(vr);
   if (e.value.size() % size != 0) return false;
   for (size_t at = 0; at < e.value.size(); at += size) {
     const char* p = e.value.data() + at;
@@ -277,8 +274,9 @@ bool read_binary_numbers(const RawElement& e, std::string_view vr, std::vector<B
 
 bool read_tag_values(const RawElement& e, std::vector<Tag>& out) {
   out.clear();
-  if (e.value.size() % 4 != 0) return false;
-  for (size_t at = 0; at < e.value.size(); at += 4)
+  const size_t size = binary_value_size("AT");
+  if (e.value.size() % size != 0) return false;
+  for (size_t at = 0; at < e.value.size(); at += size)
     out.push_back(make_tag(le16(e.value.data() + at), le16(e.value.data() + at + 2)));
   return true;
 }
@@ -301,19 +299,6 @@ std::vector<const RawElement*> find_elements(const RawItem& item, const std::vec
   std::vector<const RawElement*> out(tags.size());
   for (size_t i = 0; i < tags.size(); ++i) out[i] = find_element(item, tags[i]);
   return out;
-}
-
-const RawElement* find_element(const RawItem& item, Tag tag, std::string_view private_creator) {
-  if (private_creator.empty()) return find_element(item, tag);
-  const uint16_t group = tag_group(tag);
-  for (uint16_t block = 0x10; block <= 0xFF; ++block) {
-    const RawElement* creator = find_element(item, make_tag(group, block));
-    if (!creator || vr_kind(vr_name(*creator)) != VrKind::kText) continue;
-    const std::string_view first = creator->value.substr(0, creator->value.find('\\'));  // its first value
-    if (trim_padding(first) != private_creator) continue;
-    return find_element(item, make_tag(group, static_cast<uint16_t>((block << 8) | (tag_element(tag) & 0xFF))));
-  }
-  return nullptr;
 }
 
 }  // namespace healthd::dicom::detail
