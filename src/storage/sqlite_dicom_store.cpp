@@ -167,13 +167,13 @@ void fsync_dir(const fs::path& dir) {
 SqliteDicomStore::SqliteDicomStore(const SqliteDicomStoreOptions& options)
     : options_(options), dir_(options.dir), root_(dir_.string() + "/"), tmp_dir_((dir_ / "tmp").string()) {
   fs::create_directories(dir_ / "files");
-  fs::create_directories(dir_ / "tmp");
+  fs::create_directories(tmp_dir_);
   // Uploads of a previous run that never reached the index.
-  for (const auto& e : fs::directory_iterator(dir_ / "tmp")) {
+  for (const auto& e : fs::directory_iterator(tmp_dir_)) {
     std::error_code ec;
     fs::remove(e.path(), ec);
   }
-  unnamed_uploads_ = can_link_unnamed_files((dir_ / "tmp").string());
+  unnamed_uploads_ = can_link_unnamed_files(tmp_dir_);
   const std::string db_path = (dir_ / "dicom.db").string();
   writer_ = std::make_unique<Db>(db_path, Db::Mode::ReadWriteCreate);
   configure(*writer_, true);
