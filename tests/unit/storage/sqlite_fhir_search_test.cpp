@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <thread>
 
 #include "storage/sqlite_db.h"
@@ -607,6 +608,17 @@ TEST_F(SqliteFhirSearchTest, KeysReadBackFromEveryTableDiffAgainstTheNextVersion
   EXPECT_EQ(counts(), expect);
 }
 
+// A store as an older healthd left it: the FHIR schema up to `version`, at the path options_in uses.
+std::unique_ptr<Db> store_at_schema(const TempDir& dir, size_t version) {
+  std::filesystem::create_directories(dir.file("sub/dir"));
+  auto db = std::make_unique<Db>(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
+  db->exec("PRAGMA journal_mode = WAL");
+  Schema old = fhir_store_schema();
+  old.migrations.resize(version);
+  migrate(*db, old);
+  return db;
+}
+
 TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
   TempDir dir;
   auto store = open_sqlite_fhir_store(options_in(dir));
@@ -621,12 +633,8 @@ TEST(SqliteSearchSchema, MigrationAddsTheIndexTables) {
 TEST(SqliteSearchSchema, AStoreFromSchemaTwoGainsTheCompositeTableAndKeepsItsIndex) {
   TempDir dir;
   {
-    std::filesystem::create_directories(dir.file("sub/dir"));
-    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
-    db.exec("PRAGMA journal_mode = WAL");
-    Schema v2 = fhir_store_schema();
-    v2.migrations.resize(2);
-    migrate(db, v2);
+    auto old = store_at_schema(dir, 2);
+    Db& db = *old;
     EXPECT_EQ(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'ix_composite'"), 0);
   }
   auto store = open_sqlite_fhir_store(options_in(dir));
@@ -640,12 +648,8 @@ TEST(SqliteSearchSchema, AStoreFromSchemaFourLosesTheKeyBlobsAndKeepsItsIndex) {
   TempDir dir;
   {
     // Written by a healthd that kept each resource's keys in resource.index_keys.
-    std::filesystem::create_directories(dir.file("sub/dir"));
-    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
-    db.exec("PRAGMA journal_mode = WAL");
-    Schema v4 = fhir_store_schema();
-    v4.migrations.resize(4);
-    migrate(db, v4);
+    auto old = store_at_schema(dir, 4);
+    Db& db = *old;
     db.exec("INSERT INTO resource_version VALUES (1, 'Patient', 'p', 1, 10, 0, 0, '{}')");
     db.exec("INSERT INTO search_type VALUES (1, 'Patient')");
     db.exec("INSERT INTO search_param VALUES (1, 1, 'gender')");
@@ -674,12 +678,8 @@ TEST(SqliteSearchSchema, AStoreFromSchemaOneGetsOneResourceRowPerResource) {
   TempDir dir;
   {
     // A schema-1 store as healthd wrote it before search existed.
-    std::filesystem::create_directories(dir.file("sub/dir"));
-    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
-    db.exec("PRAGMA journal_mode = WAL");
-    Schema v1 = fhir_store_schema();
-    v1.migrations.resize(1);
-    migrate(db, v1);
+    auto old = store_at_schema(dir, 1);
+    Db& db = *old;
     db.exec("INSERT INTO resource_version VALUES (1, 'Patient', 'p', 1, 10, 0, 0, '{}')");
     db.exec("INSERT INTO resource_version VALUES (2, 'Patient', 'q', 1, 11, 0, 0, '{}')");
     db.exec("INSERT INTO resource_version VALUES (3, 'Patient', 'p', 2, 12, 1, 0, '{}')");
@@ -730,14 +730,7 @@ TEST(SqliteServiceState, PutStateIsWrittenWithTheOtherOpsAndSurvivesReopening) {
 
 TEST(SqliteServiceState, AStoreFromSchemaTwoGetsTheStateTable) {
   TempDir dir;
-  {
-    std::filesystem::create_directories(dir.file("sub/dir"));
-    Db db(dir.file("sub/dir/fhir.db"), Db::Mode::ReadWriteCreate);
-    db.exec("PRAGMA journal_mode = WAL");
-    Schema v2 = fhir_store_schema();
-    v2.migrations.resize(2);
-    migrate(db, v2);
-  }
+  store_at_schema(dir, 2);  // closed again at once
   auto store = open_sqlite_fhir_store(options_in(dir));
   EXPECT_FALSE(store->state("string_normalization").has_value());
   ASSERT_TRUE(store->commit({put_state("string_normalization", "v")}).ok());
